@@ -1,0 +1,38 @@
+"""The ``govtarget`` command line: a thin layer of subcommands over importable functions.
+
+Each subcommand lives in ``pipeline/commands/<name>.py`` and exposes ``register(subparsers)``,
+which adds its parser and sets ``func`` to a function of the parsed arguments returning an exit
+code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Subcommand modules, in the order ``--help`` lists them.
+COMMANDS = ("segment",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govtarget", description="Quantified policy targets in Chinese government work reports."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"pipeline.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
