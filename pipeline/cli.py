@@ -12,7 +12,7 @@ import importlib
 import sys
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("segment",)
+COMMANDS = ("segment", "tag", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:
