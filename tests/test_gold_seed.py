@@ -1,0 +1,289 @@
+"""The seed gold set (data/gold/yuzhong-2024.jsonl) and its numbers audit.
+
+Checks the gold against the raw text, the segmenter, the rules of GUIDELINES 2.2/2.3 that can be
+checked mechanically, and the audit (every number token accounted for). Fast: no model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.audit import (
+    EXCLUSION_REASONS,
+    TARGET,
+    Decision,
+    audit,
+    audit_files,
+    find_number_tokens,
+    read_decisions,
+    write_decisions,
+)
+from pipeline.audit import (
+    main as audit_main,
+)
+from pipeline.gold import load_gold_file
+from pipeline.records import GoldDocument
+from pipeline.schema import BOUND_WORDS, CLAUSE_DELIMITERS, DIRECTION_WORDS, HEDGE_ZHENGQU_BEFORE, HEDGES
+from pipeline.segment import segment
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw" / "yuzhong-2024.txt"
+GOLD = ROOT / "data" / "gold" / "yuzhong-2024.jsonl"
+AUDIT = ROOT / "data" / "audit" / "yuzhong-2024.tsv"
+SHARED_SEED = ROOT.parent / "shared" / "seed" / "000_674e5ce036ec5342.txt"
+# Clause delimiters of GUIDELINES 2.2 (the schema's list adds ！？!? which also end clauses).
+DELIMS = set(CLAUSE_DELIMITERS)
+
+
+@pytest.fixture(scope="module")
+def gold() -> GoldDocument:
+    return load_gold_file(GOLD)
+
+
+def _targets(gold: GoldDocument):  # type: ignore[no-untyped-def]
+    return [(s, t) for s in gold.sentences for t in s.targets]
+
+
+# ---- the files ------------------------------------------------------------------------------
+
+
+def test_raw_is_byte_copy_of_shared_seed() -> None:
+    if not SHARED_SEED.exists():
+        pytest.skip("../shared/seed is absent")
+    assert RAW.read_bytes() == SHARED_SEED.read_bytes()
+
+
+def test_gold_loads_and_validates(gold: GoldDocument) -> None:
+    assert gold.doc_id == "yuzhong-2024"
+    assert gold.raw == RAW.read_text(encoding="utf-8")
+    for s in gold.sentences:
+        assert gold.raw[s.start : s.end] == s.text
+        for t in s.targets:
+            assert gold.raw[t.start : t.end] == t.text
+
+
+def test_guidelines_example_offsets(gold: GoldDocument) -> None:
+    """GUIDELINES section 4: the sentence is at [1252, 1270) and its target at [1252, 1269)."""
+    (s,) = [s for s in gold.sentences if s.text == "社会消费品零售总额突破1450亿元。"]
+    assert (s.start, s.end) == (1252, 1270)
+    (t,) = s.targets
+    assert (t.start, t.end, t.value, t.unit, t.bound, t.direction) == (1252, 1269, 1450, "亿元", "at_least", None)
+
+
+def test_gold_sentences_are_the_segmenters_kept_sentences(gold: GoldDocument) -> None:
+    kept = segment(gold.raw).sentences
+    assert [(s.sent_id, s.start, s.end, s.text) for s in gold.sentences] == [
+        (s.sent_id, s.start, s.end, s.text) for s in kept
+    ]
+
+
+def test_gold_is_what_the_spec_generates() -> None:
+    """The committed gold and audit files are exactly what scripts/annotate_seed.py writes."""
+    path = ROOT / "scripts" / "annotate_seed.py"
+    spec = importlib.util.spec_from_file_location("annotate_seed", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["annotate_seed"] = mod
+    spec.loader.exec_module(mod)
+    raw = RAW.read_text(encoding="utf-8")
+    gold_text, tsv = mod.render(*mod.build(raw, mod.load_spec()))
+    assert GOLD.read_text(encoding="utf-8") == gold_text, "rerun scripts/annotate_seed.py"
+    assert AUDIT.read_text(encoding="utf-8") == tsv, "rerun scripts/annotate_seed.py"
+
+
+# ---- span extent (GUIDELINES 2.2) -------------------------------------------------------------
+
+
+def _clause(sent_text: str, a: int, b: int) -> tuple[int, int]:
+    """The clause of ``sent_text`` (sentence-relative) holding ``[a, b)``."""
+    s = a
+    while s > 0 and sent_text[s - 1] not in DELIMS:
+        s -= 1
+    e = b
+    while e < len(sent_text) and sent_text[e] not in DELIMS:
+        e += 1
+    return s, e
+
+
+def _has_number(text: str) -> bool:
+    return bool(find_number_tokens(text))
+
+
+def _strip_hedge(text: str) -> str:
+    for h in HEDGES:
+        if text.startswith(h):
+            return text[len(h) :]
+    return text
+
+
+def test_spans_are_clean_clause_pieces(gold: GoldDocument) -> None:
+    for s, t in _targets(gold):
+        a, b = t.start - s.start, t.end - s.start
+        where = f"sent {s.sent_id} {t.text!r}"
+        assert not any(c in DELIMS for c in t.text), f"{where}: a clause delimiter inside the span"
+        assert t.text == t.text.strip() and t.text[-1] not in "。，,；;：:、！？!?", f"{where}: untrimmed"
+        assert not any(t.text.startswith(h) for h in HEDGES), f"{where}: starts with a hedge"
+        assert not any(t.text.startswith("争取" + w) for w in HEDGE_ZHENGQU_BEFORE), f"{where}: 争取 hedge kept"
+        ca, cb = _clause(s.text, a, b)
+        before, after = s.text[ca:a], s.text[b:cb]
+        # What precedes the span in its clause: nothing, a hedge, or an earlier 、 item that
+        # carries its own number (GUIDELINES 2.2, coordination).
+        if before:
+            if before.endswith("、"):
+                assert _has_number(before), f"{where}: split at 、 but the left side has no number"
+            else:
+                assert _strip_hedge(before) == "" or before in {"全力"}, f"{where}: clause starts with {before!r}"
+        # What follows: nothing, or 、 items (numbered ones are their own targets).
+        if after:
+            assert after.startswith("、"), f"{where}: the clause goes on with {after!r}"
+
+
+def test_numbered_coordination_is_split_and_unnumbered_is_not(gold: GoldDocument) -> None:
+    spans = {(t.start, t.end) for _, t in _targets(gold)}
+    for _, t in _targets(gold):
+        parts = t.text.split("、")
+        if len(parts) > 1:
+            # one span across 、: every part but the last must lack a number of its own
+            assert not any(_has_number(p) for p in parts[:-1]), f"{t.text!r} should be split at 、"
+    # each numbered 、 item of a target's clause is a target itself
+    for s, t in _targets(gold):
+        a, b = t.start - s.start, t.end - s.start
+        ca, cb = _clause(s.text, a, b)
+        pos = s.start + ca
+        for item in s.text[ca:cb].split("、"):
+            if _has_number(item) and not any(x <= pos and pos + len(item) <= y for x, y in spans):
+                covered = any(x < pos + len(item) and pos < y for x, y in spans)
+                assert covered, f"sent {s.sent_id}: numbered item {item!r} is in no target"
+            pos += len(item) + 1
+
+
+def test_spans_never_overlap_and_sit_in_their_sentence(gold: GoldDocument) -> None:
+    ts = sorted((t.start, t.end) for _, t in _targets(gold))
+    for (_a1, b1), (a2, _b2) in zip(ts, ts[1:]):
+        assert b1 <= a2
+    for s, t in _targets(gold):
+        assert s.start <= t.start < t.end <= s.end
+
+
+# ---- fields (GUIDELINES 2.3) ---------------------------------------------------------------------
+
+
+def _fmt(v: float | int) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def test_value_and_unit_appear_in_the_text(gold: GoldDocument) -> None:
+    for _, t in _targets(gold):
+        if t.value == 0 and ("零" in t.text):
+            assert t.unit is None
+            continue
+        num = _fmt(t.value)
+        m = re.search(rf"(?<![0-9.]){re.escape(num)}(?![0-9.])", t.text)
+        assert m, f"{t.text!r}: value {t.value} not in the text"
+        if t.unit is not None:
+            # the last occurrence of the number carries the delivered value and its unit
+            last = [x for x in re.finditer(rf"(?<![0-9.]){re.escape(num)}(?![0-9.])", t.text)][-1]
+            assert t.text[last.end() :].startswith(t.unit), f"{t.text!r}: unit {t.unit!r} not after {num}"
+        assert t.value_max is None  # no ranges in the seed
+
+
+def _derived_bound(t) -> str:  # type: ignore[no-untyped-def]
+    """The bound read off the words right around the value (GUIDELINES 2.3)."""
+    num = _fmt(t.value)
+    if t.value == 0:
+        return "exact"
+    m = [x for x in re.finditer(rf"(?<![0-9.]){re.escape(num)}(?![0-9.])", t.text)][-1]
+    before, after = t.text[: m.start()], t.text[m.end() + len(t.unit or "") :]
+    for bound, words in BOUND_WORDS.items():
+        if any(after.startswith(w) for w in words if w in ("以上", "左右", "以内", "以下")):
+            return bound
+        if any(before.endswith(w) for w in words if w not in ("以上", "左右", "以内", "以下")):
+            return bound
+    return "exact"
+
+
+def test_bound_matches_the_words_around_the_value(gold: GoldDocument) -> None:
+    for _, t in _targets(gold):
+        assert t.bound == _derived_bound(t), f"{t.text!r}: bound {t.bound}"
+
+
+def test_direction_only_for_changes(gold: GoldDocument) -> None:
+    for _, t in _targets(gold):
+        if t.unit == "%":
+            # 增加值 (value added) is a noun, not the verb 增加
+            text = t.text.replace("增加值", "")
+            found = [d for d, words in DIRECTION_WORDS.items() if any(w in text for w in words)]
+            expected = found[0] if found else None
+        else:
+            expected = None  # counts and levels
+        assert t.direction == expected, f"{t.text!r}: direction {t.direction}"
+
+
+def test_categories(gold: GoldDocument) -> None:
+    cats = {t.category for _, t in _targets(gold)}
+    assert len(cats) >= 10, "the seed has targets in most categories"
+    for s, t in _targets(gold):
+        assert t.category == s.category, f"sent {s.sent_id}: the seed has no mixed-category sentence"
+    # the address to the deputies is framing
+    assert all(s.category == "综合" for s in gold.sentences if s.text == "各位代表!")
+
+
+# ---- the numbers audit ------------------------------------------------------------------------------
+
+
+def test_find_number_tokens_on_hand_made_text() -> None:
+    text = "城镇新增就业4.6万人,增长5%左右,动态清零信访积案,落地一批项目,１４５０亿元,千人拥有3.5个"
+    toks = [t.token for t in find_number_tokens(text)]
+    assert toks == ["4.6万", "5%", "清零", "一", "１４５０亿", "千", "3.5"]
+    for t in find_number_tokens(text):
+        assert text[t.start : t.end] == t.token
+
+
+def test_every_number_in_kept_sentences_is_accounted_for(gold: GoldDocument) -> None:
+    res = audit_files(RAW, GOLD, AUDIT)
+    assert res.unaccounted == [] and res.problems == [], (res.unaccounted[:5], res.problems[:5])
+    decisions = read_decisions(AUDIT)
+    assert {d.decision for d in decisions} <= {TARGET, *EXCLUSION_REASONS}
+    # each kept sentence's tokens: inside a gold target or excluded with a reason
+    spans = [(t.start, t.end) for _, t in _targets(gold)]
+    by_key = {(d.start, d.end): d for d in decisions}
+    for s in gold.sentences:
+        for tok in find_number_tokens(gold.raw, s.start, s.end):
+            d = by_key[(tok.start, tok.end)]
+            inside = any(a <= tok.start and tok.end <= b for a, b in spans)
+            assert (d.decision == TARGET) == inside, f"{tok} in sent {s.sent_id}: {d.decision}"
+            assert d.decision != "furniture"
+    # every target holds a number token, and every target is named by a row
+    named = {(d.target_start, d.target_end) for d in decisions if d.decision == TARGET}
+    assert named == set(spans)
+
+
+def test_audit_flags_a_missing_row_and_a_foreign_target(gold: GoldDocument) -> None:
+    decisions = read_decisions(AUDIT)
+    spans = [(t.start, t.end) for _, t in _targets(gold)]
+    excl = next(i for i, d in enumerate(decisions) if d.decision == "name")
+    res = audit(gold.raw, spans, decisions[:excl] + decisions[excl + 1 :])
+    assert [(u.start, u.end) for u in res.unaccounted] == [(decisions[excl].start, decisions[excl].end)]
+    tgt = next(d for d in decisions if d.decision == TARGET)
+    bad = Decision(tgt.start, tgt.end, tgt.token, tgt.sent_id, TARGET, tgt.start, tgt.end + 1, tgt.context)
+    res = audit(gold.raw, spans, [bad if d is tgt else d for d in decisions])
+    assert any("not in the gold" in p for p in res.problems)
+    # excluding a token that lies inside a gold target is a contradiction
+    wrong = Decision(tgt.start, tgt.end, tgt.token, tgt.sent_id, "name", context=tgt.context)
+    res = audit(gold.raw, spans, [wrong if d is tgt else d for d in decisions])
+    assert any("inside gold target" in p for p in res.problems)
+
+
+def test_audit_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert audit_main([str(RAW), str(GOLD), str(AUDIT)]) == 0
+    assert "OK" in capsys.readouterr().out
+    decisions = [d for d in read_decisions(AUDIT) if d.token != "11241"]
+    broken = tmp_path / "broken.tsv"
+    broken.write_text(write_decisions(decisions), encoding="utf-8")
+    assert audit_main([str(RAW), str(GOLD), str(broken)]) == 1
+    assert "UNACCOUNTED" in capsys.readouterr().out
