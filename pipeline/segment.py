@@ -5,11 +5,13 @@ Rules (GUIDELINES section 1, project notes in data/GUIDELINES.md):
 * A paragraph is a line; a line break (LF, CRLF or CR) ends a paragraph and a sentence.
 * A sentence ends after ``。！？；!?;`` (closing quotes and brackets right after it stay with
   it); surrounding whitespace is not part of a sentence.
-* Furniture (mastheads, running titles, bylines, datelines, page markers, scrape metadata) and
-  paragraphs that repeat an earlier paragraph word for word are *marked*, never dropped: each
-  such segment is returned with ``skip`` set to the reason.
+* Furniture (mastheads, running titles, bylines, datelines, page markers, scrape metadata, site
+  navigation and footers) and paragraphs that repeat an earlier paragraph word for word (with the
+  short headings of a whole duplicated copy) are *marked*, never dropped: each such segment is
+  returned with ``skip`` set to the reason.
 * Every kept sentence knows its heading path and whether it sits in the review of the past
-  period (its figures are results, GUIDELINES 2.1) or in the plan.
+  period (its figures are results, GUIDELINES 2.1) or in the plan. How parts are decided, and how
+  well that works on the corpus, is written up in ``docs/SEGMENTATION.md``.
 
 Invariant, tested as a property: ``text[s.start:s.end] == s.text`` for every segment.
 """
@@ -28,24 +30,51 @@ _SPACE = " \t\f\v\u3000\u00a0\u200b\ufeff"
 
 _PAGE_MARKER = re.compile(r"^[(（]?\s*(上接|下转|转|接)第?\s*[0-9０-９一二三四五六七八九十]+\s*版\s*[)）]?$")
 _DATELINE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(星期|周)[一二三四五六日天]")
+# Scrape metadata keys ("发文单位：…", "报告人：…") and page furniture ("【字体：", "发布机构：").
 _BYLINE = re.compile(
-    r"^(编辑|美编|责编|责任编辑|校对|审核|本报记者|记者|摄影|来源|作者|发文单位|发文时间|来源URL|标题|时间|"
-    r"阅读|评论|内容摘要|正文|发布时间|发布日期|浏览次数|字号|打印|关闭)\s*[:：]"
+    r"^[【\[(（]?(编辑|美编|责编|责任编辑|校对|审核|本报记者|记者|摄影|来源|作者|发文单位|发文时间|来源URL|标题|时间|"
+    r"阅读|评论|内容摘要|正文|发布时间|发布日期|浏览次数|字号|字体|打印|关闭|报告人|发布机构|添加时间|日期|会议|"
+    r"信息来源|点击数|访问量)\s*[:：]"
 )
-_BYLINE_ANY = re.compile(r"(编辑|美编|责编)\s*[:：]|记者[^。，,]{0,12}摄\s*$|^【字体|^分享到|当前位置")
+_BYLINE_ANY = re.compile(r"(编辑|美编|责编)\s*[:：]|记者[^。，,]{0,12}摄\s*$|^【字体|^分享到|当前位置|您当前的?位置")
 _DELIVERY = re.compile(r"^[—─-]{1,4}.{0,40}(会议上|大会上)")
 _TITLE_WORDS = re.compile(r"政府工作报告|政\s*府\s*工\s*作\s*报\s*告")
 _PUNCT_BODY = set("，,。；;！!？?、：:")
+# Punctuation that only running text has: site navigation and link lists carry none of it.
+_PUNCT_CLAUSE = set("，,。；;！!？?、")
 _HEADING_L1 = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]")
 _HEADING_L2 = re.compile(r"^[（(]\s*[一二三四五六七八九十]+\s*[)）]")
 _HEADING_L3 = re.compile(r"^[0-9０-９]{1,2}\s*[、.．](?![0-9])")
-_REVIEW_CUE = re.compile(r"工作回顾|过去的?一年|过去的?五年|一年来|五年来|\d{4}年(主要)?工作(情况)?回顾|回顾\d{4}年|过去一年的工作")
-_PLAN_CUE = re.compile(
-    r"工作安排|重点工作|重点任务|主要预期目标|预期目标|总体要求|目标任务|今后五年|今后一个时期|今年(的)?工作|"
-    r"\d{4}年(的)?(工作|主要任务|政府工作)|政府自身建设|主要目标"
+# Cues that a heading or title opens the review of the past period (GUIDELINES 2.1: results).
+_REVIEW_CUE = re.compile(
+    r"回顾|过去的?(一年|五年|\d+年)|一年来|五年来|执行情况|工作情况|取得.{0,8}(成就|成绩|成效)|主要成就|成绩回顾"
 )
+# Cues that a heading opens the plan (targets of the plan year or later).
+_PLAN_CUE = re.compile(
+    r"工作安排|重点工作|重点任务|主要任务|战略任务|预期目标|总体要求|目标任务|主要目标|奋斗目标|发展目标|工作目标|目标和|"
+    r"指导思想|总体思路|基本思路|发展思路|工作思路|今后|未来|今年|新的一年|政府自身建设|.{0,6}型政府$|"
+    r"计划|规划|打算|部署|主要工作|预算草案"
+)
+_YEAR = re.compile(r"(?<![0-9])((?:19|20)\d\d)\s*年")
+_HEAD_YEAR = re.compile(r"(?<![到至0-9])((?:19|20)\d\d)\s*年(?:的)?(?:工作|主要|重点|政府|目标|发展|经济|总体|预算)")
+_DATE_YEAR = re.compile(r"((?:19|20)\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _PREAMBLE = re.compile(r"^各位代表|我代表.{0,20}(报告工作|作.{0,4}报告)|请予审议")
-_REVIEW_OPENERS = re.compile(r"^(过去的?一年|一年来|过去的?五年|五年来|\d{4}年，?是)")
+# Leading "《报告》说，" / "马誉峰说，" in news write-ups, and "各位代表，" in speeches.
+_SPEAKER = re.compile(r"^(?:[^，。,；;！!]{1,15}(?:说|指出|表示|强调)[，,：:]|各位代表[，,！!])")
+_REVIEW_OPENERS = re.compile(
+    r"^(过去的?一年|过去一年|一年来|过去的?五年|五年来|这一年|这五年|刚刚过去的|去年|(?P<y>(?:19|20)\d\d)\s*年[，,]?是|"
+    r"(?P<y2>(?:19|20)\d\d)\s*年[，,])"
+)
+_PLAN_OPENERS = re.compile(
+    r"^(今年|新的一年|(?P<y>(?:19|20)\d\d)\s*年)(是|，是|(政府工作|经济社会发展|全[市省县区]|我[市省县区])?.{0,12}"
+    r"(主要预期目标|预期目标|总体要求|工作安排|主要目标|目标任务|重点工作|主要任务))"
+    r"|^(今后五年|未来五年|今后一个时期)([，,]?是|.{0,12}(目标|思路|任务|指导思想|总体要求))"
+)
+_APPENDIX = re.compile(r"^[※\s附：:]*(名词解释|附件|附表|附：)")
+_FIGURES = re.compile(r"[%％]|亿元|万元|万人|增长|下降")
+_MIN_NAV_RUN = 4
+# Characters that end a finished line (a sentence, a heading list, a title in brackets).
+_LINE_DONE = set(SENTENCE_ENDS) | set(_CLOSERS) | set("：:")
 
 
 @dataclass(frozen=True)
@@ -127,8 +156,18 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+#: Every value ``Sentence.skip`` can take (``None`` for a kept sentence).
+SKIP_REASONS: tuple[str, ...] = (
+    "page_marker", "byline", "dateline", "title", "masthead", "metadata", "navigation", "duplicate",
+)
+
+
+def _compact(line: str) -> str:
+    return "".join(line.split())
+
+
 def _furniture(line: str, in_header: bool, repeated_short: bool) -> str | None:
-    compact = re.sub(r"\s+", "", line)
+    compact = _compact(line)
     if len(compact) > 200:
         return None  # a body paragraph, whatever it starts with: never skip real text wholesale
     if _PAGE_MARKER.match(compact):
@@ -143,16 +182,142 @@ def _furniture(line: str, in_header: bool, repeated_short: bool) -> str | None:
     if not has_punct and len(compact) <= 40 and not is_heading(line):
         if _TITLE_WORDS.search(compact):
             return "title"
-        if in_header or repeated_short:
+        # A short unnumbered line in the header is a masthead, unless it is a part heading such
+        # as "2022年政府工作回顾" (some scrapes start right at the review).
+        if (in_header or repeated_short) and _cue_part(compact, None) is None:
             return "masthead"
     if in_header and compact.isdigit():
         return "metadata"
     return None
 
 
+def _nav_like(line: str) -> bool:
+    """A short line with no clause punctuation that is no heading: a menu item or a link."""
+    compact = _compact(line)
+    return (
+        len(compact) <= 20
+        and not any(c in _PUNCT_CLAUSE for c in line)
+        and not is_heading(line)
+        and _cue_part(compact, None) is None
+        and not _FIGURES.search(compact)
+        and not _PREAMBLE.search(compact)
+    )
+
+
+def _in_duplicate_copy(compacts: list[str]) -> list[bool]:
+    """True for the lines of a repeated stretch: a long line seen before, and a short line whose
+    nearest long neighbour (before or after) is one."""
+    n = len(compacts)
+    seen: set[str] = set()
+    long_dup: list[bool | None] = [None] * n  # None for short lines
+    for i, c in enumerate(compacts):
+        if len(c) >= 20:
+            long_dup[i] = c in seen
+            seen.add(c)
+    out = [bool(d) for d in long_dup]
+    last: bool | None = None
+    for i in range(n):
+        if long_dup[i] is None:
+            out[i] = bool(last)
+        else:
+            last = long_dup[i]
+    last = None
+    for i in range(n - 1, -1, -1):
+        if long_dup[i] is None:
+            out[i] = out[i] or bool(last)
+        else:
+            last = long_dup[i]
+    return out
+
+
+def _protected_appendix(lines: list[str], compacts: list[str]) -> list[bool]:
+    """Lines of an annex ("附件1", "名词解释") up to its last line of running text: its tables
+    break into short cells that look like menus, but they are content, never furniture."""
+    n = len(lines)
+    start = next((i for i, c in enumerate(compacts) if len(c) <= 30 and _APPENDIX.match(c)), None)
+    out = [False] * n
+    if start is None:
+        return out
+    last_body = max(
+        (i for i in range(start, n)
+         if len(compacts[i]) >= 20 and any(c in _PUNCT_CLAUSE for c in lines[i]) and not _BYLINE.match(lines[i])),
+        default=start,
+    )
+    for i in range(start, last_body + 1):
+        out[i] = True
+    return out
+
+
+def _mark_navigation(lines: list[str], reasons: list[str | None], protected: list[bool]) -> None:
+    """Mark runs of at least ``_MIN_NAV_RUN`` menu-like lines (site navigation, link lists,
+    footers). Lines already marked as furniture continue a run; any other line ends it."""
+    run: list[int] = []
+
+    def flush() -> None:
+        if len(run) >= _MIN_NAV_RUN:
+            for i in run:
+                reasons[i] = "navigation"
+        run.clear()
+
+    for i, line in enumerate(lines):
+        if reasons[i] is not None and reasons[i] != "duplicate":
+            continue
+        if reasons[i] is None and not protected[i] and _nav_like(line):
+            run.append(i)
+        else:
+            flush()
+    flush()
+
+
+def _mark_duplicate_copies(compacts: list[str], reasons: list[str | None]) -> None:
+    """A short line (a heading, "各位代表！") that repeats an earlier one is a duplicate when it
+    sits inside a duplicated stretch: the nearest long line before or after it is a duplicate.
+    This marks the headings of a report pasted twice without touching repeated lines of the
+    first copy."""
+    n = len(compacts)
+    long_before: list[str | None] = [None] * n
+    long_after: list[str | None] = [None] * n
+    last: str | None = None
+    for i in range(n):
+        long_before[i] = last
+        if len(compacts[i]) >= 20 and reasons[i] in (None, "duplicate"):
+            last = "dup" if reasons[i] == "duplicate" else "kept"
+    last = None
+    for i in range(n - 1, -1, -1):
+        long_after[i] = last
+        if len(compacts[i]) >= 20 and reasons[i] in (None, "duplicate"):
+            last = "dup" if reasons[i] == "duplicate" else "kept"
+    seen: set[str] = set()
+    for i in range(n):
+        c = compacts[i]
+        if reasons[i] is not None or len(c) >= 20:
+            continue
+        if c in seen and "dup" in (long_before[i], long_after[i]):
+            reasons[i] = "duplicate"
+        seen.add(c)
+
+
 def is_heading(text: str) -> bool:
     t = text.strip()
     return bool(_HEADING_L1.match(t) or _HEADING_L2.match(t) or _HEADING_L3.match(t))
+
+
+def _cue_part(text: str, plan_year: int | None) -> str | None:
+    """Which part a heading opens: "review", "plan", "appendix" (glossary, annexes) or None.
+
+    Review cues win over plan cues ("一、2023年工作回顾" names no plan; "过去五年主要工作" is a
+    review). Without cues, a heading naming only years before the plan year is a review."""
+    if _APPENDIX.match(text):
+        return "appendix"
+    if _REVIEW_CUE.search(text):
+        return "review"
+    if _PLAN_CUE.search(text):
+        return "plan"
+    if plan_year is not None:
+        years = [int(y) for y in _YEAR.findall(text)]
+        if years:
+            return "plan" if max(years) >= plan_year else "review"
+    return None
 
 
 def _heading_level(text: str, para_first: bool, para_len: int) -> int | None:
@@ -164,39 +329,117 @@ def _heading_level(text: str, para_first: bool, para_len: int) -> int | None:
         return 2
     if _HEADING_L3.match(text):
         return 3
-    # An unnumbered one-line heading such as "2024年工作回顾" or "今年主要预期目标".
-    if para_len <= 24 and not any(c in "，,；;" for c in text) and (_REVIEW_CUE.search(text) or _PLAN_CUE.search(text)):
+    # An unnumbered one-line heading such as "2024年工作回顾", "2021年工作回顾：" or
+    # "站在新起点：2012年工作回顾"; "今年的主要目标是：" opens a list and is no heading.
+    body = text.rstrip("：:")
+    if (
+        para_len <= 30
+        and not any(c in "，,；;。！!？?" for c in body)
+        and not body.endswith("是")
+        and _cue_part(body, None) is not None
+    ):
         return 1
     return None
+
+
+def _plan_year(text: str, paras: list[tuple[int, int]]) -> int | None:
+    """The year the plan is for: the latest year in the header datelines ("2024年1月23日在…")
+    and in short heading-like lines ("二、2024年工作安排"). ``None`` when nothing says."""
+    years: list[int] = []
+    in_header = True
+    for s, e in paras:
+        if e - s > 60:
+            in_header = False  # datelines after the first body paragraph may be anything
+            continue
+        line = text[s:e]
+        if in_header:
+            years.extend(int(y) for y in _DATE_YEAR.findall(line))
+            if _TITLE_WORDS.search(line):  # "标题：保定市满城区2021年政府工作报告"
+                years.extend(int(y) for y in _YEAR.findall(line))
+        if _HEADING_L1.match(line) or _heading_level(line, True, e - s) is not None:
+            years.extend(int(y) for y in _HEAD_YEAR.findall(line))
+    return max(years) if years else None
+
+
+def _opener_part(sentence: str, part: str, plan_year: int | None) -> str:
+    """Paragraph openers: "过去的一年，…" starts the review, "今年是…" / "今年…主要预期目标是"
+    the plan. A year-led opener ("2023年是…") counts only when the plan year is known."""
+    if part == "plan":
+        return part
+    body = _SPEAKER.sub("", sentence.lstrip("，,：:"), count=1)
+    m = _REVIEW_OPENERS.match(body)
+    if m and part == "other":
+        y = m.group("y") or m.group("y2")
+        if y is None or (plan_year is not None and int(y) < plan_year):
+            return "review"
+    m = _PLAN_OPENERS.match(body)
+    if m:
+        y = m.group("y")
+        if y is None or (plan_year is not None and int(y) >= plan_year):
+            return "plan"
+    return part
 
 
 def segment(text: str) -> Segmentation:
     """Segment a whole report. Never raises on valid ``str`` input."""
     result = Segmentation(text)
     paras = paragraphs(text)
+    lines = [text[s:e] for s, e in paras]
+    compacts = [_compact(line) for line in lines]
+    # A running title repeats on every page; but in a report pasted twice every short line
+    # repeats, so lines inside the second copy are not counted (else the first copy's broken
+    # fragments, "亲自" or "2021年是“", would pass for running titles).
+    in_copy = _in_duplicate_copy(compacts)
     line_counts: dict[str, int] = {}
-    for s, e in paras:
-        key = text[s:e]
-        line_counts[key] = line_counts.get(key, 0) + 1
+    for line, copied in zip(lines, in_copy):
+        if not copied:
+            line_counts[line] = line_counts.get(line, 0) + 1
+    protected = _protected_appendix(lines, compacts)
+
+    # Pass 1: furniture line by line, and long paragraphs repeated word for word.
+    reasons: list[str | None] = []
     seen_long: set[str] = set()
     in_header = True
-    sent_id = 0
-    part = "other"
-    path: list[str] = []
-    levels: list[int] = []
-    for p_idx, (ps, pe) in enumerate(paras):
-        line = text[ps:pe]
-        compact = re.sub(r"\s+", "", line)
-        reason = _furniture(line, in_header, line_counts[line] > 1 and len(compact) <= 40)
+    for i, (line, compact) in enumerate(zip(lines, compacts)):
+        # A short line that continues an unfinished sentence ("在" / "全面建设小康社会" /
+        # "新的起点上") is a broken body line, however often it recurs.
+        continues = (
+            (i > 0 and lines[i - 1][-1] not in _LINE_DONE)
+            or line[-1] in "“‘《"
+            or (i + 1 < len(lines) and lines[i + 1][0] in "，,。；;：:、”’）)》")
+        )
+        repeated = line_counts.get(line, 0) > 1 and len(compact) <= 40 and not protected[i] and not continues
+        reason = _furniture(line, in_header, repeated)
         if reason is None and len(compact) >= 20:
             if compact in seen_long:
                 reason = "duplicate"
             seen_long.add(compact)
-        if reason is not None:
-            result.segments.append(Sentence(ps, pe, line, -1, p_idx, _section(path), tuple(path), part, False, reason))
-            continue
-        if any(c in _PUNCT_BODY for c in line) or len(compact) > 40:
+        if reason is None and (any(c in _PUNCT_BODY for c in line) or len(compact) > 40):
             in_header = False
+        reasons.append(reason)
+    # Pass 2 and 3: navigation runs, then the short lines of duplicated copies.
+    _mark_navigation(lines, reasons, protected)
+    _mark_duplicate_copies(compacts, reasons)
+
+    # Pass 4: sentences, headings and parts.
+    plan_year = _plan_year(text, paras)
+    sent_id = 0
+    part = "other"
+    review_numbered = False  # the review was opened by a numbered heading ("一、2023年工作回顾")
+    # A plan begun by a title line or an opener before any numbered heading ("…规划纲要的报告")
+    # is soft: the first review heading still opens the review.
+    plan_firm = False
+    appendix = False
+    appendix_ids: set[int] = set()
+    path: list[str] = []
+    levels: list[int] = []
+    for p_idx, (ps, pe) in enumerate(paras):
+        line = lines[p_idx]
+        if reasons[p_idx] is not None:
+            result.segments.append(
+                Sentence(ps, pe, line, -1, p_idx, _section(path), tuple(path), part, False, reasons[p_idx])
+            )
+            continue
         for k, (ss, se) in enumerate(split_sentences(text, ps, pe)):
             st = text[ss:se]
             level = _heading_level(st, k == 0, pe - ps)
@@ -206,50 +449,52 @@ def segment(text: str) -> Segmentation:
                     path.pop()
                 levels.append(level)
                 path.append(st[:60])
-                if level == 1 or (level == 2 and not _REVIEW_CUE.search(st) and part == "other"):
-                    part = _part_after_heading(st, part)
-                elif _REVIEW_CUE.search(st) and part != "plan":
-                    part = "review"
-                elif _PLAN_CUE.search(st):
-                    part = "plan"
-            elif k == 0:
-                part = _part_after_opener(st, part)
+                cue = _cue_part(st, plan_year)
+                if cue == "appendix":
+                    appendix = True
+                elif appendix:
+                    pass
+                elif level == 1:
+                    numbered = bool(_HEADING_L1.match(st))
+                    if cue == "review" and (part == "other" or (part == "plan" and not plan_firm)):
+                        part, review_numbered = "review", numbered
+                    elif cue == "plan":
+                        plan_firm = plan_firm or numbered or part == "review"
+                        part = "plan"
+                    elif cue is None and numbered and part == "review" and review_numbered:
+                        # "二、…" after "一、…回顾": the next top-level section is the plan.
+                        part, plan_firm = "plan", True
+                    elif numbered and part == "plan":
+                        plan_firm = True
+                elif part == "other" and cue in ("review", "plan"):
+                    part = cue  # an excerpt that starts below the top-level headings
+            elif k == 0 and not appendix:
+                new_part = _opener_part(st, part, plan_year)
+                plan_firm = plan_firm or (part == "review" and new_part == "plan")
+                part = new_part
+            if appendix:
+                appendix_ids.add(len(result.segments))
             result.segments.append(
-                Sentence(ss, se, st, sent_id, p_idx, _section(path), tuple(path), part, level is not None, None)
+                Sentence(ss, se, st, sent_id, p_idx, _section(path), tuple(path),
+                         "other" if appendix else part, level is not None, None)
             )
             sent_id += 1
-    _resolve_parts(result)
+    _resolve_parts(result, appendix_ids)
     return result
 
 
-def _resolve_parts(result: Segmentation) -> None:
+def _resolve_parts(result: Segmentation, appendix_ids: set[int]) -> None:
     """A text with no review at all (an excerpt, such as the seed's newspaper reprint that starts
-    in the middle of the plan) is plan throughout, except the opening address to the deputies."""
+    in the middle of the plan) is plan throughout, except the opening address to the deputies
+    and any glossary or annex."""
     if any(s.part == "review" for s in result.segments):
         return
     for i, s in enumerate(result.segments):
+        if i in appendix_ids:
+            continue
         if s.part == "other" and not (s.skip is None and _PREAMBLE.search(s.text)):
             result.segments[i] = replace(s, part="plan")
 
 
 def _section(path: list[str]) -> str | None:
     return path[-1] if path else None
-
-
-def _part_after_heading(heading: str, part: str) -> str:
-    if _REVIEW_CUE.search(heading):
-        return "review"
-    if _PLAN_CUE.search(heading):
-        return "plan"
-    # A numbered top-level heading without cues continues the plan once the plan has begun;
-    # right after the review it starts the plan (reports have the review first).
-    return "plan" if part in ("review", "plan") else part
-
-
-def _part_after_opener(sentence: str, part: str) -> str:
-    """Paragraph openers such as "过去的一年，…" start the review; "今年…目标是" the plan."""
-    if part != "plan" and _REVIEW_OPENERS.match(sentence):
-        return "review"
-    if re.match(r"^(今年|\d{4}年)(政府工作|经济社会发展|全市|全省|全县|全区)?.{0,12}(主要预期目标|总体要求|工作安排|目标)", sentence):
-        return "plan"
-    return part
