@@ -1,0 +1,258 @@
+"""Standoff gold for corpus reports (data/gold/standoff): loading, honesty checks, the builder."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CORPUS, ROOT
+
+from pipeline.gold import GoldError, SourceMissing, load_gold_dir, load_gold_file
+from pipeline.reader import read_report
+from pipeline.schema import PARTS
+from pipeline.segment import segment
+
+STANDOFF = ROOT / "data" / "gold" / "standoff"
+FILES = sorted(STANDOFF.glob("*.jsonl"))
+
+
+def _script() -> Any:
+    spec = importlib.util.spec_from_file_location("annotate_standoff", ROOT / "scripts" / "annotate_standoff.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["annotate_standoff"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def _corpus_has(path: Path) -> bool:
+    return (CORPUS / _lines(path)[0]["source"]).exists()
+
+
+needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is absent")
+
+
+def test_there_is_standoff_gold() -> None:
+    assert len(FILES) >= 3, "at least three corpus reports are annotated"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_header_and_no_corpus_text(path: Path) -> None:
+    lines = _lines(path)
+    header, records = lines[0], lines[1:]
+    assert header["standoff"] is True
+    assert header["doc_id"] == path.stem
+    assert header["source"] == f"{path.stem}.txt"
+    assert len(header["sha256"]) == 64
+    assert "text" not in header
+    for rec in records:
+        # The corpus is not ours to commit: no text anywhere, not even in targets.
+        assert "text" not in rec, f"{path.name} sent_id {rec['sent_id']} carries text"
+        for t in rec["targets"]:
+            assert "text" not in t
+    assert [r["sent_id"] for r in records] == list(range(len(records)))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_targets_only_in_plan_and_a_review_exists(path: Path) -> None:
+    records = _lines(path)[1:]
+    assert all(r["part"] in PARTS for r in records)
+    assert any(r["part"] == "review" for r in records), "each document has a review of the past year"
+    assert any(r["targets"] for r in records), "each document has targets in its plan part"
+    for r in records:
+        if r["targets"]:
+            assert r["part"] == "plan", f"{path.name} sent_id {r['sent_id']}: targets outside the plan part"
+
+
+@needs_corpus
+def test_every_standoff_file_loads_and_validates() -> None:
+    docs, skipped = load_gold_dir(STANDOFF, corpus_dir=CORPUS, strict_standoff=True)
+    assert skipped == []
+    assert sorted(d.doc_id for d in docs) == [p.stem for p in FILES]
+    for d in docs:
+        for s in d.sentences:
+            assert d.raw[s.start : s.end] == s.text
+            for t in s.targets:
+                assert d.raw[t.start : t.end] == t.text
+                assert s.start <= t.start < t.end <= s.end
+    # Different governments: county, city and province reports are all represented.
+    governments = {d.doc_id.split("_", 1)[1] for d in docs}
+    assert len(governments) >= 3
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_sentences_are_the_segmenters_kept_sentences(path: Path) -> None:
+    """Gold sentences must be today's ``segment()`` sentences, or sentence scoring misaligns.
+
+    If this fails after a segmenter change, regenerate: ``annotate_standoff.py export`` the file
+    to a spec, check the entries it names, then ``build`` it again.
+    """
+    if not _corpus_has(path):
+        pytest.skip(f"{path.name}: source not in the corpus")
+    header = _lines(path)[0]
+    got = [(r["start"], r["end"]) for r in _lines(path)[1:]]
+    want = [(s.start, s.end) for s in segment(read_report(CORPUS / header["source"]).text).sentences]
+    assert got == want
+
+
+def test_absent_corpus_is_skipped_cleanly(tmp_path: Path) -> None:
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    docs, skipped = load_gold_dir(STANDOFF, corpus_dir=empty)
+    assert docs == []
+    assert len(skipped) == len(FILES)
+    for path, msg in zip(FILES, skipped):
+        assert path.stem in msg and "not found" in msg
+    with pytest.raises(SourceMissing):
+        load_gold_dir(STANDOFF, corpus_dir=empty, strict_standoff=True)
+
+
+def test_wrong_sha256_is_rejected(tmp_path: Path) -> None:
+    src = FILES[0]
+    header = _lines(src)[0]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    # A source of the right name but other bytes (a different version of the report).
+    (corpus / header["source"]).write_text("各位代表：\n今年地区生产总值增长6%左右。\n", encoding="utf-8")
+    with pytest.raises(GoldError, match="sha256"):
+        load_gold_file(src, corpus_dir=corpus)
+
+
+@needs_corpus
+def test_a_changed_corpus_file_is_rejected(tmp_path: Path) -> None:
+    src = next((p for p in FILES if _corpus_has(p)), None)
+    if src is None:
+        pytest.skip("no annotated source in the corpus")
+    header = _lines(src)[0]
+    data = (CORPUS / header["source"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == header["sha256"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / header["source"]).write_bytes(data + b"\n")
+    with pytest.raises(GoldError, match="sha256"):
+        load_gold_file(src, corpus_dir=corpus)
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_committed_files_are_reproduced_by_the_builder(path: Path) -> None:
+    """export → build gives back the committed file byte for byte: the gold is the script's output."""
+    if not _corpus_has(path):
+        pytest.skip(f"{path.name}: source not in the corpus")
+    mod = _script()
+    spec = mod.export(path, CORPUS)
+    assert mod.to_jsonl(mod.build(spec, CORPUS, path.name)) == path.read_text(encoding="utf-8")
+
+
+# --- the builder on a tiny synthetic report (no corpus needed) ---------------------------------
+
+_DOC = (
+    "各位代表：\n"
+    "一、2023年工作回顾\n"
+    "去年地区生产总值增长5.2%。\n"
+    "二、2024年工作安排\n"
+    "今年主要预期目标是：地区生产总值增长6%左右，城乡居民收入分别增长6%和7%。\n"
+    "力争新增高新技术企业10家，建设“三大”中心。\n"
+)
+
+
+def _spec(**target_overrides: Any) -> dict[str, Any]:
+    t0 = {"text": "地区生产总值增长6%左右", "value": 6, "unit": "%", "bound": "about", "direction": "up"}
+    t0.update(target_overrides)
+    return {
+        "source": "demo.txt",
+        "sentences": [
+            {"prefix": "各位代表", "part": "other", "category": "综合"},
+            {"prefix": "一、2023年", "part": "review", "category": "综合"},
+            {"prefix": "去年地区", "part": "review", "category": "综合"},
+            {"prefix": "二、2024年", "part": "plan", "category": "综合"},
+            {
+                "prefix": "今年主要",
+                "part": "plan",
+                "category": "综合",
+                "targets": [
+                    t0,
+                    {"text": "城乡居民收入分别增长6%", "category": "民生", "value": 6, "unit": "%", "bound": "exact", "direction": "up"},
+                    {"text": "7%", "category": "民生", "value": 7, "unit": "%", "bound": "exact", "direction": "up"},
+                ],
+            },
+            {
+                "prefix": "力争新增",
+                "part": "plan",
+                "category": "科创",
+                "targets": [{"text": "新增高新技术企业10家", "value": 10, "unit": "家", "bound": "exact", "direction": None}],
+            },
+        ],
+    }
+
+
+@pytest.fixture()
+def demo_corpus(tmp_path: Path) -> Path:
+    (tmp_path / "demo.txt").write_text(_DOC, encoding="utf-8")
+    return tmp_path
+
+
+def test_builder_offsets_point_into_the_raw_text(demo_corpus: Path) -> None:
+    mod = _script()
+    built = mod.build(_spec(), demo_corpus)
+    raw = read_report(demo_corpus / "demo.txt").text
+    texts = [raw[t["start"] : t["end"]] for r in built.records for t in r["targets"]]
+    assert texts == ["地区生产总值增长6%左右", "城乡居民收入分别增长6%", "7%", "新增高新技术企业10家"]
+    assert built.header["sha256"] == hashlib.sha256((demo_corpus / "demo.txt").read_bytes()).hexdigest()
+    out = demo_corpus / "gold"
+    out.mkdir()
+    (out / "demo.jsonl").write_text(mod.to_jsonl(built), encoding="utf-8")
+    doc = load_gold_file(out / "demo.jsonl", corpus_dir=demo_corpus)
+    assert [t.category for t in doc.targets()] == ["综合", "民生", "民生", "科创"]
+    # Round trip through export.
+    assert mod.to_jsonl(mod.build(mod.export(out / "demo.jsonl", demo_corpus), demo_corpus)) == mod.to_jsonl(built)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"text": "地区生产总值增长9%左右", "value": 9}, "not found"),
+        ({"value": 5}, "not found in the span"),
+        ({"unit": "万人"}, "not found in the span"),
+        ({"bound": "roughly"}, "unknown bound"),
+        ({"text": "生产总值增长6%左右"}, "not a whole clause"),
+        ({"text": "地区生产总值增长6%左右，"}, "ends in punctuation"),
+        ({"category": "经济"}, "unknown category"),
+    ],
+)
+def test_builder_fails_loudly_on_a_bad_target(demo_corpus: Path, change: dict[str, Any], message: str) -> None:
+    mod = _script()
+    with pytest.raises(mod.SpecError, match=message):
+        mod.build(_spec(**change), demo_corpus)
+
+
+def test_builder_rejects_targets_in_the_review(demo_corpus: Path) -> None:
+    mod = _script()
+    spec = _spec()
+    spec["sentences"][2]["targets"] = [
+        {"text": "去年地区生产总值增长5.2%", "value": 5.2, "unit": "%", "bound": "exact", "direction": "up"}
+    ]
+    with pytest.raises(mod.SpecError, match="only plan sentences hold targets"):
+        mod.build(spec, demo_corpus)
+
+
+def test_builder_rejects_a_spec_that_does_not_fit_the_sentences(demo_corpus: Path) -> None:
+    mod = _script()
+    spec = _spec()
+    del spec["sentences"][3]
+    with pytest.raises(mod.SpecError, match="does not start with spec prefix"):
+        mod.build(spec, demo_corpus)
+    spec = _spec()
+    spec["sentences"].append({"prefix": "多余", "part": "plan", "category": "综合"})
+    with pytest.raises(mod.SpecError, match="left over"):
+        mod.build(spec, demo_corpus)
