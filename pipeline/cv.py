@@ -131,8 +131,7 @@ def _restrict(test: GoldDocument, pred: Sequence[SentenceRecord]) -> list[Senten
     keep: dict[int, list[Target]] = {id(u.gold): u.pred_targets for u in a.units}
     for u in a.units:
         g = u.gold
-        out.append(SentenceRecord(g.doc_id, g.sent_id, g.start, g.end, g.text, u.pred_category,
-                                  list(keep[id(g)])))
+        out.append(SentenceRecord(g.doc_id, g.sent_id, g.start, g.end, g.text, u.pred_category, list(keep[id(g)])))
     return out
 
 

@@ -221,7 +221,14 @@ def _same_value(a: Any, b: Any) -> bool:
 
 
 def _tref(doc_id: str, sent_id: int, t: Target) -> dict[str, Any]:
-    return {"doc_id": doc_id, "sent_id": sent_id, "start": t.start, "end": t.end, "text": t.text, "category": t.category}
+    return {
+        "doc_id": doc_id,
+        "sent_id": sent_id,
+        "start": t.start,
+        "end": t.end,
+        "text": t.text,
+        "category": t.category,
+    }
 
 
 @dataclass
@@ -385,8 +392,12 @@ def _sentcat(units: list[SentenceUnit]) -> tuple[dict[str, Any], list[str], np.n
     pi = np.array([l2i[c] for c in y_pred], dtype=np.int64)
     out: dict[str, Any] = {"sentcat_n": len(units), "sentcat_unmatched": sum(c == NO_SENTENCE for c in y_pred)}
     if not units:
-        out.update(sentcat_accuracy=0.0, sentcat_macro_f1=0.0, sentcat_per_category={},
-                   sentcat_confusion={"labels": labels, "matrix": []})
+        out.update(
+            sentcat_accuracy=0.0,
+            sentcat_macro_f1=0.0,
+            sentcat_per_category={},
+            sentcat_confusion={"labels": labels, "matrix": []},
+        )
         return out, labels, gi, pi
     out["sentcat_accuracy"] = float(np.mean(gi == pi))
     present = [c for c in labels if c in set(y_true) | set(y_pred)]
@@ -444,8 +455,10 @@ def score_units(
     m.update(sc)
 
     counts = np.array(
-        [[r.n_gold, r.n_pred, r.strict_tp, r.partial_tp, r.typed_tp, int(u.gold.category == u.pred_category), 1]
-         for u, r in zip(units, results)],
+        [
+            [r.n_gold, r.n_pred, r.strict_tp, r.partial_tp, r.typed_tp, int(u.gold.category == u.pred_category), 1]
+            for u, r in zip(units, results)
+        ],
         dtype=np.int64,
     ).reshape(-1, 7)
     if n_resamples > 0:
@@ -466,23 +479,43 @@ def score_units(
     m["errors"] = {
         "missed": listed([_tref(u.doc_id, u.gold.sent_id, t) for u, r in zip(units, results) for t in r.missed]),
         "spurious": listed([_tref(u.doc_id, u.gold.sent_id, t) for u, r in zip(units, results) for t in r.spurious]),
-        "boundary": listed([
-            {"doc_id": u.doc_id, "sent_id": u.gold.sent_id, "gold_start": gt.start, "gold_end": gt.end,
-             "gold_text": gt.text, "pred_start": pt.start, "pred_end": pt.end, "pred_text": pt.text,
-             "category": gt.category}
-            for u, r in zip(units, results)
-            for gt, pt in r.boundary
-        ]),
+        "boundary": listed(
+            [
+                {
+                    "doc_id": u.doc_id,
+                    "sent_id": u.gold.sent_id,
+                    "gold_start": gt.start,
+                    "gold_end": gt.end,
+                    "gold_text": gt.text,
+                    "pred_start": pt.start,
+                    "pred_end": pt.end,
+                    "pred_text": pt.text,
+                    "category": gt.category,
+                }
+                for u, r in zip(units, results)
+                for gt, pt in r.boundary
+            ]
+        ),
         "category": listed(category_errors),
         "fields": listed(field_errors),
-        "sentences": listed([
-            {"doc_id": u.doc_id, "sent_id": u.gold.sent_id, "start": u.gold.start, "end": u.gold.end,
-             "text": u.gold.text, "gold": u.gold.category, "pred": u.pred_category}
-            for u in units
-            if u.gold.category != u.pred_category
-        ]),
-        "outside": listed([{"doc_id": t.extra.get("doc_id"), "start": t.start, "end": t.end, "text": t.text}
-                           for t in outside]),
+        "sentences": listed(
+            [
+                {
+                    "doc_id": u.doc_id,
+                    "sent_id": u.gold.sent_id,
+                    "start": u.gold.start,
+                    "end": u.gold.end,
+                    "text": u.gold.text,
+                    "gold": u.gold.category,
+                    "pred": u.pred_category,
+                }
+                for u in units
+                if u.gold.category != u.pred_category
+            ]
+        ),
+        "outside": listed(
+            [{"doc_id": t.extra.get("doc_id"), "start": t.start, "end": t.end, "text": t.text} for t in outside]
+        ),
     }
     return m
 
@@ -524,9 +557,7 @@ def score(
     m["missing_predictions"] = missing
     m["unscored_predictions"] = sorted(set(pred) - {d.doc_id for d in gold})
     if len(gold) > 1:
-        m["per_document"] = {
-            d.doc_id: summary(score_units(*_one(d, pred), n_resamples=0)) for d in gold
-        }
+        m["per_document"] = {d.doc_id: summary(score_units(*_one(d, pred), n_resamples=0)) for d in gold}
     return m
 
 
@@ -561,10 +592,24 @@ def agreement(a: Sequence[GoldDocument], b: Sequence[GoldDocument]) -> dict[str,
             tb.append(pt.category)
     tkappa = float(cohen_kappa_score(ta, tb)) if ta and len(set(ta) | set(tb)) > 1 else (1.0 if ta == tb else 0.0)
     keep = [
-        "n_sentences", "targets_n_gold", "targets_n_pred", "targets_correct", "targets_boundary",
-        "targets_missed", "targets_spurious", "targets_strict_f", "targets_strict_f_ci", "targets_partial_f",
-        "targets_typed_f", "fields_n", "fields_all_acc", *[f"fields_{f}_acc" for f in FIELDS],
-        "sentcat_accuracy", "sentcat_macro_f1", "sentcat_confusion", "errors",
+        "n_sentences",
+        "targets_n_gold",
+        "targets_n_pred",
+        "targets_correct",
+        "targets_boundary",
+        "targets_missed",
+        "targets_spurious",
+        "targets_strict_f",
+        "targets_strict_f_ci",
+        "targets_partial_f",
+        "targets_typed_f",
+        "fields_n",
+        "fields_all_acc",
+        *[f"fields_{f}_acc" for f in FIELDS],
+        "sentcat_accuracy",
+        "sentcat_macro_f1",
+        "sentcat_confusion",
+        "errors",
     ]
     out = {k: m[k] for k in keep if k in m}
     out["targets_n_a"] = out.pop("targets_n_gold")

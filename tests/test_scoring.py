@@ -75,8 +75,16 @@ def copy_doc(doc: GoldDocument) -> list[SentenceRecord]:
 def test_gold_against_itself_is_perfect() -> None:
     gold = tiny_gold()
     m = score([gold], {"d1": copy_doc(gold)}, n_resamples=50)
-    for k in ("targets_strict_f", "targets_partial_f", "targets_typed_f", "fields_all_acc", "sentcat_accuracy",
-              "sentcat_macro_f1", "targets_strict_p", "targets_strict_r"):
+    for k in (
+        "targets_strict_f",
+        "targets_partial_f",
+        "targets_typed_f",
+        "fields_all_acc",
+        "sentcat_accuracy",
+        "sentcat_macro_f1",
+        "targets_strict_p",
+        "targets_strict_r",
+    ):
         assert m[k] == 1.0, k
     assert m["targets_strict_f_ci"] == [1.0, 1.0]
     assert m["targets_missed"] == m["targets_spurious"] == m["targets_boundary"] == 0
@@ -141,8 +149,8 @@ def test_sentence_category_from_most_overlapping_prediction() -> None:
     g = gold.sentences[1]
     mid = g.start + 5
     pred = [
-        SentenceRecord("d1", 0, g.start, mid, gold.raw[g.start:mid], "产业", []),
-        SentenceRecord("d1", 1, mid, g.end, gold.raw[mid:g.end], "商贸", []),
+        SentenceRecord("d1", 0, g.start, mid, gold.raw[g.start : mid], "产业", []),
+        SentenceRecord("d1", 1, mid, g.end, gold.raw[mid : g.end], "商贸", []),
     ]
     units = align_document(gold, pred).units
     assert units[1].pred_category == "商贸"
@@ -174,8 +182,10 @@ def test_bootstrap_is_deterministic_and_brackets_the_estimate() -> None:
 
 def test_per_document_breakdown() -> None:
     g1, g2 = tiny_gold("d1"), tiny_gold("d2")
-    pred = {"d1": copy_doc(g1), "d2": [SentenceRecord(s.doc_id, s.sent_id, s.start, s.end, s.text, s.category, [])
-                                       for s in g2.sentences]}
+    pred = {
+        "d1": copy_doc(g1),
+        "d2": [SentenceRecord(s.doc_id, s.sent_id, s.start, s.end, s.text, s.category, []) for s in g2.sentences],
+    }
     m = score([g1, g2], pred, n_resamples=0)
     assert m["per_document"]["d1"]["targets_strict_f"] == 1.0
     assert m["per_document"]["d2"]["targets_strict_r"] == 0.0
@@ -214,11 +224,17 @@ def _corpus(draw: st.DrawFn) -> tuple[GoldDocument, list[SentenceRecord], list[t
     pos = 0
     for i, n in enumerate(lengths):
         g, p = draw(_spans(n)), draw(_spans(n))
-        text = raw[pos:pos + n]
-        gold_s.append(SentenceRecord("d", i, pos, pos + n, text, "综合",
-                                     [_t(raw, pos + s.start, pos + s.end, s.label) for s in g]))
-        pred_s.append(SentenceRecord("d", i, pos, pos + n, text, "综合",
-                                     [_t(raw, pos + s.start, pos + s.end, s.label) for s in p]))
+        text = raw[pos : pos + n]
+        gold_s.append(
+            SentenceRecord(
+                "d", i, pos, pos + n, text, "综合", [_t(raw, pos + s.start, pos + s.end, s.label) for s in g]
+            )
+        )
+        pred_s.append(
+            SentenceRecord(
+                "d", i, pos, pos + n, text, "综合", [_t(raw, pos + s.start, pos + s.end, s.label) for s in p]
+            )
+        )
         per.append((n, g, p))
         pos += n + 1
     return GoldDocument("d", raw, gold_s), pred_s, per
