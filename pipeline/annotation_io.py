@@ -720,3 +720,124 @@ def dumps_tasks(tasks: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "labelstudio":
         return json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
     return "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tasks)
+
+
+# --------------------------------------------------------------------------- writing gold
+
+
+@dataclass
+class GoldWrite:
+    """One planned output: a gold file (and for inline gold, the raw copy it needs)."""
+
+    doc_id: str
+    path: Path
+    content: str
+    raw_copy: tuple[Path, bytes] | None = None
+    n_new: int = 0
+    n_kept: int = 0
+
+
+def _existing_records(path: Path, raw: str) -> list[dict[str, Any]]:
+    """Records of an existing gold file (inline or standoff), validated against ``raw``."""
+    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    if lines and lines[0].get("standoff"):
+        lines = lines[1:]
+    problems = validate_records(list(enumerate(lines, 1)), raw, str(path))
+    if problems:
+        raise AnnotationImportError([("-", f"existing gold file: {p}") for p in problems])
+    return lines
+
+
+def plan_gold_writes(
+    result: ImportResult,
+    docs: dict[str, DocSource],
+    out: str | Path,
+    *,
+    standoff: bool = False,
+    merge: bool = True,
+    raw_bytes: dict[str, bytes] | None = None,
+) -> list[GoldWrite]:
+    """Decide every file to write without touching the disk (all or nothing).
+
+    ``out`` is a ``.jsonl`` file (one document) or a folder (``<out>/<doc_id>.jsonl``). Inline
+    gold needs its raw text at ``<gold file>/../../raw/<doc_id>.txt`` (where
+    ``pipeline.gold.load_gold_file`` looks): it is copied there from ``raw_bytes``, and an
+    existing different file is an error. Standoff gold starts with the header of
+    ``pipeline.gold`` and carries no text. With ``merge``, sentences of an existing gold file
+    that the import does not cover are kept; imported sentences replace theirs.
+    """
+    out = Path(out)
+    if out.suffix == ".jsonl" and len(result.records) > 1:
+        raise AnnotationImportError([("-", f"{len(result.records)} documents imported; --out must be a folder")])
+    problems: list[tuple[str, str]] = []
+    plans: list[GoldWrite] = []
+    for doc_id, recs in sorted(result.records.items()):
+        doc = docs[doc_id]
+        path = out if out.suffix == ".jsonl" else out / f"{doc_id}.jsonl"
+        seg_parts = {s.sent_id: s.part for s in segment(doc.text).sentences}
+        new = []
+        for r in recs:
+            d = r.to_json()
+            d.setdefault("part", seg_parts.get(r.sent_id, "other"))
+            new.append(d)
+        kept: list[dict[str, Any]] = []
+        if merge and path.exists():
+            try:
+                old = _existing_records(path, doc.text)
+            except (AnnotationImportError, json.JSONDecodeError, AttributeError) as e:
+                problems.append(("-", f"{path}: cannot merge with the existing file ({e})"))
+                continue
+            covered = [(d["start"], d["end"]) for d in new]
+            kept = [o for o in old if not any(o["start"] < e and s < o["end"] for s, e in covered)]
+        merged = sorted(kept + new, key=lambda d: (d["start"], d["end"]))
+        problems += [("-", f"{path}: {p.message} (after merging)") for p in
+                     validate_records(list(enumerate(merged, 1)), doc.text, str(path))]
+        header: list[dict[str, Any]] = []
+        raw_copy = None
+        if standoff:
+            if not doc.source or not doc.sha256:
+                problems.append(("-", f"{doc_id}: standoff gold needs the source file name and sha256"))
+                continue
+            header = [{"standoff": True, "doc_id": doc_id, "source": doc.source, "sha256": doc.sha256,
+                       "guidelines": _guidelines_version()}]
+            merged = [_strip_text(d) for d in merged]
+        else:
+            target = path.parent.parent / "raw" / f"{doc_id}.txt"
+            data = (raw_bytes or {}).get(doc_id)
+            if data is None:
+                data = doc.text.encode("utf-8")
+            if target.exists():
+                if target.read_bytes() != data:
+                    problems.append(("-", f"{target} exists with different content; refusing to overwrite the raw "
+                                          "text gold offsets point into"))
+                    continue
+            else:
+                raw_copy = (target, data)
+        content = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in header + merged)
+        plans.append(GoldWrite(doc_id, path, content, raw_copy, len(new), len(kept)))
+    if problems:
+        raise AnnotationImportError(problems)
+    return plans
+
+
+def _strip_text(d: dict[str, Any]) -> dict[str, Any]:
+    d = {k: v for k, v in d.items() if k != "text"}
+    d["targets"] = [{k: v for k, v in t.items() if k != "text"} for t in d.get("targets", [])]
+    return d
+
+
+def _guidelines_version() -> str:
+    from pipeline.schema import GUIDELINES_VERSION
+
+    return GUIDELINES_VERSION
+
+
+def apply_gold_writes(plans: list[GoldWrite]) -> None:
+    """Write planned files: raw copies first, then gold files, each atomically."""
+    from pipeline.io import atomic_write_bytes, atomic_write_text
+
+    for p in plans:
+        if p.raw_copy is not None:
+            atomic_write_bytes(p.raw_copy[0], p.raw_copy[1])
+    for p in plans:
+        atomic_write_text(p.path, p.content)
