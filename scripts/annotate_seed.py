@@ -31,7 +31,7 @@ from pipeline.io import atomic_write_text  # noqa: E402
 from pipeline.reader import read_report  # noqa: E402
 from pipeline.records import SentenceRecord, Target  # noqa: E402
 from pipeline.schema import BOUNDS, CATEGORY2ID, DIRECTIONS  # noqa: E402
-from pipeline.segment import segment  # noqa: E402
+from pipeline.segment import Segmentation, segment  # noqa: E402
 
 RAW = ROOT / "data" / "raw" / "yuzhong-2024.txt"
 GOLD = ROOT / "data" / "gold" / "yuzhong-2024.jsonl"
@@ -120,8 +120,8 @@ def build(raw: str, mod: ModuleType) -> tuple[list[SentenceRecord], list[Decisio
 
 
 def _decisions(
-    raw, seg, records: list[SentenceRecord], excluded: dict[tuple[int, int], tuple[str, int]]
-) -> list[Decision]:  # type: ignore[no-untyped-def]
+    raw: str, seg: Segmentation, records: list[SentenceRecord], excluded: dict[tuple[int, int], tuple[str, int]]
+) -> list[Decision]:
     owner: dict[int, int] = {}
     for sg in seg.segments:
         for i in range(sg.start, sg.end):

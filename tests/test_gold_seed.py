@@ -287,3 +287,62 @@ def test_audit_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken.write_text(write_decisions(decisions), encoding="utf-8")
     assert audit_main([str(RAW), str(GOLD), str(broken)]) == 1
     assert "UNACCOUNTED" in capsys.readouterr().out
+
+
+# Category examples from the shared GUIDELINES section 3 table that occur in the seed.
+TABLE_EXAMPLES = {
+    "新增市级以上金融机构5家": "金融",
+    "绿色金融规模超1400亿元": "金融",
+    "社会消费品零售总额突破1450亿元": "商贸",
+    "旅游收入达750亿元": "文旅",
+    "精心修缮老鼓楼衙署遗址等10处历史遗产": "文旅",
+    "软件业务收入突破500亿元": "产业",
+    "新开发货运航线6条": "产业",
+    "新认定国家高新技术企业90家": "科创",
+    "新增发明专利300件": "科创",
+    "缔结友好城市2个": "开放",
+    "新增驻渝总领事馆2个": "开放",
+    "完成固定资产投资220亿元": "城建",
+    "空气质量优良天数达到300天": "生态",
+    "能耗强度下降3%": "生态",
+    "城镇新增就业4.6万人": "民生",
+    "家庭医生签约覆盖率达36%以上": "民生",
+    "国企资产规模突破600亿元": "改革",
+    "群众安全感指数保持97%以上": "安全",
+    "压减一般性支出10%以上": "政府",
+}
+
+
+def test_shared_guideline_examples_are_targets_with_their_category(gold: GoldDocument) -> None:
+    by_text = {t.text: t for _, t in _targets(gold)}
+    for text, cat in TABLE_EXAMPLES.items():
+        assert text in by_text, f"{text!r} is a target in the shared guidelines"
+        assert by_text[text].category == cat, text
+    # span examples of GUIDELINES 2.1/2.2 that occur in the seed
+    for text in (
+        "高质量承接举办全球性、区域性峰会论坛等30场",
+        "本外币存款余额、保费收入增长12%左右",
+        "置换纯电公交车、出租车300辆",
+        "改造提升国际村等老旧小区6个",
+        "46万平方米",
+        "新增“五夜”消费产品100个",
+        "加快重医生命健康前沿技术交叉研究院等16个重点创新平台建设",
+        "联动42家文博场馆建设“博物馆之城”",
+        "实施“一米关爱”项目46个",
+        "动态清零信访积案",
+        "违法建筑保持零新增",
+        "首店首牌50个以上",
+    ):
+        assert text in by_text, text
+    for name in ("11241", "“三大地标商圈”", "“五张消费名片”", "“十大项目”", "“6个10分钟公共服务圈”", "“416”"):
+        assert not any(name in t for t in by_text), f"{name} is a name, never inside a target"
+    assert not any("196个细分门类" in t or "800亿元资金需求" in t for t in by_text)
+
+
+def test_decision_log_covers_every_reference_in_the_spec() -> None:
+    spec = (ROOT / "scripts" / "yuzhong_2024_annotation.py").read_text(encoding="utf-8")
+    log = (ROOT / "data" / "GUIDELINES.md").read_text(encoding="utf-8")
+    refs = set(re.findall(r"\[(D\d+)\]", spec))
+    assert refs, "the spec cites the decision log"
+    for ref in sorted(refs):
+        assert f"**{ref}**" in log, f"{ref} is cited in the spec but not in data/GUIDELINES.md"
