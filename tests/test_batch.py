@@ -22,11 +22,12 @@ from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.reader import read_report
 from pipeline.tagger import Tagger
 
-_CLAUSE = re.compile(r"[^，,；;。：:！？!?、]*?[0-9]+(?:\.[0-9]+)?[^，,；;。：:！？!?、]*")
+# A clause with an Arabic number that is not a year (the fake's notion of a target).
+_CLAUSE = re.compile(r"[^，,；;。：:！？!?、]*?[0-9]+(?:\.[0-9]+)?(?![0-9.]|年)[^，,；;。：:！？!?、]*")
 
 
 class FakePredictor:
-    """Marks every clause holding an Arabic number; raises on sentences containing BOOM."""
+    """Marks every clause holding an Arabic number (not a year); raises on sentences containing BOOM."""
 
     name = "fake"
 
