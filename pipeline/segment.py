@@ -53,7 +53,7 @@ _REVIEW_CUE = re.compile(
 _PLAN_CUE = re.compile(
     r"工作安排|重点工作|重点任务|主要任务|战略任务|预期目标|总体要求|目标任务|主要目标|奋斗目标|发展目标|工作目标|目标和|"
     r"指导思想|总体思路|基本思路|发展思路|工作思路|今后|未来|今年|新的一年|政府自身建设|.{0,6}型政府$|"
-    r"计划|规划|打算|部署|主要工作|预算草案"
+    r"计划|规划|打算|部署|主要工作|预算草案|(迈上|开启|踏上|奋进)新征程"
 )
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)\d\d)\s*年")
 _HEAD_YEAR = re.compile(r"(?<![到至0-9])((?:19|20)\d\d)\s*年(?:的)?(?:工作|主要|重点|政府|目标|发展|经济|总体|预算)")
@@ -73,6 +73,7 @@ _PLAN_OPENERS = re.compile(
 _APPENDIX = re.compile(r"^[※\s附：:]*(名词解释|附件|附表|附：)")
 _FIGURES = re.compile(r"[%％]|亿元|万元|万人|增长|下降")
 _MIN_NAV_RUN = 4
+_TEASER_END = re.compile(r"(\.{3,}|…+)$")
 # Characters that end a finished line (a sentence, a heading list, a title in brackets).
 _LINE_DONE = set(SENTENCE_ENDS) | set(_CLOSERS) | set("：:")
 
@@ -158,7 +159,15 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 #: Every value ``Sentence.skip`` can take (``None`` for a kept sentence).
 SKIP_REASONS: tuple[str, ...] = (
-    "page_marker", "byline", "dateline", "title", "masthead", "metadata", "navigation", "duplicate",
+    "page_marker",
+    "byline",
+    "dateline",
+    "title",
+    "masthead",
+    "metadata",
+    "navigation",
+    "teaser",
+    "duplicate",
 )
 
 
@@ -239,8 +248,11 @@ def _protected_appendix(lines: list[str], compacts: list[str]) -> list[bool]:
     if start is None:
         return out
     last_body = max(
-        (i for i in range(start, n)
-         if len(compacts[i]) >= 20 and any(c in _PUNCT_CLAUSE for c in lines[i]) and not _BYLINE.match(lines[i])),
+        (
+            i
+            for i in range(start, n)
+            if len(compacts[i]) >= 10 and any(c in _PUNCT_CLAUSE for c in lines[i]) and not _BYLINE.match(lines[i])
+        ),
         default=start,
     )
     for i in range(start, last_body + 1):
@@ -410,6 +422,8 @@ def segment(text: str) -> Segmentation:
         )
         repeated = line_counts.get(line, 0) > 1 and len(compact) <= 40 and not protected[i] and not continues
         reason = _furniture(line, in_header, repeated)
+        if reason is None and i > 0 and compacts[i - 1].startswith("内容摘要") and _TEASER_END.search(compact):
+            reason = "teaser"  # the page's truncated abstract of the report that follows
         if reason is None and len(compact) >= 20:
             if compact in seen_long:
                 reason = "duplicate"
@@ -429,6 +443,8 @@ def segment(text: str) -> Segmentation:
     # A plan begun by a title line or an opener before any numbered heading ("…规划纲要的报告")
     # is soft: the first review heading still opens the review.
     plan_firm = False
+    soft_start = 0
+    prev_part = part
     appendix = False
     appendix_ids: set[int] = set()
     path: list[str] = []
@@ -436,8 +452,9 @@ def segment(text: str) -> Segmentation:
     for p_idx, (ps, pe) in enumerate(paras):
         line = lines[p_idx]
         if reasons[p_idx] is not None:
+            seg_part = "other" if appendix else part
             result.segments.append(
-                Sentence(ps, pe, line, -1, p_idx, _section(path), tuple(path), part, False, reasons[p_idx])
+                Sentence(ps, pe, line, -1, p_idx, _section(path), tuple(path), seg_part, False, reasons[p_idx])
             )
             continue
         for k, (ss, se) in enumerate(split_sentences(text, ps, pe)):
@@ -457,6 +474,10 @@ def segment(text: str) -> Segmentation:
                 elif level == 1:
                     numbered = bool(_HEADING_L1.match(st))
                     if cue == "review" and (part == "other" or (part == "plan" and not plan_firm)):
+                        if part == "plan":
+                            # The soft plan was the title and preamble: they belong to neither part.
+                            for i in range(soft_start, len(result.segments)):
+                                result.segments[i] = replace(result.segments[i], part="other")
                         part, review_numbered = "review", numbered
                     elif cue == "plan":
                         plan_firm = plan_firm or numbered or part == "review"
@@ -472,15 +493,40 @@ def segment(text: str) -> Segmentation:
                 new_part = _opener_part(st, part, plan_year)
                 plan_firm = plan_firm or (part == "review" and new_part == "plan")
                 part = new_part
+            if part == "plan" and prev_part == "other":
+                soft_start = len(result.segments)
+            prev_part = part
             if appendix:
                 appendix_ids.add(len(result.segments))
             result.segments.append(
-                Sentence(ss, se, st, sent_id, p_idx, _section(path), tuple(path),
-                         "other" if appendix else part, level is not None, None)
+                Sentence(
+                    ss,
+                    se,
+                    st,
+                    sent_id,
+                    p_idx,
+                    _section(path),
+                    tuple(path),
+                    "other" if appendix else part,
+                    level is not None,
+                    None,
+                )
             )
             sent_id += 1
     _resolve_parts(result, appendix_ids)
     return result
+
+
+def part_switches(seg: Segmentation) -> list[tuple[int, str]]:
+    """``(sent_id, part)`` of every kept sentence whose part differs from the previous one's
+    (the first sentence always counts): the review/plan structure of a report in a few pairs."""
+    out: list[tuple[int, str]] = []
+    prev: str | None = None
+    for s in seg.sentences:
+        if s.part != prev:
+            out.append((s.sent_id, s.part))
+            prev = s.part
+    return out
 
 
 def _resolve_parts(result: Segmentation, appendix_ids: set[int]) -> None:
