@@ -38,7 +38,7 @@ from pipeline.records import SentenceRecord
 from pipeline.tagger import TaggedDocument, Tagger
 
 WEIGHTS: dict[str, float] = {"category": 1.0, "span": 1.0, "token": 1.0, "number_gap": 0.5}
-_NUMBER = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万亿零]")
+_ARABIC = re.compile(r"[0-9０-９]")
 _DIGIT = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?")
 _SPACE = re.compile(r"\s+")
 
@@ -118,8 +118,18 @@ def sentence_components(rec: SentenceRecord, token_entropy: float | None) -> dic
     if token_entropy is not None:
         comp["token"] = token_entropy
     part = rec.extra.get("part", "plan")
-    comp["number_gap"] = 1.0 if (part == "plan" and not rec.targets and _NUMBER.search(rec.text)) else 0.0
+    comp["number_gap"] = 1.0 if (part == "plan" and not rec.targets and has_quantity(rec.text)) else 0.0
     return comp
+
+
+def has_quantity(text: str) -> bool:
+    """An Arabic number, or a Chinese numeral with a unit (``三个``) or zero (``清零``); a bare
+    ``一`` (``进一步``, ``一句话``) is not a quantity."""
+    if _ARABIC.search(text):
+        return True
+    from pipeline.fields import find_numbers
+
+    return any(c.unit is not None or c.value == 0 for c in find_numbers(text))
 
 
 def combine(comp: dict[str, float]) -> float:
