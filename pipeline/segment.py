@@ -529,6 +529,18 @@ def part_switches(seg: Segmentation) -> list[tuple[int, str]]:
     return out
 
 
+def summary(seg: Segmentation) -> dict[str, int]:
+    """Flat counts for reports and docs: kept sentences, skipped segments by reason, sentences
+    per part (keys ``sentences``, ``skip_<reason>``, ``part_<part>``)."""
+    out = {"sentences": len(seg.sentences)}
+    out.update({f"skip_{r}": 0 for r in SKIP_REASONS})
+    out.update({"part_review": 0, "part_plan": 0, "part_other": 0})
+    for s in seg.segments:
+        key = f"skip_{s.skip}" if s.skip else f"part_{s.part}"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
 def _resolve_parts(result: Segmentation, appendix_ids: set[int]) -> None:
     """A text with no review at all (an excerpt, such as the seed's newspaper reprint that starts
     in the middle of the plan) is plan throughout, except the opening address to the deputies
