@@ -30,6 +30,7 @@ Usage::
     python scripts/annotate_standoff.py build SPEC.json [...] --corpus ../shared/corpus --out data/gold/standoff
     python scripts/annotate_standoff.py skeleton ../shared/corpus/X.txt > data/gold/standoff/specs/X.spec.json
     python scripts/annotate_standoff.py export data/gold/standoff/X.jsonl --corpus ../shared/corpus > X.spec.json
+    python scripts/annotate_standoff.py rebuild data/gold/standoff/*.jsonl --corpus ../shared/corpus
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from pipeline.gold import validate_records  # noqa: E402
+from pipeline.gold import GoldError, validate_records  # noqa: E402
 from pipeline.io import atomic_write_text  # noqa: E402
 from pipeline.reader import read_report  # noqa: E402
 from pipeline.schema import (  # noqa: E402
@@ -151,7 +152,7 @@ def _align(spec: list[dict[str, Any]], seg: Segmentation, name: str) -> list[dic
                 raise SpecError(f"{name}: spec sentence {i} has no prefix")
             if s.text.startswith(prefix):
                 break
-            if any(t.startswith(prefix) for t in skipped) and not spec[i].get("targets"):
+            if any(prefix in t for t in skipped) and not spec[i].get("targets"):
                 print(f"note: {name}: {prefix!r} is furniture now; its spec entry is dropped", file=sys.stderr)
                 i += 1
                 continue
@@ -313,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("export", help="standoff JSONL → spec (needs the corpus)")
     e.add_argument("standoff", type=Path)
     e.add_argument("--corpus", type=Path, required=True)
+    r = sub.add_parser("rebuild", help="standoff JSONL → spec → standoff JSONL again (after a segmenter change)")
+    r.add_argument("standoff", nargs="+", type=Path)
+    r.add_argument("--corpus", type=Path, required=True)
     k = sub.add_parser("skeleton", help="corpus file → empty spec to fill in")
     k.add_argument("source", type=Path)
     args = ap.parse_args(argv)
@@ -323,15 +327,19 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(export(args.standoff, args.corpus), ensure_ascii=False, indent=1))
         return 0
     status = 0
-    for sp in args.specs:
+    inputs = args.standoff if args.cmd == "rebuild" else args.specs
+    for sp in inputs:
         try:
-            spec = json.loads(sp.read_text(encoding="utf-8"))
+            if args.cmd == "rebuild":
+                spec = export(sp, args.corpus)
+            else:
+                spec = json.loads(sp.read_text(encoding="utf-8"))
             built = build(spec, args.corpus, str(sp))
-        except (SpecError, json.JSONDecodeError, OSError) as err:
+        except (SpecError, GoldError, json.JSONDecodeError, OSError) as err:
             print(f"error: {sp}: {err}", file=sys.stderr)
             status = 1
             continue
-        out = args.out / f"{built.doc_id}.jsonl"
+        out = sp if args.cmd == "rebuild" else args.out / f"{built.doc_id}.jsonl"
         atomic_write_text(out, to_jsonl(built))
         n_t = sum(len(r["targets"]) for r in built.records)
         n_rev = sum(r["part"] == "review" for r in built.records)
