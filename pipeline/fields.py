@@ -140,7 +140,7 @@ _CN_CHARS = _CN_DIGITS + "十百千万亿"
 _ARABIC = re.compile(r"(?<![A-Za-z0-9.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _CHINESE = re.compile(f"[〇一二两三四五六七八九十百千][{_CN_CHARS}]*")
 _PERCENT_CN = re.compile(r"百分之([0-9.]+|[〇零一二两三四五六七八九十点]+)")
-_RANGE_SEP = re.compile(r"\s*(?:——|—|–|-|~|至|到)\s*")
+_RANGE_SEP = re.compile(r"\s*(?:——|—|―|–|‒|-|~|〜|至|到)\s*")
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)\d{2})\s*年")
 _QUOTES = (("“", "”"), ("「", "」"), ("《", "》"), ('"', '"'), ("‘", "’"), ("『", "』"))
 
@@ -191,6 +191,10 @@ _DIRECTIONS: tuple[tuple[str, str], ...] = (
     ("降低", "down"),
     ("减少", "down"),
     ("压减", "down"),
+    ("上涨", "up"),
+    ("上升", "up"),
+    ("削减", "down"),
+    ("缩减", "down"),
 )
 _TRAILING_VERBS = (
     "达到",
@@ -412,14 +416,33 @@ def _bound(t: str, c: Candidate) -> str:
     return "exact"
 
 
-def _direction(region: str) -> str | None:
-    region = region.replace("增加值", "＿＿＿")  # 工业增加值 is value added, not an increase
-    best, where = None, -1
+_RATE_UNITS = {"%", "‰", "个百分点", "百分点", "倍"}
+_GAP_FILLER = re.compile(r"(?:不超过|不低于|不少于|超过|突破|至少|控制在|达到|大约|接近|[到至达为了在约超近逾])*")
+
+
+def _direction(region: str, unit: str | None) -> str | None:
+    """``up``/``down`` when a direction word governs the number (GUIDELINES 2.3).
+
+    The word must stand right before the number (``增长5%``, ``提高到80%``), or the number is a
+    rate, or the word opens the span as its verb (``减少碳排放10万吨``). A direction word
+    buried in a compound verb before an object (``改造提升X小区6个``) does not make a count a change.
+    """
+    # Nouns that contain a direction word: 工业增加值 is value added, 人口自然增长率 a rate.
+    for noun in ("增加值", "增长率", "增长极", "增长点", "增长速度", "下降率"):
+        region = region.replace(noun, "＿" * len(noun))
+    best, where, word = None, -1, ""
     for w, d in _DIRECTIONS:
         i = region.rfind(w)
         if i > where:
-            best, where = d, i
-    return best
+            best, where, word = d, i, w
+    if best is None:
+        return None
+    gap = region[where + len(word) :].strip()
+    if _GAP_FILLER.fullmatch(gap) or unit in _RATE_UNITS:
+        return best
+    if _strip_hedges(region.strip()).startswith(word):
+        return best
+    return None
 
 
 def _strip_hedges(s: str) -> str:
@@ -519,7 +542,7 @@ def _parse(text: str, out: dict[str, Any]) -> dict[str, Any]:
     out["value_max"] = c.value_max
     out["unit"] = c.unit
     out["bound"] = _bound(t, c)
-    out["direction"] = _direction(t[region_start : c.start])
+    out["direction"] = _direction(t[region_start : c.start], c.unit)
     out["unit_canonical"] = canonical_unit(c.unit)
     out["value_canonical"] = _canonical_value(c.value, out["unit_canonical"])
     out["indicator"] = _indicator(t, c, region_start if _INVEST_LEAD.fullmatch(_strip_hedges(t[:lead_end])) else 0)

@@ -162,3 +162,24 @@ def test_never_raises_on_number_soup(text: str) -> None:
     f = parse_fields(text)
     if f["value_max"] is not None:
         assert f["bound"] == "at_least" and f["value_max"] > f["value"]
+
+
+@pytest.mark.parametrize(
+    "text,direction",
+    [
+        ("改造提升国际村等老旧小区6个", None),  # 提升 is part of the action, the count is a count
+        ("减少碳排放10万吨", "down"),
+        ("提高城镇化率到60%", "up"),
+        ("人口自然增长率控制在6.8‰以内", None),  # 增长率 is a noun
+        ("居民消费价格上涨3%左右", "up"),
+        ("新增高新技术企业60家", None),
+    ],
+)
+def test_direction(text: str, direction: str | None) -> None:
+    assert parse_fields(text)["direction"] == direction
+
+
+def test_range_separators() -> None:
+    for sep in ("—", "―", "-", "~", "至", "～"):
+        f = parse_fields(f"新增省级特色高中3{sep}5所")
+        assert (f["value"], f["value_max"], f["bound"], f["unit"]) == (3, 5, "at_least", "所"), sep
