@@ -256,3 +256,38 @@ def test_builder_rejects_a_spec_that_does_not_fit_the_sentences(demo_corpus: Pat
     spec["sentences"].append({"prefix": "多余", "part": "plan", "category": "综合"})
     with pytest.raises(mod.SpecError, match="left over"):
         mod.build(spec, demo_corpus)
+
+
+def test_entries_of_sentences_that_became_furniture_are_dropped(demo_corpus: Path) -> None:
+    """A spec written before the segmenter skipped a line still builds; the line's entry goes."""
+    mod = _script()
+    spec = _spec()
+    spec["sentences"].insert(0, {"prefix": "编辑：张三", "part": "other", "category": "综合"})
+    (demo_corpus / "demo.txt").write_text("编辑：张三\n" + _DOC, encoding="utf-8")
+    assert "编辑" in segment("编辑：张三\n").skipped[0].text  # the premise: a byline is furniture
+    built = mod.build(spec, demo_corpus)
+    assert len(built.records) == len(_spec()["sentences"])
+    # A target inside a furniture line is never dropped silently.
+    spec["sentences"][0]["targets"] = [{"text": "张三", "value": 3, "unit": None, "bound": "exact", "direction": None}]
+    with pytest.raises(mod.SpecError):
+        mod.build(spec, demo_corpus)
+
+
+def test_rebuild_command_rewrites_in_place(demo_corpus: Path) -> None:
+    mod = _script()
+    out = demo_corpus / "gold"
+    assert mod.main(["build", "--corpus", str(demo_corpus), "--out", str(out), str(_write(demo_corpus, _spec()))]) == 0
+    path = out / "demo.jsonl"
+    before = path.read_text(encoding="utf-8")
+    assert mod.main(["rebuild", "--corpus", str(demo_corpus), str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == before
+    # A changed source is refused (sha256), and the file is left as it was.
+    (demo_corpus / "demo.txt").write_text(_DOC + "新增一行。\n", encoding="utf-8")
+    assert mod.main(["rebuild", "--corpus", str(demo_corpus), str(path)]) == 1
+    assert path.read_text(encoding="utf-8") == before
+
+
+def _write(folder: Path, spec: dict[str, Any]) -> Path:
+    p = folder / "demo.spec.json"
+    p.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    return p
