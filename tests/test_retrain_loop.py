@@ -113,7 +113,7 @@ def correct(tasks: list[dict[str, Any]]) -> dict[str, int]:
             result += _items(f"fix{k}", "TARGET", s, s + len(ttext), ttext, attrs)
             edits["kept" if ttext in pred_targets else "added"] += 1
             edits["category_fixed"] += ttext in pred_targets and pred_targets[ttext] != t[1]
-        edits["removed"] += len(pred_targets - set(truth_for_task))
+        edits["removed"] += len(set(pred_targets) - set(truth_for_task))
         task["annotations"] = [{"result": result, "updated_at": "2026-01-01T00:00:00Z"}]
     return edits
 
