@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,6 +23,8 @@ from pipeline.annotation_io import (
     load_tasks,
     utf16_prefix,
 )
+from pipeline.cli import main
+from pipeline.gold import load_gold_file
 from pipeline.records import SentenceRecord, Target
 from pipeline.schema import BOUNDS, CATEGORIES
 from pipeline.segment import segment
@@ -277,3 +280,99 @@ def test_export_import_is_identity(dr: tuple[DocSource, list[SentenceRecord]], f
         assert doc.text[r.start : r.end] == r.text
         for t in r.targets:
             assert doc.text[t.start : t.end] == t.text
+
+
+# ----------------------------------------------------------------------------- CLI and gold files
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_GOLD = ROOT / "data" / "gold" / "yuzhong-2024.jsonl"
+SEED_RAW = ROOT / "data" / "raw" / "yuzhong-2024.txt"
+
+
+def _gold_core(path: Path) -> list[dict]:
+    keep = ("start", "end", "category", "value", "unit", "bound", "direction", "value_max")
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        if r.get("standoff"):
+            continue
+        out.append({"span": (r["start"], r["end"]), "category": r["category"],
+                    "targets": [{k: t.get(k) for k in keep} for t in r["targets"]]})
+    return out
+
+
+@pytest.mark.skipif(not SEED_GOLD.exists(), reason="seed gold absent")
+@pytest.mark.parametrize("fmt", ["labelstudio", "doccano"])
+def test_seed_gold_survives_cli_roundtrip(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / ("t.json" if fmt == "labelstudio" else "t.jsonl")
+    assert main(["export", str(SEED_RAW), "--gold", str(SEED_GOLD), "--format", fmt, "--out", str(out)]) == 0
+    gold = tmp_path / "data" / "gold" / "yuzhong-2024.jsonl"
+    assert main(["import", str(out), "--format", fmt, "--raw", str(SEED_RAW), "--out", str(gold)]) == 0
+    assert _gold_core(gold) == _gold_core(SEED_GOLD)
+    assert (tmp_path / "data" / "raw" / "yuzhong-2024.txt").read_bytes() == SEED_RAW.read_bytes()
+    assert load_gold_file(gold).doc_id == "yuzhong-2024"
+
+
+def _write_toy(tmp_path: Path) -> Path:
+    raw = tmp_path / "toy.txt"
+    raw.write_bytes(TOY.encode("utf-8"))
+    return raw
+
+
+def test_cli_rejects_bad_file_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    raw = _write_toy(tmp_path)
+    doc = DocSource.from_path(raw)
+    tasks = export_labelstudio(doc, toy_records(), as_annotations=True)
+    for r in tasks[2]["annotations"][0]["result"]:
+        if r["from_name"] == "bound":
+            r["value"]["choices"] = ["roughly"]
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    gold = tmp_path / "data" / "gold" / "toy.jsonl"
+    assert main(["import", str(f), "--raw", str(raw), "--out", str(gold)]) == 1
+    err = capsys.readouterr().err
+    assert "task 3:" in err and "unknown bound 'roughly'" in err and "nothing imported" in err
+    assert not gold.exists() and not (tmp_path / "data" / "raw").exists()
+
+
+def test_cli_merge_standoff_and_raw_conflict(tmp_path: Path) -> None:
+    raw = _write_toy(tmp_path)
+    doc = DocSource.from_path(raw)
+    recs = toy_records()
+    # First round: only the paragraph with the jobs target.
+    f1 = tmp_path / "r1.json"
+    f1.write_text(json.dumps(export_labelstudio(doc, recs, as_annotations=True, only={1}), ensure_ascii=False))
+    standoff = tmp_path / "gold" / "standoff"
+    assert main(["import", str(f1), "--raw", str(tmp_path), "--out", str(standoff), "--standoff"]) == 0
+    lines = (standoff / "toy.jsonl").read_text(encoding="utf-8").splitlines()
+    head = json.loads(lines[0])
+    assert head["standoff"] and head["source"] == "toy.txt" and head["sha256"] == doc.sha256
+    assert all("text" not in json.loads(x) for x in lines[1:])
+    assert len(lines) == 1 + 2
+    # Second round, another paragraph: merged, the first round kept.
+    f2 = tmp_path / "r2.json"
+    f2.write_text(json.dumps(export_labelstudio(doc, recs, as_annotations=True, only={3}), ensure_ascii=False))
+    assert main(["import", str(f2), "--raw", str(tmp_path), "--out", str(standoff), "--standoff"]) == 0
+    loaded = load_gold_file(standoff / "toy.jsonl", corpus_dir=tmp_path)
+    assert [s.sent_id for s in loaded.sentences] == [1, 2, 3]
+    assert [t.to_json() for s in loaded.sentences for t in s.targets] == [
+        t.to_json() for r in recs if r.sent_id in (1, 2, 3) for t in r.targets]
+    # Inline gold whose data/raw copy differs: refused, nothing written.
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "toy.txt").write_text("something else", encoding="utf-8")
+    gold = tmp_path / "data" / "gold" / "toy.jsonl"
+    assert main(["import", str(f2), "--raw", str(raw), "--out", str(gold)]) == 1
+    assert not gold.exists()
+
+
+def test_doccano_new_span_gets_parsed_fields(tmp_path: Path) -> None:
+    recs = toy_records()
+    lines = export_doccano(DOC, recs, unit="document", offset_unit="utf16")
+    # The annotator shortens a span in doccano: its stored fields no longer apply.
+    lab = next(x for x in lines[0]["label"] if x[2] == "TARGET|民生")
+    lab[0] += 2  # "新增就业4.6万人"
+    res = import_tasks(lines, {"toy": DOC}, "doccano")
+    t = next(t for r in res.records["toy"] for t in r.targets if t.category == "民生")
+    assert t.text == "新增就业4.6万人" and t.value == 4.6 and t.unit == "万人"
+    assert t.extra == {"fields_source": "parser"}
+    assert any("fields filled by the parser" in n for n in res.notes)
