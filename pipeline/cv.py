@@ -102,8 +102,10 @@ def split_train_dev(
 
     Used inside a fold for early stopping, so the fold's test part is never looked at in training.
     """
-    k = max(2, round(1 / frac)) if frac > 0 else 0
-    if k == 0:
+    n_groups = len({g for d in docs for g in paragraph_groups(d)})
+    # Too few paragraphs for the asked share: one paragraph goes to dev (none if there is only one).
+    k = min(max(2, round(1 / frac)), n_groups) if frac > 0 else 0
+    if k < 2:
         return list(docs), []
     dev_groups = _assign_groups(docs, k, seed)[0]
     return _split(docs, dev_groups)

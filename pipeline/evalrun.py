@@ -1,0 +1,512 @@
+"""Stage: evaluation runs. Gold set + a system → metrics, reports and one line of history.
+
+A *system* is the rule baseline (``rules``), a model directory, or prediction files in the
+gold record format. Every run scores the system and the rule baseline on the same split, labels
+the split honestly (a model scored on its own training data is ``train (NOT an accuracy
+estimate)``), and writes ``<out>/<run-id>/``: ``metrics.json``, ``report.md``, ``report.html``
+and ``predictions/<doc_id>.jsonl``; then appends one line to ``<out>/history.jsonl``.
+
+Training is injected (``train_fn``), never imported at module level: evaluating rules or
+prediction files needs no model code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pipeline.cv import CVResult, Fold, cross_validate
+from pipeline.gold import load_gold_dir, write_gold
+from pipeline.io import atomic_write_text
+from pipeline.records import GoldDocument, SentenceRecord
+from pipeline.scoring import HEADLINE, score
+
+SystemKind = Literal["rules", "model", "pred"]
+TRAIN_SPLIT = "train (NOT an accuracy estimate)"
+HISTORY = "history.jsonl"
+#: Metrics copied into every history line (with the CI of the headline).
+HISTORY_METRICS: tuple[str, ...] = (
+    "targets_strict_p",
+    "targets_strict_r",
+    "targets_strict_f",
+    "targets_partial_f",
+    "targets_typed_f",
+    "fields_all_acc",
+    "sentcat_accuracy",
+    "sentcat_macro_f1",
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Something that tags whole documents: (doc_id, raw text) pairs → doc_id → sentence records.
+DocTagger = Callable[[Sequence[GoldDocument]], dict[str, list[SentenceRecord]]]
+#: ``pipeline.training.train_predictor``'s shape: (train_docs, dev_docs, config) → Predictor.
+TrainFn = Callable[[list[GoldDocument], list[GoldDocument], Any], Any]
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def gold_set_sha256(docs: Sequence[GoldDocument]) -> str:
+    """The hash a model directory records as ``train_gold_sha256`` (``pipeline.training``'s)."""
+    from pipeline.training import gold_sha256
+
+    return gold_sha256(docs)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_weights_sha256(model_dir: str | os.PathLike[str]) -> str | None:
+    """sha256 of the model's weights file (``model.safetensors``, else another weights file)."""
+    d = Path(model_dir)
+    for name in ("model.safetensors", "pytorch_model.bin", "model.onnx"):
+        if (d / name).is_file():
+            return sha256_file(d / name)
+    found = sorted(d.glob("*.safetensors"))
+    return sha256_file(found[0]) if found else None
+
+
+def read_model_meta(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    p = Path(model_dir) / "govtarget.json"
+    try:
+        meta = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def model_split(meta: dict[str, Any], gold_hash: str, gold_doc_ids: Sequence[str]) -> tuple[str, str]:
+    """``(split label, explanation)`` for a model scored on a gold set.
+
+    Held-out only when provable: the recorded training hash differs *and* the recorded training
+    documents share none of the gold documents. Anything unknown counts as trained-on.
+    """
+    trained_hash = meta.get("train_gold_sha256")
+    trained_docs = meta.get("train_documents")
+    if not trained_hash:
+        return TRAIN_SPLIT, "the model records no training-data hash: it may have been trained on this gold set"
+    if trained_hash == gold_hash:
+        return TRAIN_SPLIT, f"the model was trained on this gold set (sha256 {gold_hash[:12]})"
+    if not isinstance(trained_docs, list):
+        return (
+            TRAIN_SPLIT,
+            "the model was trained on another gold set whose documents are not recorded: overlap unknown",
+        )
+    overlap = sorted(set(trained_docs) & set(gold_doc_ids))
+    if overlap:
+        return TRAIN_SPLIT, f"the model was trained on documents of this gold set: {', '.join(overlap)}"
+    return "held-out", f"the model was trained on other documents ({', '.join(trained_docs)})"
+
+
+def git_commit(root: Path = ROOT) -> tuple[str | None, bool | None]:
+    """``(commit, dirty)`` of the checkout, or ``(None, None)`` outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit, bool(status.strip())
+
+
+# --------------------------------------------------------------------------- systems
+
+
+def load_predictions(path: str | os.PathLike[str]) -> dict[str, list[SentenceRecord]]:
+    """Predictions in the gold record format: one JSONL file or a folder of them (one per doc)."""
+    p = Path(path)
+    files = [p] if p.is_file() else sorted(p.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(f"{p}: no prediction files (*.jsonl)")
+    out: dict[str, list[SentenceRecord]] = {}
+    for f in files:
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if obj.get("standoff"):
+                    continue
+                rec = SentenceRecord.from_json(obj)
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                raise ValueError(f"{f}:{i}: not a sentence record ({e})") from e
+            out.setdefault(rec.doc_id, []).append(rec)
+    for recs in out.values():
+        recs.sort(key=lambda r: r.start)
+    return out
+
+
+def tagger_docs(tagger: Any) -> DocTagger:
+    """Wrap a ``pipeline.tagger.Tagger`` (or anything with ``tag_many``) as a ``DocTagger``."""
+
+    def run(docs: Sequence[GoldDocument]) -> dict[str, list[SentenceRecord]]:
+        tagged = tagger.tag_many([(d.doc_id, d.raw) for d in docs])
+        return {t.doc_id: t.sentences for t in tagged}
+
+    return run
+
+
+def rules_tagger() -> DocTagger:
+    from pipeline.tagger import Tagger
+
+    return tagger_docs(Tagger.load("rules"))
+
+
+def _unique(docs: Sequence[GoldDocument]) -> list[GoldDocument]:
+    """One document per doc_id (fold parts share raw text): tag each raw text once."""
+    seen: dict[str, GoldDocument] = {}
+    for d in docs:
+        seen.setdefault(d.doc_id, d)
+    return list(seen.values())
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass
+class EvalConfig:
+    gold: str = "data/gold"
+    out: str = "reports"
+    system: SystemKind = "rules"
+    #: Model directory (system "model") or prediction file/folder (system "pred").
+    path: str | None = None
+    cv: int = 0
+    cv_by: Literal["paragraph", "document"] = "paragraph"
+    seed: int = 0
+    n_resamples: int = 1000
+    run_id: str | None = None
+    corpus: str | None = None
+    baseline: bool = True
+
+    def __post_init__(self) -> None:
+        if self.system in ("model", "pred") and not self.path:
+            raise ValueError(f"system {self.system!r} needs a path")
+        if self.system == "pred" and self.cv:
+            raise ValueError("--cv needs a system that can be run (rules or a model), not fixed predictions")
+        if self.cv == 1 or self.cv < 0:
+            raise ValueError("--cv K needs K ≥ 2")
+
+    @property
+    def system_name(self) -> str:
+        if self.system == "rules":
+            return "rules"
+        return f"{self.system}:{Path(self.path or '').name or self.path}"
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    metrics: dict[str, Any]
+    baseline: dict[str, Any] | None
+    meta: dict[str, Any]
+    history_line: dict[str, Any]
+    skipped: list[str] = field(default_factory=list)
+
+
+def default_run_id(system_name: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in system_name)
+    return f"{stamp}-{safe}"
+
+
+def _cv_score(docs: Sequence[GoldDocument], make_tagger: Callable[[Fold], DocTagger], cfg: EvalConfig) -> CVResult:
+    def predict_fold(fold: Fold) -> dict[str, list[SentenceRecord]]:
+        return make_tagger(fold)(_unique(fold.test))
+
+    k = cfg.cv if cfg.cv_by == "paragraph" else len(docs)
+    return cross_validate(docs, predict_fold, k=k, seed=cfg.seed, by=cfg.cv_by, n_resamples=cfg.n_resamples)
+
+
+def _model_fold_tagger(model_dir: str, train_fn: TrainFn | None, cfg: EvalConfig) -> Callable[[Fold], DocTagger]:
+    """Retrain per fold with the configuration recorded in the model directory."""
+    from pipeline.cv import split_train_dev
+    from pipeline.tagger import Tagger
+
+    meta = read_model_meta(model_dir)
+    if train_fn is None:
+        from pipeline.training import TrainConfig, train_predictor
+
+        known = set(TrainConfig.__dataclass_fields__)
+        args = {k: v for k, v in (meta.get("train_args") or {}).items() if k in known}
+        # The final fit has a fixed epoch count and no dev part; per fold we early-stop again.
+        args["fixed_epochs"] = None
+        if args.get("target_category_source") in (None, "auto"):
+            args["target_category_source"] = meta.get("target_category_source", "sentence")
+        config: Any = TrainConfig(**args)
+        train_fn = train_predictor
+    else:
+        config = meta.get("train_args") or {}
+    dev_fraction = float(getattr(config, "dev_fraction", None) or 0.15)
+
+    def make(fold: Fold) -> DocTagger:
+        train, dev = split_train_dev(fold.train, frac=dev_fraction, seed=cfg.seed + fold.index)
+        assert train_fn is not None
+        return tagger_docs(Tagger(train_fn(train, dev, config)))
+
+    return make
+
+
+def run_evaluation(
+    cfg: EvalConfig,
+    *,
+    system_tagger: DocTagger | None = None,
+    baseline_tagger: DocTagger | None = None,
+    train_fn: TrainFn | None = None,
+    gold_docs: Sequence[GoldDocument] | None = None,
+    log: Callable[[str], None] = print,
+) -> RunResult:
+    """Score the system and the rule baseline on the gold set; write the run folder and history.
+
+    ``system_tagger`` / ``baseline_tagger`` replace the taggers built from ``cfg`` (tests use
+    fakes); ``train_fn`` replaces ``pipeline.training.train_predictor`` for ``--cv`` with a model.
+    """
+    t0 = time.time()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    skipped: list[str] = []
+    if gold_docs is None:
+        gold_docs, skipped = load_gold_dir(cfg.gold, corpus_dir=cfg.corpus)
+        for s in skipped:
+            log(f"gold: skipped {s}")
+    docs = list(gold_docs)
+    if not docs:
+        raise ValueError(f"{cfg.gold}: no gold documents")
+    gold_hash = gold_set_sha256(docs)
+    doc_ids = [d.doc_id for d in docs]
+
+    meta: dict[str, Any] = {
+        "system": cfg.system_name,
+        "system_kind": cfg.system,
+        "system_path": cfg.path,
+        "gold": cfg.gold,
+        "gold_sha256": gold_hash,
+        "gold_documents": doc_ids,
+        "gold_skipped": skipped,
+        "model_id": None,
+        "model_sha256": None,
+        "headline": HEADLINE,
+        "seed": cfg.seed,
+        "n_resamples": cfg.n_resamples,
+    }
+    notes: list[str] = []
+    if cfg.system == "model":
+        assert cfg.path is not None
+        mmeta = read_model_meta(cfg.path)
+        meta["model_id"] = Path(cfg.path).name
+        meta["model_sha256"] = model_weights_sha256(cfg.path)
+        meta["model_train_gold_sha256"] = mmeta.get("train_gold_sha256")
+    elif cfg.system == "rules":
+        meta["model_id"] = "rules"
+
+    # ---- the split
+    if cfg.cv:
+        by = "leave-one-document-out" if cfg.cv_by == "document" else f"{cfg.cv}-fold by paragraph, seed {cfg.seed}"
+        split = f"cv ({by}; pooled out-of-fold predictions)"
+        if cfg.system == "model":
+            notes.append("one model retrained per fold with the configuration recorded in the model directory")
+    elif cfg.system == "model":
+        split, why = model_split(read_model_meta(cfg.path or ""), gold_hash, doc_ids)
+        notes.append(why)
+    elif cfg.system == "pred":
+        split = "all gold sentences (external predictions: provenance unknown)"
+        notes.append("these predictions come from files; whether their system saw this gold set is unknown")
+    else:
+        split = "all gold sentences (rule baseline: hand-written, not trained)"
+        notes.append(
+            "rules are not trained, but their authors read the seed report (see pipeline/rules.py): "
+            "scores on it are not held-out"
+        )
+    meta["split"] = split
+
+    # ---- the system
+    cv_info: dict[str, Any] | None = None
+    if cfg.cv:
+        if cfg.system == "rules":
+            tagger = system_tagger or rules_tagger()
+            res = _cv_score(docs, lambda fold: tagger, cfg)
+        else:
+            assert cfg.path is not None
+            make = (lambda fold: system_tagger) if system_tagger else _model_fold_tagger(cfg.path, train_fn, cfg)
+            res = _cv_score(docs, make, cfg)  # type: ignore[arg-type]
+        metrics, predictions = res.pooled, res.predictions
+        cv_info = {"k": len(res.folds), "by": cfg.cv_by, "per_fold": res.per_fold}
+    else:
+        if cfg.system == "pred":
+            assert cfg.path is not None
+            predictions = load_predictions(cfg.path)
+        elif system_tagger is not None:
+            predictions = system_tagger(docs)
+        elif cfg.system == "rules":
+            predictions = rules_tagger()(docs)
+        else:
+            from pipeline.tagger import Tagger
+
+            predictions = tagger_docs(Tagger.load(cfg.path or ""))(docs)
+        metrics = score(docs, predictions, n_resamples=cfg.n_resamples, seed=cfg.seed)
+        if metrics["missing_predictions"]:
+            notes.append(f"no predictions for {', '.join(metrics['missing_predictions'])}: scored as empty")
+        if metrics["unscored_predictions"]:
+            notes.append(
+                f"predictions for documents outside the gold set ignored: {', '.join(metrics['unscored_predictions'])}"
+            )
+
+    # ---- the rule baseline on the same split
+    baseline: dict[str, Any] | None = None
+    if cfg.baseline and cfg.system == "rules":
+        baseline = metrics
+    elif cfg.baseline:
+        try:
+            btagger = baseline_tagger or rules_tagger()
+        except ImportError as e:  # the rule module is missing in this checkout: say so, don't crash
+            notes.append(f"rule baseline unavailable ({e})")
+        else:
+            if cfg.cv:
+                bres = _cv_score(docs, lambda fold: btagger, cfg)
+                baseline = bres.pooled
+                assert cv_info is not None
+                cv_info["baseline_per_fold"] = bres.per_fold
+            else:
+                baseline = score(docs, btagger(docs), n_resamples=cfg.n_resamples, seed=cfg.seed)
+
+    commit, dirty = git_commit()
+    run_id = cfg.run_id or default_run_id(cfg.system_name)
+    meta.update(
+        run_id=run_id,
+        started=started,
+        finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        seconds=round(time.time() - t0, 2),
+        git_commit=commit,
+        git_dirty=dirty,
+        notes=notes,
+        cv=cv_info,
+    )
+    run_dir = Path(cfg.out) / run_id
+    write_run(run_dir, docs, predictions, metrics, baseline, meta)
+    line = history_line(meta, metrics, baseline)
+    append_history(Path(cfg.out) / HISTORY, line)
+    return RunResult(run_dir, metrics, baseline, meta, line, skipped)
+
+
+def baseline_summary(baseline: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The rule baseline without its error lists (those belong to a rules run of its own)."""
+    if baseline is None:
+        return None
+    return {k: v for k, v in baseline.items() if k != "errors"}
+
+
+def write_run(
+    run_dir: Path,
+    docs: Sequence[GoldDocument],
+    predictions: dict[str, list[SentenceRecord]],
+    metrics: dict[str, Any],
+    baseline: dict[str, Any] | None,
+    meta: dict[str, Any],
+) -> None:
+    from pipeline.report_html import render_html, render_markdown
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    doc = {"meta": meta, **metrics, "baseline": baseline_summary(baseline)}
+    atomic_write_text(run_dir / "metrics.json", json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    atomic_write_text(run_dir / "report.md", render_markdown(doc))
+    atomic_write_text(run_dir / "report.html", render_html(doc, docs, predictions))
+    for doc_id, recs in sorted(predictions.items()):
+        write_gold(recs, run_dir / "predictions" / f"{doc_id}.jsonl")
+
+
+def history_line(meta: dict[str, Any], metrics: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "time": meta.get("finished"),
+        "run_id": meta.get("run_id"),
+        "git_commit": meta.get("git_commit"),
+        "git_dirty": meta.get("git_dirty"),
+        "system": meta.get("system"),
+        "model_id": meta.get("model_id"),
+        "model_sha256": meta.get("model_sha256"),
+        "gold_sha256": meta.get("gold_sha256"),
+        "split": meta.get("split"),
+        "n_sentences": metrics.get("n_sentences"),
+        "targets_n_gold": metrics.get("targets_n_gold"),
+    }
+    for k in HISTORY_METRICS:
+        line[k] = metrics.get(k)
+    line[f"{HEADLINE}_ci"] = metrics.get(f"{HEADLINE}_ci")
+    line[f"baseline_{HEADLINE}"] = baseline.get(HEADLINE) if baseline else None
+    line[f"baseline_{HEADLINE}_ci"] = baseline.get(f"{HEADLINE}_ci") if baseline else None
+    return line
+
+
+def append_history(path: Path, line: dict[str, Any]) -> None:
+    """Append one JSON line; a torn last line (a killed run) is dropped first, never built upon."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = read_history_lines(path) if path.exists() else []
+    lines.append(line)
+    atomic_write_text(path, "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
+
+
+def read_history_lines(path: Path) -> list[dict[str, Any]]:
+    out = []
+    if not path.exists():
+        return out
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError:
+            continue  # a torn line from an interrupted write; the others stand
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
+# --------------------------------------------------------------------------- reading runs back
+
+
+@dataclass
+class Run:
+    run_dir: Path
+    metrics: dict[str, Any]
+    report_md: str
+    predictions: dict[str, list[SentenceRecord]]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.metrics.get("meta", {})
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> Run:
+    """A run folder written by ``run_evaluation``, read back (for the notebook and reviews)."""
+    d = Path(run_dir)
+    metrics = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+    md = (d / "report.md").read_text(encoding="utf-8") if (d / "report.md").exists() else ""
+    preds = load_predictions(d / "predictions") if (d / "predictions").is_dir() else {}
+    return Run(d, metrics, md, preds)
+
+
+def latest_run(out: str | os.PathLike[str] = "reports") -> Path | None:
+    """The run folder of the last history line whose folder still exists."""
+    for line in reversed(read_history_lines(Path(out) / HISTORY)):
+        d = Path(out) / str(line.get("run_id"))
+        if (d / "metrics.json").exists():
+            return d
+    return None
