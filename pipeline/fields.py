@@ -78,6 +78,9 @@ BASE_UNITS: dict[str, str] = {
     "兆瓦": "MW",
     "MW": "MW",
     "GW": "GW",
+    "千伏": "kV",
+    "kV": "kV",
+    "KV": "kV",
     "天": "days",
     "工作日": "workdays",
     "小时": "hours",
@@ -96,13 +99,14 @@ BASE_UNITS: dict[str, str] = {
     "TEU": "teu",
     "微克/立方米": "ug_m3",
     "分": "points",
+    "级": "levels",  # only as a cap (管理层级3级以内); 4A级, 二级医院 are identifiers
 }
 for _w in _COUNT_WORDS:
     BASE_UNITS.setdefault(_w, "count")
 
 _MONEY = {"yuan", "usd"}
 #: Units that are not scaled by a magnitude prefix (``千米`` is km, not 1000 × 米).
-_UNSCALED = {"%", "‰", "个百分点", "百分点", "千米", "千瓦", "千瓦时", "千克"}
+_UNSCALED = {"%", "‰", "个百分点", "百分点", "千米", "千瓦", "千瓦时", "千克", "千伏", "级"}
 
 
 def _unit_table() -> list[str]:
@@ -147,7 +151,7 @@ _QUOTES = (("“", "”"), ("「", "」"), ("《", "》"), ('"', '"'), ("‘", "
 #: A Chinese numeral right before these is part of a name or a fixed word, not a quantity.
 _CN_NOT_QUANTITY_AFTER = "大化是者体系些流般样道直致律心同再定度切手揽站网线号期届轮级星带路部门环圈"
 #: Right after a number (before its unit): an identifier or ordinal, not a quantity.
-_ID_AFTER = re.compile(r"(?:号|期|届|轮|级|星|月(?!份)|日|时(?!间)|路|大(?!于))")
+_ID_AFTER = re.compile(r"(?:号|期|届|轮|级(?!以内|以下)|星|月(?!份)|日|时(?!间)|路|大(?!于))")
 _ZERO_AFTER_OK = re.compile(
     r"(?:新增|增长|增加|发生|事故|伤亡|死亡|投诉|上访|案件|积案|违建|污染|排放|感染|欠薪|拖欠|容忍|差错|失误|"
     r"反弹|返贫|漏报|遗漏|超标|突破|黑臭|库存|风险)"

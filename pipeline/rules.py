@@ -38,23 +38,25 @@ _TRAIL_STRIP = "。；;，,、：:！？!? \t\u3000"
 
 #: After the number and unit: the quantity is part of a name, a ranking or a stock figure.
 _NOT_TARGET_AFTER = re.compile(
-    r"(?:强|佳|周年|年来|多年|余年|年代|后(?![0-9])|大(?!于|幅)|"
+    r"(?:强|佳|级|周年|年来|多年|余年|年代|后(?![0-9])|大(?!于|幅)|"
     r"资金需求|需求|缺口|细分门类|门类|常住人口|人口|河北人民|人民|各族群众)"
 )
 #: ``N个``/``N项``/``N大``… followed by an abstract noun is a slogan (三项重点任务, 五篇大文章).
 #: Checked for Chinese numerals; Arabic digits only against the narrower ``_SLOGAN_AFTER``.
 _ABSTRACT_AFTER = re.compile(
-    r"(?:重点任务|任务|意识|自信|维护|确立|文章|战略|理念|格局|布局|优势|方面|领域|环节|关系|原则|机制|"
+    r"(?:重点任务|任务|意识|自信|维护|确立|文章|战略(?!性)|理念|格局|布局|优势|方面|领域|环节|关系|原则|机制|"
     r"坚持|必须|务必|要求|精神|路径|主线|抓手|攻坚战|倍增|攻坚|行动|工程|体系|战役|板块|名片|中心|"
     r"目标|定位|功能|高地|之城|走廊|转变|统筹|结合|突破|支撑|作用|轮驱动|驱动|引领|思路|举措|措施|"
     r"一体|融合|协同|联动|模式|服务圈|生活圈|全覆盖|不|是|都|没有|问题|短板|难题|矛盾|硬仗|制度|原则)"
 )
 _SLOGAN_AFTER = re.compile(
-    r"(?:意识|自信|维护|确立|文章|战略|理念|倍增|轮驱动|服务圈|生活圈|之城|主线|抓手|攻坚战|硬仗|"
+    r"(?:意识|自信|维护|确立|文章|战略(?!性)|理念|倍增|轮驱动|服务圈|生活圈|之城|主线|抓手|攻坚战|硬仗|"
     r"方面|原则|必须|务必|坚持)"
 )
 #: Units whose number modifies what is counted (60岁以上老人, 110千伏电站) or frames time.
-_MODIFIER_UNITS = {"岁", "年", "周", "分", "千伏", "kV"}
+_MODIFIER_UNITS = {"岁", "年", "周", "分", "千伏", "kV", "KV"}
+#: Glossary notes (名词解释) and footnotes explain terms; their figures are not targets.
+_GLOSSARY = re.compile(r"^\s*(?:[〔\[【［(（]\s*[0-9]{1,3}\s*[〕\]】］)）]|注\s*[:：]|即|指)|是指|指的是")
 #: A clause about the past or the present stock, not a plan.
 _PAST = re.compile(
     r"去年|上年(?:度)?(?:完成|实现|达到)|已经|已有|已达|现有|目前|截至|过去|此前|一年来|五年来|共有|历史最高|"
@@ -140,8 +142,8 @@ def _is_quantity(t: str, c: Candidate) -> bool:
     after = t[c.unit_end :]
     if _NOT_TARGET_AFTER.match(after):
         return False
-    if c.is_money and after.startswith("的"):
-        return False  # 投资16亿元的X项目: describes a project, the amount is not the goal
+    if c.unit in ("位", "名", "强") and t[: c.start].endswith(("前", "后")):
+        return False  # rankings: 前10位, 退出后10位
     if c.kind == "chinese":
         if _ABSTRACT_AFTER.match(after) or re.match(r"[一二两三四五六七八九十百千万]", after):
             return False  # 三项重点任务; 千家万户, 一村一品
@@ -192,6 +194,8 @@ def find_target_spans(text: str) -> list[tuple[int, int]]:
     """Target spans of one plan sentence, as offsets into ``text`` (half-open, in order)."""
     t = normalize(text)
     spans: list[tuple[int, int]] = []
+    if _GLOSSARY.search(t):
+        return spans
     for clause in _clauses(t):
         ct = t[clause.start : clause.end]
         if _PAST.search(ct):
@@ -712,18 +716,34 @@ def _keyword_scores(text: str) -> dict[str, float]:
     return {c: max(0.0, v) for c, v in scores.items()}
 
 
-def categorize(text: str, section_path: tuple[str, ...] = ()) -> dict[str, float]:
-    """Normalised category scores for a sentence, heading context included (sums to 1)."""
+def categorize(
+    text: str, section_path: tuple[str, ...] = (), context: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Normalised category scores for a sentence (sums to 1).
+
+    ``section_path`` headings add their keywords with less weight; ``context`` adds already
+    weighted scores from the sentences before it in the same section (see ``RulePredictor``).
+    """
     scores = _keyword_scores(text)
     for w, heading in zip(_HEADING_WEIGHTS, reversed(section_path)):
         for c, v in _keyword_scores(heading).items():
             scores[c] += w * v
+    if context:
+        for c, v in context.items():
+            scores[c] += v
     total = 0.0
     raw = {}
     for c in CATEGORIES:
         raw[c] = scores[c] + _PRIOR[c]
         total += raw[c]
     return {c: raw[c] / total for c in CATEGORIES}
+
+
+#: Run-in headings (``拓展国际交往。``): a short sentence without a comma titles what follows.
+_RUN_IN_HEADING = re.compile(r"^[^，,；;：:、]{2,16}[。.]?$")
+#: Weight of the latest run-in heading, and the decay of the previous sentences' own scores.
+_RUN_IN_WEIGHT = 0.6
+_CONTEXT_DECAY = 0.3
 
 
 def _clause_category(text: str, sentence_category: str) -> tuple[str | None, float | None]:
@@ -742,10 +762,26 @@ class RulePredictor:
     name = "rules"
 
     def predict(self, sentences: list[SentenceInput]) -> list[SentencePrediction]:
-        return [self.predict_one(s) for s in sentences]
+        """Sentences in document order; context carries over within a section, never across."""
+        out: list[SentencePrediction] = []
+        key: tuple[str, tuple[str, ...]] | None = None
+        heading: dict[str, float] = {}
+        carry: dict[str, float] = {}
+        for sent in sentences:
+            k = (sent.part, sent.section_path)
+            if k != key:
+                key, heading, carry = k, {}, {}
+            context = {c: _RUN_IN_WEIGHT * heading.get(c, 0.0) + carry.get(c, 0.0) for c in CATEGORIES}
+            out.append(self.predict_one(sent, context))
+            own = _keyword_scores(normalize(sent.text))
+            if _RUN_IN_HEADING.match(sent.text.strip()):
+                heading, carry = own, {}
+            else:
+                carry = {c: _CONTEXT_DECAY * (carry.get(c, 0.0) + own[c]) for c in CATEGORIES}
+        return out
 
-    def predict_one(self, sent: SentenceInput) -> SentencePrediction:
-        probs = categorize(normalize(sent.text), sent.section_path)
+    def predict_one(self, sent: SentenceInput, context: dict[str, float] | None = None) -> SentencePrediction:
+        probs = categorize(normalize(sent.text), sent.section_path, context)
         category = max(CATEGORIES, key=lambda c: probs[c])
         spans: list[SpanPrediction] = []
         if sent.part != "review":

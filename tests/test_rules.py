@@ -149,3 +149,36 @@ def test_spans_valid_nonoverlapping_deterministic(text: str, part: str) -> None:
 def test_never_raises(text: str) -> None:
     find_target_spans(text)
     RULES.predict([SentenceInput(text)])
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "〔23〕1个“美丽街区”：指建成美丽街区1个。",
+        "“18”是指生物医药健康、汽车等18个重点产业链。",
+        "启动县城110千伏变电站线路迁建。",
+        "争创百亿级特色产业集群。",
+        "污染严重的城市力争退出全国空气质量后10位。",
+    ],
+)
+def test_glossary_ratings_specs_are_not_targets(sentence: str) -> None:
+    assert spans(sentence) == []
+
+
+def test_level_cap_is_a_target() -> None:
+    assert spans("区属国企管理层级控制在3级以内。") == ["区属国企管理层级控制在3级以内"]
+    assert spans("建设二级以上医院。") == []
+
+
+def test_run_in_heading_gives_context() -> None:
+    # The second sentence names no category of its own; its run-in heading does.
+    sents = [
+        SentenceInput("拓展国际交往。", section_path=("(二)",)),
+        SentenceInput("落地机构3个。", section_path=("(二)",)),
+    ]
+    preds = RULES.predict(sents)
+    assert preds[1].category == "开放"
+    # Alone, or in another section, it does not inherit the context.
+    assert RULES.predict([sents[1]])[0].category != "开放"
+    other = SentenceInput("落地机构3个。", section_path=("(三)",))
+    assert RULES.predict([sents[0], other])[1].category != "开放"
