@@ -23,6 +23,11 @@ from dataclasses import dataclass, field, replace
 
 from pipeline.schema import SENTENCE_ENDS
 
+# HTML left in scraped text: tags and the entities that stand for spaces.
+_MARKUP = r"(?:</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,200})?/?>|&(?:nbsp|ensp|emsp|thinsp|#160|#12288|#x[aA]0|#x3000);)"
+_MARKUP_MAX = 220
+_MARKUP_HEAD = re.compile(_MARKUP)
+_MARKUP_TAIL = re.compile(_MARKUP + r"\Z")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _ESCAPED_BREAK = re.compile(r"(?:\\r\\n|\\n|\\r)+")
 _CLOSERS = "”’」』）)】》\"'"
@@ -110,10 +115,26 @@ class Segmentation:
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and (text[start] in _SPACE or text[start].isspace()):
-        start += 1
-    while end > start and (text[end - 1] in _SPACE or text[end - 1].isspace()):
-        end -= 1
+    """Narrow ``[start, end)`` past whitespace and, in scraped pages, HTML tags and space-like
+    entities (``&nbsp;``, ``<p>``): they are not part of any sentence."""
+    while True:
+        while start < end and (text[start] in _SPACE or text[start].isspace()):
+            start += 1
+        if start < end and text[start] in "&<":
+            m = _MARKUP_HEAD.match(text, start, end)
+            if m:
+                start = m.end()
+                continue
+        break
+    while True:
+        while end > start and (text[end - 1] in _SPACE or text[end - 1].isspace()):
+            end -= 1
+        if end > start and text[end - 1] in ";>":
+            m = _MARKUP_TAIL.search(text, max(start, end - _MARKUP_MAX), end)
+            if m:
+                end = m.start()
+                continue
+        break
     return start, end
 
 
