@@ -6,8 +6,8 @@ Uncertainty of one sentence, each component in [0, 1] (1 = most uncertain):
 * ``span``: 1 − the lowest confidence of any predicted target span (0 when none);
 * ``token``: the highest normalised BIO entropy H/ln 3 over the sentence's tokens (model only:
   it also sees the targets the model *almost* predicted, which span scores cannot);
-* ``number_gap``: 1 when a plan sentence holds a number but no target was predicted (a possible
-  miss), else 0.
+* ``number_gap``: 1 when a plan sentence holds a quantity (a number with a unit, or a zero; see
+  ``has_quantity``) but no target was predicted (a possible miss), else 0.
 
 ``uncertainty`` = weighted mean of the available components (weights ``WEIGHTS``). Rule
 predictions are all certain (scores 1.0), so with ``rules`` only ``number_gap`` separates
@@ -38,7 +38,6 @@ from pipeline.records import SentenceRecord
 from pipeline.tagger import TaggedDocument, Tagger
 
 WEIGHTS: dict[str, float] = {"category": 1.0, "span": 1.0, "token": 1.0, "number_gap": 0.5}
-_ARABIC = re.compile(r"[0-9０-９]")
 _DIGIT = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?")
 _SPACE = re.compile(r"\s+")
 
@@ -123,13 +122,16 @@ def sentence_components(rec: SentenceRecord, token_entropy: float | None) -> dic
 
 
 def has_quantity(text: str) -> bool:
-    """An Arabic number, or a Chinese numeral with a unit (``三个``) or zero (``清零``); a bare
-    ``一`` (``进一步``, ``一句话``) is not a quantity."""
-    if _ARABIC.search(text):
-        return True
+    """A number with a unit (``300个``, ``5%``, ``三个``) or a zero (``清零``), outside quoted names.
+
+    Bare numbers are not quantities here: heading numbers (``3、``), ordinals (``十六大``),
+    lines (``18号线``) and the ``一`` of ``进一步`` would flood the ranking; years (``2024年``)
+    are dates, not targets (GUIDELINES 2.1)."""
     from pipeline.fields import find_numbers
 
-    return any(c.unit is not None or c.value == 0 for c in find_numbers(text))
+    return any(
+        c.excluded is None and ((c.unit is not None and c.unit != "年") or c.kind == "zero") for c in find_numbers(text)
+    )
 
 
 def combine(comp: dict[str, float]) -> float:

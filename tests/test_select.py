@@ -18,6 +18,7 @@ from pipeline.schema import CATEGORIES
 from pipeline.select import (
     ShingleIndex,
     combine,
+    has_quantity,
     jaccard,
     pick,
     select,
@@ -68,6 +69,15 @@ def test_components() -> None:
     assert sentence_components(_rec("新增5家。", {"综合": 1.0}, [], part="review"), None)["number_gap"] == 0.0
     assert combine({"category": 1.0, "span": 0.0}) == 0.5
     assert combine({"category": 1.0, "number_gap": 0.0}) == pytest.approx(1 / 1.5)
+
+
+@pytest.mark.parametrize("text, expect", [
+    ("新建5G基站300个。", True), ("动态清零信访积案。", True), ("建设三个产业园。", True), ("增长5%。", True),
+    ("3、坚持改革开放", False), ("全面落实十六大精神。", False), ("2024年是关键一年。", False),
+    ("打造“五张消费名片”。", False), ("进一步加强管理。", False),
+])
+def test_has_quantity(text: str, expect: bool) -> None:
+    assert has_quantity(text) is expect
 
 
 def test_shingles_map_numbers() -> None:
