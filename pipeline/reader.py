@@ -76,6 +76,11 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str, bool]:
         try:
             return data.decode("utf-16"), "utf-16", False
         except UnicodeDecodeError as e:
+            # A file cut after an odd number of bytes (or inside a surrogate pair): keep what
+            # decodes, flag it, as for truncated UTF-8.
+            text = data.decode("utf-16", errors="replace")
+            if text.count("\ufffd") <= max(1, len(text) // 1000):
+                return text, "utf-16", True
             raise ReadError(f"{name}: UTF-16 BOM but undecodable ({e})") from e
     if _looks_binary(data):
         raise ReadError(f"{name}: binary file (PDF, image or archive), not a text report")

@@ -122,6 +122,17 @@ def test_unreadable_file_rejected(tmp_path: Path) -> None:
         p.chmod(0o644)
 
 
+def test_permission_error_mapped_to_read_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Runs even as root: the reader's handling of an unreadable file, whatever the privileges.
+    p = _write(tmp_path, REPORT.encode())
+
+    def deny(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    assert "permission" in _rejected(p)
+
+
 # --- Encodings -------------------------------------------------------------------------------------
 
 TRADITIONAL = (
@@ -194,6 +205,13 @@ def test_characters_outside_the_bmp(tmp_path: Path) -> None:
     data = "𠮷野家新开门店𠮷个。\n新增𠮷祥物2个😀。\n".encode()
     text = _read_and_check(_write(tmp_path, data))
     assert [s.text for s in segment(text).sentences] == ["𠮷野家新开门店𠮷个。", "新增𠮷祥物2个😀。"]
+
+
+def test_truncated_utf16_flagged_not_fatal(tmp_path: Path) -> None:
+    data = (codecs.BOM_UTF16_LE + REPORT.encode("utf-16-le"))[:-1]
+    report = read_report(_write(tmp_path, data))
+    assert report.lossy and report.text.startswith(REPORT[:-1])
+    _read_and_check(tmp_path / "report.txt")
 
 
 def test_truncated_in_a_multibyte_character(tmp_path: Path) -> None:
