@@ -167,6 +167,16 @@ def test_annotation_loop(tmp_path: Path) -> None:
     meta = json.loads((model_dir / "govtarget.json").read_text(encoding="utf-8"))
     assert meta["train_documents"] == ["county-a-2025", "county-b-2025"]
 
+    # The retrained model drives the next selection round (token entropy from the real predictor).
+    from pipeline.select import select
+    from pipeline.tagger import Tagger
+
+    nxt = proj / "incoming" / "county-c-2025.txt"
+    nxt.write_text("二、2025年重点工作\n新增养老床位200张。\n加快建设智慧城市，推进数字政府建设。\n", encoding="utf-8")
+    sel = select([nxt], Tagger.load(str(model_dir)), n=2, gold_dir=gold_dir)
+    assert len(sel.chosen) == 2 and all("token" in c.components for c in sel.chosen)
+    assert all(0.0 <= c.uncertainty <= 1.0 for c in sel.chosen)
+
     # 5. evaluate → reports/history.jsonl gains a line; the model saw this gold: never an accuracy
     reports = proj / "reports"
     res = run_evaluation(EvalConfig(gold=str(gold_dir), out=str(reports), system="model", path=str(model_dir),
