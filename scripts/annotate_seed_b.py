@@ -505,7 +505,9 @@ def disagreements(gold: GoldDocument, other: GoldDocument) -> list[dict[str, Any
             out.append({"kind": "sentence_mismatch", "sent_id": g.sent_id, "text": g.text})
             continue
         if g.category != b.category:
-            out.append({"kind": "sentence_category", "sent_id": g.sent_id, "text": g.text, "gold": g.category, "b": b.category})
+            out.append(
+                {"kind": "sentence_category", "sent_id": g.sent_id, "text": g.text, "gold": g.category, "b": b.category}
+            )
         used: set[int] = set()
         for gt in g.targets:
             partners = [j for j, bt in enumerate(b.targets) if bt.start < gt.end and gt.start < bt.end]
@@ -516,15 +518,32 @@ def disagreements(gold: GoldDocument, other: GoldDocument) -> list[dict[str, Any
             same = [j for j in partners if (b.targets[j].start, b.targets[j].end) == (gt.start, gt.end)]
             if not same:
                 out.append(
-                    {"kind": "boundary", "sent_id": g.sent_id, "gold": gt.text, "b": " | ".join(b.targets[j].text for j in partners)}
+                    {
+                        "kind": "boundary",
+                        "sent_id": g.sent_id,
+                        "gold": gt.text,
+                        "b": " | ".join(b.targets[j].text for j in partners),
+                    }
                 )
             bt = b.targets[same[0]] if same else b.targets[partners[0]] if len(partners) == 1 else None
             if bt is None:
                 continue
             for f in ("category", "value", "unit", "bound", "direction", "value_max"):
                 gv, bv = getattr(gt, f), getattr(bt, f)
-                if gv != bv and not (isinstance(gv, (int, float)) and isinstance(bv, (int, float)) and float(gv) == float(bv)):
-                    out.append({"kind": "field", "field": f, "sent_id": g.sent_id, "gold_span": gt.text, "b_span": bt.text, "gold": gv, "b": bv})
+                if gv != bv and not (
+                    isinstance(gv, (int, float)) and isinstance(bv, (int, float)) and float(gv) == float(bv)
+                ):
+                    out.append(
+                        {
+                            "kind": "field",
+                            "field": f,
+                            "sent_id": g.sent_id,
+                            "gold_span": gt.text,
+                            "b_span": bt.text,
+                            "gold": gv,
+                            "b": bv,
+                        }
+                    )
         for j, bt in enumerate(b.targets):
             if j not in used:
                 out.append({"kind": "b_only", "sent_id": g.sent_id, "gold": None, "b": bt.text})
@@ -580,7 +599,8 @@ def main(argv: list[str] | None = None) -> int:
         print("disagreements", json.dumps(kinds, ensure_ascii=False))
         if args.json:
             Path(args.json).write_text(
-                json.dumps({"metrics": {k: m[k] for k in keys}, "disagreements": diffs}, ensure_ascii=False, indent=1) + "\n",
+                json.dumps({"metrics": {k: m[k] for k in keys}, "disagreements": diffs}, ensure_ascii=False, indent=1)
+                + "\n",
                 encoding="utf-8",
             )
     return 0
