@@ -9,14 +9,19 @@ quantities (``pipeline.fields.find_numbers`` marks most of them; the rest are ru
 below). Sentences in the review part get no spans: their figures are results.
 
 Categories: a keyword lexicon per category written from GUIDELINES section 3, scored on the
-sentence and (with less weight) on its section headings, so that where two categories fit the
-section's wins. ``category_probs`` is the normalised score, a usable confidence.
+sentence and (with less weight) on its section headings, the latest run-in heading
+(``拓展国际交往。``) and the decayed scores of the sentences before it in the same section, so
+that where two categories fit the section's wins. ``category_probs`` is the normalised score,
+a usable confidence. A target takes its sentence's category unless its own clause clearly
+names another.
 
 Honesty note: these rules were written from the GUIDELINES, general knowledge of Chinese
 government work reports and the plan sections of the unlabeled corpus. The seed report
 (``yuzhong-2024``) was read but no seed-specific string exceptions were added; its gold set is
-used to *score* this baseline, and scores on it are not held-out. The standoff gold documents
-were not looked at while writing these rules.
+used to *score* this baseline, and scores on it are not held-out (the two context weights were
+set a priori, then checked on it). The standoff gold documents (data/gold/standoff/) were never
+read; their aggregate score was computed once during development, before the rule that counts
+project amounts (``投资X亿元的…工程``) was restored, so they are nearly but not perfectly blind.
 """
 
 from __future__ import annotations
@@ -147,6 +152,8 @@ def _is_quantity(t: str, c: Candidate) -> bool:
     if c.kind == "chinese":
         if _ABSTRACT_AFTER.match(after) or re.match(r"[一二两三四五六七八九十百千万]", after):
             return False  # 三项重点任务; 千家万户, 一村一品
+        if c.unit == "番" and t[: c.start].endswith("翻"):
+            return True  # 翻一番, 翻两番: doubling targets
         if c.value == 1:
             return False  # 一个医疗联合体, 一条主线: an article, not a count
         if c.unit in ("次", "届") and re.match(r"(?:全会|会议|党代会|代表大会|全体会议|会)", after):
@@ -277,6 +284,12 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "会展",
         "促销",
         "美食",
+        "物流配送",
+        "家电",
+        "汽车消费",
+        "以旧换新",
+        "商超",
+        "市场体系",
     ),
     "文旅": (
         "旅游",
@@ -308,6 +321,13 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "红色资源",
         "文创",
         "艺术",
+        "思想道德",
+        "精神文明",
+        "广播电视",
+        "新闻",
+        "出版",
+        "文艺",
+        "公共文化",
     ),
     "产业": (
         "软件",
@@ -345,6 +365,15 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "中小企业",
         "园区",
         "能级",
+        "非公有制经济",
+        "个体",
+        "私营",
+        "签约",
+        "投产",
+        "达产",
+        "龙头企业",
+        "产能",
+        "开工率",
     ),
     "农业": (
         "农业",
@@ -474,6 +503,20 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "路灯",
         "城市功能",
         "城市建设",
+        "路网",
+        "高速公路",
+        "国道",
+        "省道",
+        "机场",
+        "铁路",
+        "高铁",
+        "城际",
+        "国土空间",
+        "规划编制",
+        "建成区",
+        "主城区",
+        "燃气",
+        "供热",
     ),
     "生态": (
         "生态",
@@ -530,6 +573,16 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "蓝天",
         "碧水",
         "净土",
+        "可再生能源",
+        "装机",
+        "风电",
+        "水资源",
+        "节水",
+        "地下水",
+        "秸秆",
+        "禁烧",
+        "臭氧",
+        "环保",
     ),
     "民生": (
         "就业",
@@ -575,6 +628,22 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "殡葬",
         "慈善",
         "工资",
+        "教学",
+        "教师",
+        "校长",
+        "高校",
+        "招生",
+        "学生",
+        "社会保障",
+        "中医药",
+        "公共服务",
+        "托幼",
+        "学前教育",
+        "职业教育",
+        "就医",
+        "医联体",
+        "体检",
+        "保障房",
     ),
     "改革": (
         "改革",
@@ -600,6 +669,14 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "跑一次",
         "政务",
         "经济体制",
+        "央企",
+        "重组",
+        "混合所有",
+        "简政放权",
+        "事业单位",
+        "行政审批",
+        "证照",
+        "统一大市场",
     ),
     "安全": (
         "安全",
@@ -635,6 +712,12 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "国防",
         "双拥",
         "民族宗教",
+        "疫情",
+        "防疫",
+        "安全生产",
+        "执法检查",
+        "维稳",
+        "应急管理",
     ),
     "政府": (
         "政府",
@@ -661,6 +744,23 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "官僚主义",
         "审计",
         "监督",
+        "腐败",
+        "铺张浪费",
+        "履职",
+        "初心",
+        "宗旨",
+        "为民",
+        "斗争精神",
+        "抓落实",
+        "决策部署",
+        "两个维护",
+        "两个确立",
+        "从严治党",
+        "清廉",
+        "执行力",
+        "人大",
+        "政协",
+        "法治",
     ),
     "综合": (
         "地区生产总值",

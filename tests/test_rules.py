@@ -182,3 +182,17 @@ def test_run_in_heading_gives_context() -> None:
     assert RULES.predict([sents[1]])[0].category != "开放"
     other = SentenceInput("落地机构3个。", section_path=("(三)",))
     assert RULES.predict([sents[0], other])[1].category != "开放"
+
+
+def test_doubling_targets() -> None:
+    assert spans("实现地区生产总值比2010年翻一番。") == ["实现地区生产总值比2010年翻一番"]
+
+
+def test_lexicon_keywords_belong_to_one_category() -> None:
+    from pipeline.rules import LEXICON
+
+    seen: dict[str, str] = {}
+    for cat, words in LEXICON.items():
+        assert cat in CATEGORIES
+        for w in words:
+            assert seen.setdefault(w, cat) == cat, f"{w} in {seen[w]} and {cat}"
