@@ -170,7 +170,7 @@ def _strip_lead(t: str, s: int, e: int) -> int:
     changed = True
     while changed and s < e:
         changed = False
-        while s < e and t[s] in " \t\u3000":
+        while s < e and t[s] in " \t\u3000、，,；;：:":
             s += 1
         m = _ENUM.match(t, s, e)
         if m:
