@@ -454,6 +454,9 @@ def _to_raw(
     return None
 
 
+_CONTROLS = frozenset({"label", "category", "bound", "direction", "value", "value_max", "unit"})
+
+
 def _pick_annotation(task: dict[str, Any], use_predictions: bool) -> list[dict[str, Any]] | None:
     anns = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
     if anns:
@@ -473,7 +476,8 @@ def _ls_regions(tid: str, task: dict[str, Any], text: str, base: int, omap: Offs
         return None
     groups: dict[str, list[dict[str, Any]]] = {}
     for item in result:
-        if isinstance(item, dict) and item.get("to_name", "text") == "text":
+        # Only our controls; relations, comments or controls of another config are not gold.
+        if isinstance(item, dict) and item.get("from_name") in _CONTROLS:
             groups.setdefault(str(item.get("id")), []).append(item)
     regions = []
     for rid, items in groups.items():

@@ -376,3 +376,15 @@ def test_doccano_new_span_gets_parsed_fields(tmp_path: Path) -> None:
     assert t.text == "新增就业4.6万人" and t.value == 4.6 and t.unit == "万人"
     assert t.extra == {"fields_source": "parser"}
     assert any("fields filled by the parser" in n for n in res.notes)
+
+
+def test_doccano_entities_form_and_foreign_ls_items() -> None:
+    lines = export_doccano(DOC, toy_records(), unit="paragraph")
+    for line in lines:  # doccano's newer export: entities objects instead of label triples
+        line["entities"] = [{"id": i, "start_offset": a, "end_offset": b, "label": lab}
+                            for i, (a, b, lab) in enumerate(line.pop("label"))]
+    got = import_tasks(lines, {"toy": DOC}, "doccano").records["toy"]
+    assert [r.to_json() for r in got] == [r.to_json() for r in toy_records()]
+    tasks = _annotated()
+    tasks[1]["annotations"][0]["result"].append({"type": "relation", "from_id": "s1", "to_id": "s2"})
+    assert import_tasks(tasks, {"toy": DOC}).records["toy"]
