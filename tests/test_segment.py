@@ -300,6 +300,7 @@ HAND_CHECKED: dict[str, list[tuple[str, str]]] = {
     ],
     "2023_baoding_city": [("2022年政府", "review"), ("阔步迈上新征程", "plan")],
     "2026_hebei_province": [("“十四五”时期", "review"), ("“十五五”时期", "plan")],
+    "2026_baoding_city": [("“十四五”时期", "review"), ("“十五五”时期", "plan")],
 }
 #: Checked after the rules above were written, on reports not used to write them.
 HELD_OUT: dict[str, list[tuple[str, str]]] = {
@@ -311,6 +312,28 @@ HELD_OUT: dict[str, list[tuple[str, str]]] = {
     "2020_baoding_dingxing": [("定兴县人民政府", "other"), ("一、2019年", "review"), ("二、2020年", "plan")],
     "2022_hebei_province": [("人民代表大会制度", "other"), ("一、2021年", "review"), ("二、2022年", "plan")],
     "2025_baoding_city": [("各位代表：", "other"), ("一、2024年", "review"), ("二、2025年", "plan")],
+    # A second batch, chosen for odd layouts (unnumbered headings, annexes, an excerpt, a digest).
+    "2019_baoding_city": [("各位代表：", "other"), ("一、2018年", "review"), ("二、2019年", "plan")],
+    "2020_baoding_fuping": [
+        ("各位代表：", "other"),
+        ("2019年工作", "review"),
+        ("2020年工作", "plan"),
+        ("名词解释", "other"),
+    ],
+    "2022_baoding_anguo": [
+        ("安国市人民政府", "other"),
+        ("一、2021年", "review"),
+        ("二、2022年", "plan"),
+        ("附件1", "other"),
+    ],
+    "2022_baoding_fuping": [
+        ("各位代表：", "other"),
+        ("2021年主要", "review"),
+        ("2022年工作", "plan"),
+        ("名词解释", "other"),
+    ],
+    "2024_baoding_city": [("——奋力推动现代", "plan")],
+    "2025_baoding_gaoyang_county": [("2024年工作", "review"), ("2025年工作", "plan")],
 }
 #: Switches the segmenter is known to get wrong: (report, index into its HAND_CHECKED list).
 KNOWN_MISSES: set[tuple[str, int]] = {
