@@ -78,6 +78,9 @@ _PLAN_OPENERS = re.compile(
     r"(主要预期目标|预期目标|总体要求|工作安排|主要目标|目标任务|重点工作|主要任务))"
     r"|^(今后五年|未来五年|今后一个时期)([，,]?是|.{0,12}(目标|思路|任务|指导思想|总体要求))"
 )
+# Five-year plans: "十三五" runs 2016-2020; a period that ended before the plan year is the past.
+_FIVE_YEAR = re.compile(r"“?十([一二三四五])五”?(?:时期|期间|规划)")
+_FIVE_YEAR_END = {"一": 2010, "二": 2015, "三": 2020, "四": 2025, "五": 2030}
 _APPENDIX = re.compile(r"^[※\s附：:]*(名词解释|附件|附表|附：)")
 _FIGURES = re.compile(r"[%％]|亿元|万元|万人|增长|下降")
 _MIN_NAV_RUN = 4
@@ -350,7 +353,7 @@ def _cue_part(text: str, plan_year: int | None) -> str | None:
     if _PLAN_CUE.search(text):
         return "plan"
     if plan_year is not None:
-        years = [int(y) for y in _YEAR.findall(text)]
+        years = [int(y) for y in _YEAR.findall(text)] + _five_year_ends(text)
         if years:
             return "plan" if max(years) >= plan_year else "review"
     return None
@@ -397,12 +400,20 @@ def _plan_year(text: str, paras: list[tuple[int, int]]) -> int | None:
     return max(years) if years else None
 
 
+def _five_year_ends(text: str) -> list[int]:
+    """Last years of the five-year plans named in ``text`` ("十三五" → 2020)."""
+    return [_FIVE_YEAR_END[n] for n in _FIVE_YEAR.findall(text)]
+
+
 def _opener_part(sentence: str, part: str, plan_year: int | None) -> str:
     """Paragraph openers: "过去的一年，…" starts the review, "今年是…" / "今年…主要预期目标是"
     the plan. A year-led opener ("2023年是…") counts only when the plan year is known."""
     if part == "plan":
         return part
     body = _SPEAKER.sub("", sentence.lstrip("，,：:"), count=1)
+    m5 = _FIVE_YEAR.match(body)
+    if m5 and part == "other" and plan_year is not None and _FIVE_YEAR_END[m5.group(1)] < plan_year:
+        return "review"  # "“十三五”时期的五年，是…" in a 2021 report
     m = _REVIEW_OPENERS.match(body)
     if m and part == "other":
         y = m.group("y") or m.group("y2")
