@@ -126,15 +126,10 @@ class CVResult:
     predictions: dict[str, list[SentenceRecord]]
 
 
-def _restrict(test: GoldDocument, pred: Sequence[SentenceRecord]) -> list[SentenceRecord]:
-    """The predicted sentences and targets that fall on ``test``'s sentences (by greatest overlap)."""
-    a = align_document(test, pred)
-    out = []
-    keep: dict[int, list[Target]] = {id(u.gold): u.pred_targets for u in a.units}
-    for u in a.units:
-        g = u.gold
-        out.append(SentenceRecord(g.doc_id, g.sent_id, g.start, g.end, g.text, u.pred_category, list(keep[id(g)])))
-    return out
+def _on_gold(u: SentenceUnit) -> SentenceRecord:
+    """A unit's predictions as one record over its gold sentence (targets and category kept)."""
+    g = u.gold
+    return SentenceRecord(g.doc_id, g.sent_id, g.start, g.end, g.text, u.pred_category, list(u.pred_targets))
 
 
 def cross_validate(
@@ -147,20 +142,27 @@ def cross_validate(
 ) -> CVResult:
     """Score every fold on its test part and all folds pooled (each sentence predicted once).
 
+    Predictions are aligned against the *whole* gold document (a predicted target belongs to the
+    gold sentence it overlaps most, test or not), then only test sentences are kept. Predictions
+    outside every gold sentence are counted once per distinct span over all folds.
     The pooled figure, with its bootstrap interval over sentences, is the cross-validated estimate.
     """
     folds = make_folds(docs, k=k, seed=seed, by=by)
+    by_id = {d.doc_id: d for d in docs}
     per_fold: list[dict[str, Any]] = []
-    outside: list[Target] = []
+    outside: dict[tuple[str, int, int], Target] = {}
     pooled_pred: dict[str, list[SentenceRecord]] = {}
     for fold in folds:
         pred = predict_fold(fold)
         fold_units: list[SentenceUnit] = []
         for d in fold.test:
-            a = align_document(d, pred.get(d.doc_id, []))
-            fold_units.extend(a.units)
-            outside.extend(a.outside)
-            pooled_pred.setdefault(d.doc_id, []).extend(_restrict(d, pred.get(d.doc_id, [])))
+            a = align_document(by_id[d.doc_id], pred.get(d.doc_id, []))
+            tested = {(s.start, s.end) for s in d.sentences}
+            units = [u for u in a.units if (u.gold.start, u.gold.end) in tested]
+            fold_units.extend(units)
+            for t in a.outside:
+                outside.setdefault((d.doc_id, t.start, t.end), t)
+            pooled_pred.setdefault(d.doc_id, []).extend(_on_gold(u) for u in units)
         per_fold.append({"fold": fold.index, **summary(score_units(fold_units, n_resamples=0))})
     for recs in pooled_pred.values():
         recs.sort(key=lambda r: r.start)
@@ -168,4 +170,7 @@ def cross_validate(
     # gives the same alignment as per fold, plus the per-document breakdown.
     pooled = score(docs, pooled_pred, n_resamples=n_resamples, seed=seed)
     pooled["targets_pred_outside_gold"] = len(outside)
+    pooled["errors"]["outside"] = [
+        {"doc_id": k[0], "start": t.start, "end": t.end, "text": t.text} for k, t in sorted(outside.items())
+    ][:500]
     return CVResult(folds, per_fold, pooled, pooled_pred)

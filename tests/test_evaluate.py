@@ -192,10 +192,15 @@ def test_model_on_its_training_data_is_labelled_everywhere(tmp_path: Path) -> No
 
 
 def test_cv_of_a_fixed_system_pools_to_the_full_score(tmp_path: Path) -> None:
-    gold = tiny_gold()
+    from test_scoring import RAW, _t
+
+    raw = "重庆日报\n" + RAW
+    gold = tiny_gold(raw=raw)
     pred = copy_doc(gold)
     pred[2].targets = pred[2].targets[:1]
     pred[3].category = "产业"
+    # a prediction in the furniture: outside every gold sentence, counted once however many folds
+    pred.insert(0, SentenceRecord("d1", 99, 0, 4, raw[0:4], "综合", [_t(raw, 0, 4, "综合")]))
     fixed = _fixed({"d1": pred})
     full = run_evaluation(
         EvalConfig(out=str(tmp_path), run_id="full", n_resamples=0), gold_docs=[gold], system_tagger=fixed, log=_quiet
@@ -206,7 +211,7 @@ def test_cv_of_a_fixed_system_pools_to_the_full_score(tmp_path: Path) -> None:
         system_tagger=fixed,
         log=_quiet,
     )
-    for k in ("targets_strict_f", "targets_typed_f", "sentcat_accuracy", "fields_all_acc"):
+    for k in ("targets_strict_f", "targets_typed_f", "sentcat_accuracy", "fields_all_acc", "targets_pred_outside_gold"):
         assert cv.metrics[k] == pytest.approx(full.metrics[k]), k
     assert cv.meta["split"].startswith("cv (2-fold by paragraph")
     per_fold = cv.meta["cv"]["per_fold"]
