@@ -134,6 +134,20 @@ class Unit:
     sentences: tuple[Sentence, ...]
 
 
+def covered_units(units: list[Unit], covered: set[int]) -> list[Unit]:
+    """Units restricted to sentences that have records: a unit with none is dropped, a partly
+    covered one is split into sentence units (a task must hold only sentences to be labelled:
+    partial gold from a selection round re-exported for review)."""
+    out = []
+    for u in units:
+        have = [s for s in u.sentences if s.sent_id in covered]
+        if len(have) == len(u.sentences):
+            out.append(u)
+        else:
+            out += [Unit(s.start, s.end, (s,)) for s in have]
+    return out
+
+
 def make_units(seg: Segmentation, kind: UnitKind = "paragraph", only: set[int] | None = None) -> list[Unit]:
     """Units of a segmented document; ``only`` restricts to units holding those ``sent_id``s."""
     if kind not in UNIT_KINDS:
@@ -291,8 +305,11 @@ def export_labelstudio(
     """
     seg = segment(doc.text)
     by_sent = _records_by_sent(doc, seg, records)
+    units = make_units(seg, unit, only)
+    if records is not None:
+        units = covered_units(units, set(by_sent))
     tasks = []
-    for u in make_units(seg, unit, only):
+    for u in units:
         text = doc.text[u.start : u.end]
         omap = OffsetMap(text, offset_unit)
         ids = [s.sent_id for s in u.sentences]
@@ -346,8 +363,11 @@ def export_doccano(
     fields). A target whose span the annotator changes gets its fields from the parser on import."""
     seg = segment(doc.text)
     by_sent = _records_by_sent(doc, seg, records)
+    units = make_units(seg, unit, only)
+    if records is not None:
+        units = covered_units(units, set(by_sent))
     lines = []
-    for u in make_units(seg, unit, only):
+    for u in units:
         text = doc.text[u.start : u.end]
         omap = OffsetMap(text, offset_unit)
         labels: list[list[Any]] = []

@@ -388,3 +388,27 @@ def test_doccano_entities_form_and_foreign_ls_items() -> None:
     tasks = _annotated()
     tasks[1]["annotations"][0]["result"].append({"type": "relation", "from_id": "s1", "to_id": "s2"})
     assert import_tasks(tasks, {"toy": DOC}).records["toy"]
+
+
+@pytest.mark.parametrize("fmt", ["labelstudio", "doccano"])
+def test_partial_gold_reexport_covers_only_its_sentences(fmt: str) -> None:
+    recs = [r for r in toy_records() if r.sent_id in (2, 3)]  # sentence 1 shares a paragraph with 2
+    got = _roundtrip(fmt, DOC, recs, "paragraph", "utf16")
+    assert [r.to_json() for r in got] == [r.to_json() for r in recs]
+
+
+STANDOFF = sorted((ROOT / "data" / "gold" / "standoff").glob("*.jsonl"))
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("gold_file", STANDOFF, ids=[p.stem for p in STANDOFF])
+def test_standoff_gold_survives_cli_roundtrip(tmp_path: Path, gold_file: Path) -> None:
+    from conftest import CORPUS
+
+    src = CORPUS / f"{gold_file.stem}.txt"
+    if not src.exists():
+        pytest.skip("../shared/corpus is absent")
+    out = tmp_path / "t.json"
+    assert main(["export", str(src), "--gold", str(gold_file), "--out", str(out)]) == 0
+    assert main(["import", str(out), "--raw", str(CORPUS), "--standoff", "--out", str(tmp_path / "s")]) == 0
+    assert _gold_core(tmp_path / "s" / gold_file.name) == _gold_core(gold_file)
