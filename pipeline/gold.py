@@ -225,10 +225,11 @@ def load_gold_dir(
     # data/gold/... → data/raw
     while raw_dir.name and raw_dir.name != "gold" and raw_dir != raw_dir.parent:
         raw_dir = raw_dir.parent
-    raw_dir = raw_dir.parent / "raw"
+    # Outside a gold/ folder (e.g. data/agreement/x.jsonl) fall back to load_gold_file's <file>/../../raw.
+    raw_root: Path | None = raw_dir.parent / "raw" if raw_dir.name == "gold" else None
     for f in files:
         try:
-            docs.append(load_gold_file(f, raw_dir=raw_dir, corpus_dir=corpus_dir))
+            docs.append(load_gold_file(f, raw_dir=raw_root, corpus_dir=corpus_dir))
         except SourceMissing as e:
             if strict_standoff:
                 raise
