@@ -258,9 +258,11 @@ def _tidy(x: float) -> Number:
 
 def parse_arabic(s: str) -> Number | None:
     try:
-        return _tidy(float(s.replace(",", "")))
+        v = float(s.replace(",", ""))
     except ValueError:
         return None
+    # A 400-digit string overflows to inf: no value is more honest than Infinity in the JSON.
+    return _tidy(v) if v - v == 0 else None
 
 
 def parse_chinese(s: str) -> Number | None:

@@ -183,3 +183,8 @@ def test_range_separators() -> None:
     for sep in ("—", "―", "-", "~", "至", "～"):
         f = parse_fields(f"新增省级特色高中3{sep}5所")
         assert (f["value"], f["value_max"], f["bound"], f["unit"]) == (3, 5, "at_least", "所"), sep
+
+
+def test_overlong_number_gives_no_value_not_infinity() -> None:
+    f = parse_fields("新增" + "9" * 400 + "个")
+    assert f["value"] is None or f["value"] == f["value"] and abs(f["value"]) != float("inf")
