@@ -79,6 +79,34 @@ def model_weights_sha256(model_dir: str | os.PathLike[str]) -> str | None:
     return sha256_file(found[0]) if found else None
 
 
+def rules_sha256() -> str | None:
+    """sha256 of the rule module's source: the rule baseline's "weights", so history tracks rule edits."""
+    f = Path(__file__).resolve().parent / "rules.py"
+    return sha256_file(f) if f.is_file() else None
+
+
+def check_predictions(docs: Sequence[GoldDocument], pred: dict[str, list[SentenceRecord]]) -> list[str]:
+    """Problems of predictions against the gold texts: offsets must point at the text they claim.
+
+    Predictions made on another version of a document would otherwise be scored silently wrong.
+    """
+    problems = []
+    by_id = {d.doc_id: d for d in docs}
+    for doc_id, recs in pred.items():
+        d = by_id.get(doc_id)
+        if d is None:
+            continue
+        for r in recs:
+            where = f"{doc_id} sent_id {r.sent_id}"
+            if not (0 <= r.start <= r.end <= len(d.raw)) or d.raw[r.start : r.end] != r.text:
+                problems.append(f"{where}: sentence [{r.start}, {r.end}) does not match the gold document's text")
+                continue
+            for t in r.targets:
+                if not (0 <= t.start <= t.end <= len(d.raw)) or d.raw[t.start : t.end] != t.text:
+                    problems.append(f"{where}: target [{t.start}, {t.end}) {t.text!r} does not match the text")
+    return problems
+
+
 def read_model_meta(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(model_dir) / "govtarget.json"
     try:
@@ -317,6 +345,9 @@ def run_evaluation(
         meta["model_train_gold_sha256"] = mmeta.get("train_gold_sha256")
     elif cfg.system == "rules":
         meta["model_id"] = "rules"
+        meta["model_sha256"] = rules_sha256()
+    if cfg.baseline:
+        meta["baseline_rules_sha256"] = rules_sha256()
 
     # ---- the split
     if cfg.cv:
@@ -354,6 +385,12 @@ def run_evaluation(
         if cfg.system == "pred":
             assert cfg.path is not None
             predictions = load_predictions(cfg.path)
+            problems = check_predictions(docs, predictions)
+            if problems:
+                more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+                raise ValueError(
+                    f"{cfg.path}: predictions do not fit the gold texts:\n  " + "\n  ".join(problems[:10]) + more
+                )
         elif system_tagger is not None:
             predictions = system_tagger(docs)
         elif cfg.system == "rules":

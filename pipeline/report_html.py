@@ -79,7 +79,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
         f"Headline metric: `{HEADLINE}` = **{_f(doc.get(HEADLINE))}** {_ci(doc.get(HEADLINE + '_ci'))}; "
         f"rule baseline {_f(base.get(HEADLINE))} {_ci(base.get(HEADLINE + '_ci'))}. "
         f"Intervals: 95% percentile bootstrap over sentences ({bs.get('n_resamples', '?')} resamples, "
-        f"seed {bs.get('seed', '?')}); split: {split}."
+        f"seed {bs.get('seed', '?')}); split: {split}. Sentences of one paragraph or document are not "
+        "independent, so these intervals are, if anything, too narrow."
     )
     lines.append("")
     rows = [

@@ -144,6 +144,18 @@ def test_cli_reports_bad_gold(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "x.jsonl:1" in capsys.readouterr().err
 
 
+def test_predictions_on_another_text_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gold = tiny_gold()
+    gdir = _gold_dir(tmp_path, [gold])
+    pred = copy_doc(gold)
+    t = pred[1].targets[0]
+    t.start, t.end = t.start + 1, t.end + 1  # shifted offsets, text unchanged: another version of the text
+    write_gold(pred, tmp_path / "pred.jsonl")
+    rc = evaluate.main(["--pred", str(tmp_path / "pred.jsonl"), "--gold", str(gdir), "--out", str(tmp_path / "r")])
+    assert rc == 2 and "d1 sent_id 1: target" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "history.jsonl").exists()
+
+
 def test_load_predictions_names_the_bad_line(tmp_path: Path) -> None:
     f = tmp_path / "p.jsonl"
     f.write_text('{"doc_id": "d", "sent_id": 0, "start": 0, "end": 1, "text": "a", "category": "综合"}\n{"x": 1}\n')
