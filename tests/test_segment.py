@@ -12,10 +12,21 @@ from hypothesis import strategies as st
 from pipeline.reader import read_report
 from pipeline.segment import SKIP_REASONS, Segmentation, part_switches, segment, split_sentences
 
-# Text built from the characters that matter to the splitter, plus anything at all.
+# Text built from the characters and pieces that matter to the splitter, plus anything at all.
+_TOKENS = [
+    "&nbsp;",
+    "<p>",
+    "</p>",
+    "<br/>",
+    "\\r\\n",
+    "一、2023年工作回顾\n",
+    "二、2024年工作安排\n",
+    "附件1\n",
+    "首页\n",
+]
 _ALPHABET = (
     st.sampled_from(
-        list("。！？；!?;，,、“”（）()\n\r \t\u3000\ufeff\u200b1450亿元万人%一二三、政府工作报告编辑:上接版")
+        list("。！？；!?;，,、“”（）()\n\r \t\u3000\ufeff\u200b1450亿元万人%一二三、政府工作报告编辑:上接版") + _TOKENS
     )
     | st.characters()
 )
@@ -32,6 +43,10 @@ def _check(text: str) -> None:
         prev_end = s.end
     ids = [s.sent_id for s in seg.sentences]
     assert ids == list(range(len(ids)))
+    for s in seg.skipped:
+        # Only copies may be long: furniture proper is never a body paragraph.
+        assert s.skip in ("duplicate", "teaser") or len("".join(s.text.split())) <= 200
+    assert {s.part for s in seg.segments} <= {"review", "plan", "other"}
 
 
 @given(texty)
