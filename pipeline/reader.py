@@ -86,7 +86,10 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str, bool]:
         raise ReadError(f"{name}: binary file (PDF, image or archive), not a text report")
     # BOM-less UTF-16: many NUL bytes in alternating positions.
     if len(data) >= 4 and data.count(b"\x00") > len(data) // 4:
-        for enc in ("utf-16-le", "utf-16-be"):
+        # ASCII in UTF-16 puts its NUL in the high byte: at odd offsets for LE, even ones for BE.
+        odd_nuls = data[1::2].count(0)
+        order = ("utf-16-le", "utf-16-be") if odd_nuls >= data[0::2].count(0) else ("utf-16-be", "utf-16-le")
+        for enc in order:
             try:
                 text = data.decode(enc)
             except UnicodeDecodeError:
@@ -126,7 +129,7 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str, bool]:
     if best is not None and best.encoding:
         text = str(best)
         if _control_share(text) < 0.01:
-            return text, best.encoding, False
+            return text, codecs.lookup(best.encoding).name, False  # "utf_16_le" -> "utf-16-le"
     # Mostly UTF-8 with a cut multi-byte character (truncated file): decode with replacement.
     if utf8_err.start >= len(data) - 4 or data[: utf8_err.start].count(b"\n") > 0:
         text = data.decode("utf-8", errors="replace")

@@ -156,6 +156,14 @@ def test_encodings_decoded_right(tmp_path: Path, label: str, data: bytes, expect
     assert _read_and_check(_write(tmp_path, data)) == expected
 
 
+def test_utf16_without_bom_mostly_ascii(tmp_path: Path) -> None:
+    # Many NUL bytes: their position (high byte of each ASCII character) tells LE from BE.
+    text = "GDP growth 5% in 2024, jobs 46000.\n" * 20 + "地区生产总值增长5%左右。\n"
+    for enc in ("utf-16-le", "utf-16-be"):
+        report = read_report(_write(tmp_path, text.encode(enc), f"{enc}.txt"))
+        assert report.text == text and report.encoding == enc
+
+
 def test_utf16_without_bom_cjk_only(tmp_path: Path) -> None:
     # No ASCII at all, so no NUL bytes to tell LE from BE: plausibility must decide.
     text = "政府工作报告今年经济社会发展的主要预期目标是地区生产总值增长百分之五左右城镇新增就业四万六千人"
