@@ -182,6 +182,13 @@ def test_mixed_crlf_and_lf_kept(tmp_path: Path) -> None:
     assert parts["二、2024年工作安排"] == "plan"
 
 
+def test_cr_only_and_unicode_line_separators(tmp_path: Path) -> None:
+    data = REPORT.replace("\n", "\r").replace("各位代表：", "各位代表：\u2028\u0085").encode()
+    text = _read_and_check(_write(tmp_path, data))
+    parts = {s.text: s.part for s in segment(text).sentences}
+    assert parts["一、2023年工作回顾"] == "review" and parts["二、2024年工作安排"] == "plan"
+
+
 def test_fullwidth_digits_and_letters(tmp_path: Path) -> None:
     data = "今年ＧＤＰ增长５％左右，社会消费品零售总额突破１４５０亿元。\n".encode()
     text = _read_and_check(_write(tmp_path, data))
