@@ -33,6 +33,7 @@ from pipeline.schema import CATEGORY2ID, CLAUSE_DELIMITERS, HEDGE_ZHENGQU_BEFORE
 DOC_ID = "yuzhong-2024"
 RAW = ROOT / "data" / "raw" / f"{DOC_ID}.txt"
 OUT = ROOT / "data" / "agreement" / f"{DOC_ID}.annotator-b.jsonl"
+SHARED_GUIDELINES = ROOT.parent / "shared" / "annotation" / "GUIDELINES.md"
 
 
 @dataclass(frozen=True)
@@ -550,6 +551,48 @@ def disagreements(gold: GoldDocument, other: GoldDocument) -> list[dict[str, Any
     return out
 
 
+def strict_f1(a: set[tuple[int, int]], b: set[tuple[int, int]]) -> float:
+    """Span F1 under exact (start, end) match; symmetric in a and b; 1.0 when both are empty."""
+    if not a and not b:
+        return 1.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def guideline_examples(path: Path = SHARED_GUIDELINES) -> set[str]:
+    """Every back-quoted string of the shared guidelines (many are verbatim seed targets)."""
+    import re
+
+    return set(re.findall(r"`([^`]+)`", path.read_text(encoding="utf-8"))) if path.exists() else set()
+
+
+def agreement_report(gold: GoldDocument, other: GoldDocument, examples: set[str] | None = None) -> dict[str, Any]:
+    """pipeline.scoring.agreement's figures, strict F1 without the guidelines' own examples, all disagreements.
+
+    The seed is the report the guidelines quote their examples from, so agreement on those
+    targets is given, not earned; ``strict_f_non_examples`` leaves out every target whose text is
+    a back-quoted example of the shared guidelines (in either annotation).
+    """
+    from pipeline.scoring import agreement
+
+    m = agreement([gold], [other])
+    metrics: dict[str, Any] = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if "targets_strict_f_ci" in m:
+        metrics["targets_strict_f_ci"] = list(m["targets_strict_f_ci"])
+    ex = guideline_examples() if examples is None else examples
+    sa = {(t.start, t.end) for t in gold.targets() if t.text not in ex}
+    sb = {(t.start, t.end) for t in other.targets() if t.text not in ex}
+    metrics["targets_n_examples_a"] = sum(t.text in ex for t in gold.targets())
+    metrics["targets_n_non_examples_a"] = len(sa)
+    metrics["targets_n_non_examples_b"] = len(sb)
+    metrics["targets_strict_f_non_examples"] = strict_f1(sa, sb)
+    diffs = disagreements(gold, other)
+    counts: dict[str, int] = {}
+    for d in diffs:
+        k = d["kind"] + (f":{d['field']}" if d["kind"] == "field" else "")
+        counts[k] = counts.get(k, 0) + 1
+    return {"metrics": metrics, "counts": counts, "disagreements": diffs}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="fail unless the committed file equals the spec and validates")
@@ -583,26 +626,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {OUT.relative_to(ROOT)}: {len(records)} sentences, {n_t} targets")
     if args.agree:
         from pipeline.gold import load_gold_file
-        from pipeline.scoring import agreement
 
         gold = load_gold_file(args.agree, raw_dir=RAW.parent)
-        mine = _doc(records, raw)
-        m = agreement([gold], [mine])
-        diffs = disagreements(gold, mine)
-        keys = [k for k, v in m.items() if isinstance(v, (int, float))]
-        for k in keys:
-            print(f"{k}\t{m[k]:.4f}" if isinstance(m[k], float) else f"{k}\t{m[k]}")
-        kinds: dict[str, int] = {}
-        for d in diffs:
-            k = d["kind"] + (f":{d['field']}" if d["kind"] == "field" else "")
-            kinds[k] = kinds.get(k, 0) + 1
-        print("disagreements", json.dumps(kinds, ensure_ascii=False))
+        res = agreement_report(gold, _doc(records, raw))
+        for k, v in res["metrics"].items():
+            print(f"{k}\t{v:.4f}" if isinstance(v, float) else f"{k}\t{v}")
+        print("disagreements", json.dumps(res["counts"], ensure_ascii=False))
         if args.json:
-            Path(args.json).write_text(
-                json.dumps({"metrics": {k: m[k] for k in keys}, "disagreements": diffs}, ensure_ascii=False, indent=1)
-                + "\n",
-                encoding="utf-8",
-            )
+            Path(args.json).write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0
 
 
