@@ -12,6 +12,7 @@ prediction files needs no model code.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -290,7 +291,13 @@ def _model_fold_tagger(model_dir: str, train_fn: TrainFn | None, cfg: EvalConfig
     def make(fold: Fold) -> DocTagger:
         train, dev = split_train_dev(fold.train, frac=dev_fraction, seed=cfg.seed + fold.index)
         assert train_fn is not None
-        return tagger_docs(Tagger(train_fn(train, dev, config)))
+        # One seed per fold, as pipeline.training.cross_validate_model does.
+        fold_config = (
+            dataclasses.replace(config, seed=config.seed + fold.index)
+            if dataclasses.is_dataclass(config) and hasattr(config, "seed")
+            else config
+        )
+        return tagger_docs(Tagger(train_fn(train, dev, fold_config)))
 
     return make
 
@@ -411,6 +418,8 @@ def run_evaluation(
     baseline: dict[str, Any] | None = None
     if cfg.baseline and cfg.system == "rules":
         baseline = metrics
+        if cv_info is not None:
+            cv_info["baseline_per_fold"] = cv_info["per_fold"]
     elif cfg.baseline:
         try:
             btagger = baseline_tagger or rules_tagger()

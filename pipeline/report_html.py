@@ -178,11 +178,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
                     _f(f.get("targets_strict_f")),
                     _f(f.get("targets_typed_f")),
                     _f(f.get("sentcat_accuracy")),
-                    _f(
-                        bpf.get(f["fold"], {}).get(
-                            "targets_strict_f", base.get(HEADLINE) if meta.get("system") == "rules" else None
-                        )
-                    ),
+                    _f(bpf.get(f["fold"], {}).get("targets_strict_f")),
                 ]
                 for f in cv["per_fold"]
             ],

@@ -228,6 +228,8 @@ def test_cv_of_a_fixed_system_pools_to_the_full_score(tmp_path: Path) -> None:
     assert cv.meta["split"].startswith("cv (2-fold by paragraph")
     per_fold = cv.meta["cv"]["per_fold"]
     assert len(per_fold) == 2 and sum(f["n_sentences"] for f in per_fold) == len(gold.sentences)
+    assert cv.meta["cv"]["baseline_per_fold"] == per_fold  # rules are their own baseline, fold by fold
+    assert "## Cross-validation folds (2 folds by paragraph)" in (cv.run_dir / "report.md").read_text()
 
 
 def test_cv_with_model_retrains_per_fold_without_leakage(tmp_path: Path) -> None:
