@@ -166,6 +166,15 @@ def test_load_predictions_names_the_bad_line(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- split labels
 
 
+def test_gold_hash_matches_the_training_code() -> None:
+    training = pytest.importorskip("pipeline.training")
+    docs = [tiny_gold("d1"), tiny_gold("d2")]
+    assert gold_set_sha256(docs) == training.gold_sha256(docs) == gold_set_sha256(docs[::-1])
+    other = copy_doc(docs[0])
+    other[1].targets[0].bound = "exact"
+    assert gold_set_sha256([GoldDocument("d1", docs[0].raw, other), docs[1]]) != gold_set_sha256(docs)
+
+
 def test_model_split_labels() -> None:
     h = "abc"
     assert model_split({}, h, ["d1"])[0] == TRAIN_SPLIT
