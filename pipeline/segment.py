@@ -78,6 +78,12 @@ _PLAN_OPENERS = re.compile(
     r"(主要预期目标|预期目标|总体要求|工作安排|主要目标|目标任务|重点工作|主要任务))"
     r"|^(今后五年|未来五年|今后一个时期)([，,]?是|.{0,12}(目标|思路|任务|指导思想|总体要求))"
 )
+# A news page that goes on to another body's report ("县人大常委会主任…作…常务委员会工作报告"):
+# from there on the text is not the government's.
+_OTHER_REPORT = re.compile(
+    r"(人大常委会|人民代表大会常务委员会|人民法院|人民检察院|政协)[^。，,]{0,20}(作|做)"
+    r"[^。，,]{0,30}(常委会|常务委员会|法院|检察院|政协)[^。，,]{0,6}工作报告"
+)
 # Five-year plans: "十三五" runs 2016-2020; a period that ended before the plan year is the past.
 _FIVE_YEAR = re.compile(r"“?十([一二三四五])五”?(?:时期|期间|规划)")
 _FIVE_YEAR_END = {"一": 2010, "二": 2015, "三": 2020, "四": 2025, "五": 2030}
@@ -492,6 +498,8 @@ def segment(text: str) -> Segmentation:
                 Sentence(ps, pe, line, -1, p_idx, _section(path), tuple(path), seg_part, False, reasons[p_idx])
             )
             continue
+        if not appendix and _OTHER_REPORT.search(line):
+            appendix = True  # treated like an annex: neither review nor plan, to the end
         for k, (ss, se) in enumerate(split_sentences(text, ps, pe)):
             st = text[ss:se]
             level = _heading_level(st, k == 0, pe - ps)
