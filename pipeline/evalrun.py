@@ -327,6 +327,8 @@ def run_evaluation(
     """
     t0 = time.time()
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    if cfg.run_id is not None and (Path(cfg.out) / cfg.run_id / "metrics.json").exists():
+        raise ValueError(f"run {Path(cfg.out) / cfg.run_id} exists; choose another --run-id")
     skipped: list[str] = []
     if gold_docs is None:
         gold_docs, skipped = load_gold_dir(cfg.gold, corpus_dir=cfg.corpus)
@@ -445,6 +447,12 @@ def run_evaluation(
 
     commit, dirty = git_commit()
     run_id = cfg.run_id or default_run_id(cfg.system_name)
+    if cfg.run_id is None:
+        base_id, n = run_id, 1
+        while (Path(cfg.out) / run_id).exists():  # two runs in one second: never overwrite a run
+            n += 1
+            run_id = f"{base_id}-{n}"
+
     meta.update(
         run_id=run_id,
         started=started,

@@ -281,6 +281,21 @@ def test_history_survives_a_torn_line(tmp_path: Path) -> None:
         log=_quiet,
     )
     assert [x["run_id"] for x in read_history_lines(out / "history.jsonl")] == ["old", "new"]
+    with pytest.raises(ValueError, match="exists"):  # a run is never overwritten
+        run_evaluation(
+            EvalConfig(out=str(out), run_id="new", n_resamples=0),
+            gold_docs=[gold],
+            system_tagger=_fixed({}),
+            log=_quiet,
+        )
+    # default ids made in the same second do not collide
+    ids = [
+        run_evaluation(
+            EvalConfig(out=str(out), n_resamples=0), gold_docs=[gold], system_tagger=_fixed({}), log=_quiet
+        ).meta["run_id"]
+        for _ in range(2)
+    ]
+    assert ids[0] != ids[1]
 
 
 # ----------------------------------------------------------------------------- notebook
