@@ -78,6 +78,7 @@ class DocResult:
     source: str
     #: "ok", "failed" or "skipped".
     status: str
+    #: Why it failed or was skipped; for "ok", why it was (re)tagged ("new", "input changed", …).
     reason: str = ""
     chars: int = 0
     sentences: int = 0
@@ -263,17 +264,24 @@ def _stat(inp: InputFile) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def _is_done(entry: dict[str, Any] | None, inp: InputFile, fp: str, out: Path) -> bool:
-    if not entry or entry.get("fingerprint") != fp or entry.get("doc_id") != inp.doc_id:
-        return False
+def why_redo(entry: dict[str, Any] | None, inp: InputFile, fp: str, out: Path) -> str | None:
+    """Why a document must be tagged (again); ``None`` when its earlier output stands."""
+    if not entry:
+        return "new"
     try:
         if [entry.get("size"), entry.get("mtime_ns")] != list(_stat(inp)):
-            return False
+            return "input changed"
     except OSError:
-        return False
+        return "input unreadable"
+    if entry.get("fingerprint") != fp:
+        return "model, code or configuration changed"
+    if entry.get("doc_id") != inp.doc_id:
+        return "doc_id changed"
     if entry.get("status") == "empty":
-        return True
-    return entry.get("status") == "ok" and _sha256(out / entry["output"]) == entry.get("output_sha256")
+        return None
+    if entry.get("status") != "ok" or _sha256(out / entry.get("output", "")) != entry.get("output_sha256"):
+        return "output missing or modified"
+    return None
 
 
 # --------------------------------------------------------------------------- the run
@@ -358,16 +366,19 @@ def run_batch(
 
     results: dict[str, DocResult] = {}
     pending: list[InputFile] = []
+    redo: dict[str, str] = {}
     sizes: dict[str, int] = {}
     for inp in files:
         e = entries.get(inp.key)
-        if _is_done(e, inp, fp, out):
+        why = why_redo(e, inp, fp, out)
+        if why is None:
             reason = "done in an earlier run (unchanged input, model and configuration)"
             if e.get("status") == "empty":
                 reason = "no sentences (empty report), unchanged since an earlier run"
             results[inp.key] = DocResult(inp.doc_id, inp.display, "skipped", reason, e.get("chars", 0),
                                          e.get("sentences", 0), e.get("targets", 0), e.get("encoding", ""))
         else:
+            redo[inp.key] = why
             pending.append(inp)
             try:
                 sizes[inp.key] = _stat(inp)[0]
@@ -440,7 +451,7 @@ def run_batch(
                 entries[inp.key] = entry
                 _write_manifest(out, manifest)  # after the output: a kill in between only redoes this document
                 chars_done += len(text)
-                finish(inp, DocResult(inp.doc_id, inp.display, "ok", "", len(text), len(doc.sentences),
+                finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], len(text), len(doc.sentences),
                                       len(doc.targets()), enc))
     finally:
         bar.close()

@@ -272,3 +272,20 @@ def test_target_row_fields_and_provenance() -> None:
     g = by_text["地区生产总值增长6%左右"]
     assert (g["unit_canonical"], g["bound"], g["direction"]) == ("percent", "about", "up")
     assert not any("5.2" in x for x in by_text)  # the review figure is a result, not a target
+
+
+def test_redo_reasons(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(REPORT, encoding="utf-8")
+    (src / "b.txt").write_text(REPORT, encoding="utf-8")
+    out = tmp_path / "out"
+    s = run_batch([src], out, tagger=_tagger(), progress=False)
+    assert [r.reason for r in s.results] == ["new", "new"]
+    (src / "a.txt").write_text(REPORT + "新增绿地3个。\n", encoding="utf-8")
+    (out / "b.jsonl").write_text("tampered\n", encoding="utf-8")
+    s = run_batch([src], out, tagger=_tagger(), progress=False)
+    assert [(r.status, r.reason) for r in s.results] == [("ok", "input changed"), ("ok", "output missing or modified")]
+    s = run_batch([src], out, BatchConfig(suppress_review=False), tagger=_tagger(), progress=False)
+    assert {r.reason for r in s.results} == {"model, code or configuration changed"}
+    assert json.loads((out / "b.jsonl").read_text(encoding="utf-8").splitlines()[0])["doc_id"] == "b"

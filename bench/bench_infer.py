@@ -1,0 +1,353 @@
+"""Benchmark: inference speed of the tagging paths on the same model and the same text.
+
+    python bench/bench_infer.py --model models/joint --corpus ../shared/corpus \
+        [--chars 1000000] [--hf-chars 200000] [--gold data/gold] [--write-readme] [--write-default]
+
+Every measurement runs in its own subprocess (clean peak memory, no warm caches shared), on the
+first ``--chars`` characters of the corpus reports (whole reports, in file-name order):
+
+* ``ours/<backend>``: the batch path, ``Tagger.tag_many`` over chunks of documents (segmentation,
+  encoding, length-sorted batches, forward, decoding, records; everything a batch run does but
+  writing files) with the backend's forward (torch fp32, onnx, int8, torch-int8);
+* ``hf-pipeline``: transformers' ``pipeline("token-classification")`` on the same weights (the
+  encoder plus the BIO rows of the token head as a ``BertForTokenClassification``), called
+  sentence by sentence on the same sentences; measured on the first ``--hf-chars`` characters;
+* ``bare/<backend>``: only the forward, on pre-tokenised, length-sorted, pre-padded batches
+  (the ceiling any pipeline around the model can reach).
+
+With ``--gold`` each backend's records are also scored against the gold set (strict target F1).
+The gold set is the model's training data, so this figure measures how much a backend *changes*
+the model's output, not its accuracy. Agreement with fp32 on the benchmark text (strict F1 of a
+backend's target spans against fp32's) is reported too; it needs no labels.
+``--write-default`` records in ``<model>/backend.json`` the fastest backend within 0.005 strict
+F1 of fp32 (``pipeline.backends.choose_backend``); ``--write-readme`` puts the table into
+``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BACKENDS = ("torch", "onnx", "int8", "torch-int8")
+README = ROOT / "bench" / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def load_text(corpus: str, max_chars: int) -> list[tuple[str, str]]:
+    from pipeline.reader import ReadError, read_report
+
+    docs: list[tuple[str, str]] = []
+    total = 0
+    for f in sorted(Path(corpus).rglob("*.txt")):
+        if total >= max_chars:
+            break
+        try:
+            rep = read_report(f)
+        except ReadError:
+            continue
+        docs.append((rep.doc_id, rep.text))
+        total += len(rep.text)
+    return docs
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def _threads() -> int:
+    import torch
+
+    from pipeline.backends import physical_cores
+
+    n = physical_cores()
+    torch.set_num_threads(n)
+    return n
+
+
+def _predictor(model: str, backend: str, batch_size: int) -> Any:
+    from pipeline.backends import make_runner
+    from pipeline.modeling import ModelPredictor
+
+    if backend in ("torch", "onnx", "int8"):
+        return ModelPredictor.load(model, backend=backend, batch_size=batch_size)
+    p = ModelPredictor.load(model, backend="onnx", batch_size=batch_size)  # tokenizer and meta only
+    p.runner = make_runner(model, backend)
+    return p
+
+
+# --------------------------------------------------------------------------- measurements (subprocess)
+
+
+def measure_ours(a: argparse.Namespace) -> dict[str, Any]:
+    from pipeline.tagger import Tagger
+
+    threads = _threads()
+    docs = load_text(a.corpus, a.chars)
+    t_load = time.perf_counter()
+    tagger = Tagger(_predictor(a.model, a.backend, a.batch_size))
+    tagger.tag_many([docs[0]])  # warm-up: sessions, kernels, allocator (not timed)
+    load_s = time.perf_counter() - t_load
+    chunks: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for d in docs:
+        if chunks[-1] and size + len(d[1]) > a.chunk_chars:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(d)
+        size += len(d[1])
+    spans: list[list[Any]] = []
+    t0 = time.perf_counter()
+    n_targets = 0
+    for ch in chunks:
+        for td in tagger.tag_many(ch):
+            n_targets += len(td.targets())
+            spans.extend([td.doc_id, t.start, t.end] for t in td.targets())
+    secs = time.perf_counter() - t0
+    chars = sum(len(t) for _, t in docs)
+    out = {"name": f"ours/{a.backend}", "chars": chars, "docs": len(docs), "seconds": secs, "cps": chars / secs,
+           "peak_rss_mb": peak_rss_mb(), "threads": threads, "load_seconds": load_s, "targets": n_targets}
+    if a.spans_out:
+        Path(a.spans_out).write_text(json.dumps(spans), encoding="utf-8")
+    if a.gold:
+        out["gold_strict_f"] = gold_f1(tagger, a.gold, a.corpus)
+    return out
+
+
+def gold_f1(tagger: Any, gold: str, corpus: str) -> float:
+    from pipeline.gold import load_gold_dir
+    from pipeline.scoring import score
+
+    docs, _ = load_gold_dir(gold, corpus_dir=corpus)
+    tagged = tagger.tag_many([(d.doc_id, d.raw) for d in docs])
+    return float(score(docs, {t.doc_id: t.sentences for t in tagged}, n_resamples=0)["targets_strict_f"])
+
+
+def _sentences(docs: list[tuple[str, str]]) -> list[Any]:
+    from pipeline.predict import SentenceInput
+    from pipeline.segment import segment
+
+    out = []
+    for _, text in docs:
+        for s in segment(text).sentences:
+            out.append(SentenceInput(s.text, s.part, s.section_path))
+    return out
+
+
+def measure_bare(a: argparse.Namespace) -> dict[str, Any]:
+    from pipeline.modeling import pad_batch
+
+    threads = _threads()
+    docs = load_text(a.corpus, a.chars)
+    pred = _predictor(a.model, a.backend, a.batch_size)
+    sents = _sentences(docs)
+    enc = pred.encode_inputs(sents)
+    wins = sorted((w for e in enc for w in e.windows), key=len)
+    pad = int(pred.tokenizer.pad_token_id or 0)
+    batches = [pad_batch(wins[i : i + a.batch_size], pad) for i in range(0, len(wins), a.batch_size)]
+    pred.forward(**batches[0])  # warm-up
+    t0 = time.perf_counter()
+    for b in batches:
+        pred.forward(b["input_ids"], b["attention_mask"], b["token_type_ids"])
+    secs = time.perf_counter() - t0
+    chars = sum(len(t) for _, t in docs)
+    return {"name": f"bare/{a.backend}", "chars": chars, "seconds": secs, "cps": chars / secs,
+            "tokens": sum(len(w) for w in wins), "windows": len(wins), "peak_rss_mb": peak_rss_mb(), "threads": threads}
+
+
+def hf_token_classifier(model_dir: str) -> tuple[Any, Any]:
+    """The same weights as a ``BertForTokenClassification``: encoder + the 3 BIO rows of the token head."""
+    import torch
+    from transformers import BertForTokenClassification
+
+    from pipeline.modeling import load_model_dir
+    from pipeline.schema import BIO_TAGS
+
+    joint, tok, _ = load_model_dir(model_dir, load_weights=True)
+    assert joint is not None
+    cfg = joint.encoder.config
+    cfg.num_labels = len(BIO_TAGS)
+    cfg.id2label = dict(enumerate(BIO_TAGS))
+    cfg.label2id = {t: i for i, t in enumerate(BIO_TAGS)}
+    hf = BertForTokenClassification(cfg)
+    missing, unexpected = hf.bert.load_state_dict(joint.encoder.state_dict(), strict=False)
+    assert not [k for k in missing if "pooler" not in k] and not unexpected, (missing, unexpected)
+    with torch.no_grad():
+        hf.classifier.weight.copy_(joint.token_head.weight[: len(BIO_TAGS)])
+        hf.classifier.bias.copy_(joint.token_head.bias[: len(BIO_TAGS)])
+    return hf.eval(), tok
+
+
+def measure_hf(a: argparse.Namespace) -> dict[str, Any]:
+    from transformers import pipeline
+
+    threads = _threads()
+    docs = load_text(a.corpus, a.hf_chars)
+    model, tok = hf_token_classifier(a.model)
+    nlp = pipeline("token-classification", model=model, tokenizer=tok, aggregation_strategy="simple", device=-1)
+    # The model's window: longer sentences are cut (the batch path windows them instead).
+    texts = [s.text[: a.max_sentence_chars] for s in _sentences(docs)]
+    nlp(texts[0])
+    t0 = time.perf_counter()
+    n = 0
+    for t in texts:
+        n += len(nlp(t))
+    secs = time.perf_counter() - t0
+    chars = sum(len(t) for _, t in docs)
+    return {"name": "hf-pipeline", "chars": chars, "seconds": secs, "cps": chars / secs, "entities": n,
+            "peak_rss_mb": peak_rss_mb(), "threads": threads, "sentences": len(texts)}
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def run_sub(kind: str, a: argparse.Namespace, backend: str = "torch", spans_out: str | None = None,
+            gold: bool = False) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--measure", kind, "--backend", backend, "--model", a.model, "--corpus", a.corpus,
+           "--chars", str(a.chars), "--hf-chars", str(a.hf_chars), "--batch-size", str(a.batch_size),
+           "--chunk-chars", str(a.chunk_chars)]
+    if spans_out:
+        cmd += ["--spans-out", spans_out]
+    if gold and a.gold:
+        cmd += ["--gold", a.gold]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return {"name": f"{kind}/{backend}", "error": (p.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def agreement(a_path: str, b_path: str) -> float:
+    a = {tuple(x) for x in json.loads(Path(a_path).read_text())}
+    b = {tuple(x) for x in json.loads(Path(b_path).read_text())}
+    return 1.0 if not a and not b else 2 * len(a & b) / (len(a) + len(b))
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import onnxruntime
+    import torch
+    import transformers
+
+    from pipeline.backends import physical_cores
+
+    return (f"{cpu}, {os.cpu_count()} logical / {physical_cores()} physical cores; torch {torch.__version__}, "
+            f"onnxruntime {onnxruntime.__version__}, transformers {transformers.__version__}")
+
+
+def table(results: list[dict[str, Any]], ref: dict[str, float]) -> str:
+    lines = ["| path | characters | seconds | chars/s | × ours/torch | peak RSS (MB) | gold strict F1 | agreement with fp32 |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    base = ref.get("ours/torch")
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['name']} | failed: {r['error']} | | | | | | |")
+            continue
+        ratio = f"{r['cps'] / base:.2f}" if base else ""
+        f1 = f"{r['gold_strict_f']:.4f}" if "gold_strict_f" in r else ""
+        agr = f"{r['agreement_fp32']:.4f}" if "agreement_fp32" in r else ""
+        lines.append(f"| {r['name']} | {r['chars']:,} | {r['seconds']:.1f} | {r['cps']:,.0f} | {ratio} | "
+                     f"{r['peak_rss_mb']:,.0f} | {f1} | {agr} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--corpus", required=True, help="folder of reports (e.g. ../shared/corpus)")
+    p.add_argument("--chars", type=int, default=1_000_000, help="characters of text for the batch and bare paths")
+    p.add_argument("--hf-chars", type=int, default=200_000, help="characters for the (slow) transformers pipeline")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--chunk-chars", type=int, default=200_000)
+    p.add_argument("--max-sentence-chars", type=int, default=500)
+    p.add_argument("--backends", default=",".join(BACKENDS))
+    p.add_argument("--gold", default=None, help="gold folder: also score each backend (strict target F1)")
+    p.add_argument("--write-readme", action="store_true")
+    p.add_argument("--write-default", action="store_true", help="record the chosen backend in <model>/backend.json")
+    p.add_argument("--measure", choices=("ours", "bare", "hf"), help=argparse.SUPPRESS)
+    p.add_argument("--backend", default="torch", help=argparse.SUPPRESS)
+    p.add_argument("--spans-out", default=None, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.measure:
+        fn = {"ours": measure_ours, "bare": measure_bare, "hf": measure_hf}[a.measure]
+        print(json.dumps(fn(a)))
+        return 0
+
+    backends = [b for b in a.backends.split(",") if b]
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for b in backends:
+            r = run_sub("ours", a, b, spans_out=f"{tmp}/{b}.json", gold=True)
+            results.append(r)
+            print(json.dumps(r), file=sys.stderr)
+        for r, b in zip(results, backends):
+            if "error" not in r and "error" not in results[0]:
+                r["agreement_fp32"] = agreement(f"{tmp}/torch.json", f"{tmp}/{b}.json")
+    for b in backends:
+        r = run_sub("bare", a, b)
+        results.append(r)
+        print(json.dumps(r), file=sys.stderr)
+    r = run_sub("hf", a)
+    results.append(r)
+    print(json.dumps(r), file=sys.stderr)
+
+    cps = {r["name"]: r["cps"] for r in results if "cps" in r}
+    md = table(results, cps)
+    ratios = []
+    if "ours/torch" in cps and "hf-pipeline" in cps:
+        ratios.append(f"ours/torch vs transformers pipeline: {cps['ours/torch'] / cps['hf-pipeline']:.2f}× (goal ≥ 1.5×)")
+    if "ours/torch" in cps and "bare/torch" in cps:
+        ratios.append(f"ours/torch vs bare torch forward: {cps['ours/torch'] / cps['bare/torch']:.0%} (goal ≥ 80%)")
+    for b in ("onnx", "int8", "torch-int8"):
+        if f"ours/{b}" in cps and "ours/torch" in cps:
+            ratios.append(f"ours/{b} vs ours/torch: {cps[f'ours/{b}'] / cps['ours/torch']:.2f}× (goal ≥ 3×)")
+    choice = None
+    f1 = {r["name"].split("/")[1]: r["gold_strict_f"] for r in results if r.get("name", "").startswith("ours/")
+          and "gold_strict_f" in r}
+    speed = {r["name"].split("/")[1]: r["cps"] for r in results if r.get("name", "").startswith("ours/") and "cps" in r}
+    if "torch" in f1:
+        from pipeline.backends import choose_backend
+
+        choice = choose_backend({k: v for k, v in f1.items() if k != "torch-int8"},
+                                {k: v for k, v in speed.items() if k != "torch-int8"})
+        ratios.append(f"default backend (fastest within 0.005 gold strict F1 of fp32): {choice}")
+    print(md)
+    print("\n".join(ratios))
+    meta = f"Machine: {machine()}. Model: `{a.model}`. Command: `python bench/bench_infer.py " + " ".join(
+        x for x in sys.argv[1:] if x not in ("--write-readme", "--write-default")) + "`"
+    if a.write_default and choice:
+        from pipeline.backends import write_backend_choice
+
+        write_backend_choice(a.model, choice, {"gold_strict_f": f1, "chars_per_second": speed, "measured": meta})
+    if a.write_readme:
+        block = f"{START}\n{meta}\n\n{md}\n\n" + "\n".join(f"- {x}" for x in ratios) + f"\n{END}"
+        text = README.read_text(encoding="utf-8") if README.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+        if START in text and END in text:
+            text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
+        else:
+            text += "\n" + block + "\n"
+        README.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
