@@ -65,8 +65,8 @@ def _check_target(t: dict[str, Any], raw: str, sent: dict[str, Any], where: str)
     if t.get("direction") not in DIRECTIONS:
         errs.append(f"{where}: unknown direction {t.get('direction')!r}")
     v = t.get("value")
-    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-        errs.append(f"{where}: value must be a number, got {v!r}")
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v - v != 0):
+        errs.append(f"{where}: value must be a number, got {v!r}")  # also Infinity/NaN, which json reads
     return errs
 
 

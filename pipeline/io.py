@@ -33,4 +33,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
-    atomic_write_bytes(path, text.encode(encoding))
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError as e:  # lone surrogates (surrogateescape): say which file, touch nothing
+        raise OutputError(f"{path}: text cannot be encoded as {encoding} ({e.reason} at character {e.start})") from e
+    atomic_write_bytes(path, data)

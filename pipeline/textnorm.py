@@ -10,6 +10,9 @@ from __future__ import annotations
 _TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _TABLE[0x3000] = 0x20
 _TABLE[0x00A0] = 0x20  # no-break space (from &nbsp;)
+# C0 controls and DEL (NUL from a bad scrape) read as a space: "4.6\x00万人" keeps its unit, and
+# a leading control character is stripped from a span like any space. Line breaks never reach here.
+_TABLE.update({cp: 0x20 for cp in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]})
 # Keep Chinese punctuation as is: the clause rules list both forms. Only digits, letters and
 # ASCII-range symbols are folded so that "１４５０" parses like "1450".
 for _cp in (0xFF0C, 0xFF1B, 0xFF1A, 0xFF01, 0xFF1F, 0xFF08, 0xFF09):  # ， ； ： ！ ？ （ ）
