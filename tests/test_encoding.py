@@ -1,0 +1,175 @@
+"""Char↔token alignment, BIO encode/decode and windows (pipeline.encoding, pipeline.vocab)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import BERT_TOKENIZER
+from hypothesis import given
+from hypothesis import strategies as st
+from transformers import BertTokenizerFast
+
+from pipeline.encoding import B, I, O, context_text, decode, decode_tags, encode
+from pipeline.textnorm import normalize
+from pipeline.vocab import build_vocab, check_tokenizer, load_tokenizer, save_vocab, unk_rate
+
+MIXED = "GDP增长5%左右，5G基站新增1200个，发行REITs产品２只，社会消费品零售总额突破１４５０亿元，𠮷祥 a\u200bb\ufeffc。"
+
+
+@pytest.fixture(scope="module")
+def char_tok(tmp_path_factory: pytest.TempPathFactory) -> BertTokenizerFast:
+    d = tmp_path_factory.mktemp("vocab")
+    save_vocab(build_vocab(["地区生产总值增长5%左右。城镇新增就业4.6万人。", MIXED]), d)
+    return load_tokenizer(d)
+
+
+@pytest.fixture(scope="module")
+def bert_tok() -> BertTokenizerFast:
+    if not (BERT_TOKENIZER / "vocab.txt").exists():
+        pytest.skip("../shared/models/bert-base-chinese-tokenizer is absent")
+    tok = BertTokenizerFast.from_pretrained(str(BERT_TOKENIZER))
+    assert tok.is_fast and len(tok) > 20000
+    return tok
+
+
+def test_generated_vocab_loads_with_real_ids(char_tok: BertTokenizerFast) -> None:
+    assert len(char_tok) > 20000  # the CJK block is included: not the 5-token trap
+    assert char_tok.convert_tokens_to_ids("[PAD]") == 0
+    assert char_tok.convert_tokens_to_ids("[UNK]") == 1
+    assert char_tok.convert_tokens_to_ids("增") != char_tok.unk_token_id
+    assert unk_rate(char_tok, ["地区生产总值增长5%左右，一般公共预算收入增长3.5%。"]) == 0.0
+    vocab = build_vocab(["增长"])
+    assert len(vocab) == len(set(vocab))
+    assert vocab == build_vocab(["增长"])  # deterministic
+
+
+def test_check_tokenizer_rejects_tiny_vocab(tmp_path) -> None:
+    save_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], tmp_path)
+    with pytest.raises(ValueError, match="tokens"):
+        load_tokenizer(tmp_path)
+    assert check_tokenizer  # imported API
+
+
+def _tokens_match_text(tok: BertTokenizerFast, text: str) -> None:
+    enc = encode(tok, text, max_length=512, stride=16)
+    norm = normalize(text).lower()
+    for win in enc.windows:
+        for tid, off in zip(win.input_ids, win.offsets):
+            if off is None:
+                continue
+            piece = tok.convert_ids_to_tokens(tid)
+            if piece != "[UNK]":
+                # Zero-width characters are dropped by the normaliser and absorbed into the piece.
+                seen = norm[off[0] : off[1]].replace("\u200b", "").replace("\ufeff", "")
+                assert seen == piece.removeprefix("##"), (piece, off)
+
+
+def test_char_vocab_alignment_on_mixed_text(char_tok: BertTokenizerFast) -> None:
+    _tokens_match_text(char_tok, MIXED)
+    enc = encode(char_tok, MIXED, max_length=512)
+    offs = [o for o in enc.windows[0].offsets if o is not None]
+    # Character level: every non-space character is exactly one token, whitespace/ZW chars none.
+    assert all(e - s == 1 for s, e in offs)
+    covered = {s for s, _ in offs}
+    for i, ch in enumerate(MIXED):
+        assert (i in covered) == (ch not in " \u200b\ufeff"), (i, ch)
+    # Full-width digits are folded on a same-length copy: １４５０ aligns like 1450.
+    i = MIXED.index("１４５０")
+    pieces = [char_tok.convert_ids_to_tokens(t) for t, o in zip(enc.windows[0].input_ids, enc.windows[0].offsets)
+              if o is not None and i <= o[0] < i + 4]
+    assert pieces == ["1", "##4", "##5", "##0"]
+
+
+def test_bert_base_chinese_word_pieces(bert_tok: BertTokenizerFast) -> None:
+    text = "社会消费品零售总额突破1450亿元"
+    _tokens_match_text(bert_tok, MIXED)
+    _tokens_match_text(bert_tok, text)
+    i = text.index("1450")
+    # A boundary inside the word piece "145" is reported, not shifted.
+    bad = encode(bert_tok, text, spans=[(0, i + 2)], max_length=64)
+    assert bad.misaligned == 1 and "inside token" in bad.misaligned_examples[0]
+    good = encode(bert_tok, text, spans=[(0, len(text))], max_length=64)
+    assert good.misaligned == 0
+    assert decode_tags(good, [w.tag_labels for w in good.windows]) == [(0, len(text))]
+    # A predicted label covers every character of its token: B on "145" and I on "##0".
+    enc = encode(bert_tok, "增加1450亿元", max_length=64)
+    win = enc.windows[0]
+    tags = [O if o is None or o[0] < 2 else (B if o[0] == 2 else I) for o in win.offsets]
+    assert decode_tags(enc, [tags]) == [(2, 8)]
+
+
+def test_empty_and_whitespace_sentence(char_tok: BertTokenizerFast) -> None:
+    for text in ("", "  \u200b"):
+        enc = encode(char_tok, text, max_length=32, stride=8)
+        assert len(enc.windows) == 1
+        assert all(o is None for o in enc.windows[0].offsets)
+        assert decode_tags(enc, [[O] * len(enc.windows[0])]) == []
+
+
+def test_orphan_i_starts_a_span_and_spans_never_overlap(char_tok: BertTokenizerFast) -> None:
+    text = "新增就业4万人新增企业5家"
+    enc = encode(char_tok, text, max_length=64)
+    n = len(enc.windows[0])
+    tags = [O] * n
+    # tokens 1..n-2 are characters 0..len-1; I I I (orphan) then O, then B I, then B B.
+    for t in (1, 2, 3):
+        tags[t] = I
+    tags[6], tags[7] = B, I
+    tags[9], tags[10] = B, B
+    assert decode_tags(enc, [tags]) == [(0, 3), (5, 7), (8, 9), (9, 10)]
+
+
+def test_long_sentence_windows_round_trip(char_tok: BertTokenizerFast) -> None:
+    unit = "新增市级以上金融机构5家，"
+    text = unit * 40  # 520 characters, far over the window
+    spans = [(k * len(unit), k * len(unit) + len(unit) - 1) for k in range(40)]
+    enc = encode(char_tok, text, context_text("plan", ("四、金融",)), spans=spans, max_length=64, stride=16)
+    assert len(enc.windows) > 8
+    assert all(len(w) <= 64 for w in enc.windows)
+    # Context tokens carry no offsets and no labels.
+    assert all((o is None) == (lab == -100) for w in enc.windows for o, lab in zip(w.offsets, w.tag_labels))
+    assert decode_tags(enc, [w.tag_labels for w in enc.windows]) == spans
+
+
+def test_window_merge_averages_overlap(char_tok: BertTokenizerFast) -> None:
+    text = "增" * 100
+    enc = encode(char_tok, text, max_length=40, stride=10)
+    assert len(enc.windows) >= 3
+    # Window 0 says B/I everywhere, window 1 says O: where they overlap the mean decides.
+    logits = []
+    for w, win in enumerate(enc.windows):
+        arr = np.zeros((len(win), 3))
+        arr[:, I if w == 0 else O] = 5.0
+        if w == 0:
+            arr[1, B], arr[1, I] = 6.0, 0.0
+        logits.append(arr)
+    spans = decode(enc, logits)
+    assert len(spans) == 1 and spans[0].start == 0
+    assert 0.0 < spans[0].min_score <= spans[0].score <= 1.0
+
+
+def test_max_length_too_small_is_an_error(char_tok: BertTokenizerFast) -> None:
+    with pytest.raises(ValueError, match="stride"):
+        encode(char_tok, "增长5%", context_text("plan", ("很长的标题" * 4,)), max_length=24, stride=8)
+
+
+_CHARS = st.sampled_from(list("增长新增就业万人亿元个家以上左右突破0123456789.%GDPREITsabc５１，、") + ["𠮷"])
+
+
+@given(
+    chars=st.lists(_CHARS, min_size=1, max_size=120),
+    cuts=st.lists(st.integers(0, 120), max_size=8),
+    max_length=st.sampled_from([24, 48, 512]),
+)
+def test_hypothesis_gold_spans_round_trip(char_tok: BertTokenizerFast, chars: list[str], cuts: list[int],
+                                          max_length: int) -> None:
+    text = "".join(chars)
+    pts = sorted({min(c, len(text)) for c in cuts})
+    spans = [(a, b) for a, b in zip(pts[::2], pts[1::2]) if b > a]
+    enc = encode(char_tok, text, spans=spans, max_length=max_length, stride=8)
+    assert enc.misaligned == 0
+    for w in enc.windows:
+        for o in w.offsets:
+            assert o is None or 0 <= o[0] < o[1] <= len(text)
+    # Adjacent spans stay separate (B closes the previous span).
+    assert decode_tags(enc, [w.tag_labels for w in enc.windows]) == sorted(spans)
