@@ -32,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stderr.close()
         return 0
+    except RuntimeError as e:
+        # A model directory that cannot be trusted (tag, batch): its message names the file, so
+        # print it instead of a traceback. Raised only once pipeline.modeling has been imported.
+        modeling = sys.modules.get("pipeline.modeling")
+        if modeling is None or not isinstance(e, modeling.ModelLoadError):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

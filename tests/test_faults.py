@@ -367,6 +367,26 @@ def test_model_not_a_directory(tmp_path: Path) -> None:
         _load(tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize("command", ["tag", "batch"])
+def test_cli_broken_model_is_an_error_not_a_traceback(
+    model_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    from pipeline.cli import main
+
+    (model_copy / "model.safetensors").write_bytes(b"cut")
+    src = tmp_path / "in" / "a.txt"
+    src.parent.mkdir()
+    src.write_text(RAW, encoding="utf-8")
+    out = tmp_path / "out"
+    argv = [command, str(src), "--model", str(model_copy)] + (
+        ["--out", str(out), "--quiet"] if command == "batch" else []
+    )
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(model_copy / "model.safetensors") in err and "Traceback" not in err
+    assert not out.exists() or [f.name for f in out.iterdir()] == [], "nothing written with a broken model"
+
+
 @pytest.mark.slow
 def test_single_50000_character_line_model(tiny_model: Path) -> None:
     """Longer than any window: tagged through overlapping windows, nothing truncated."""
