@@ -128,3 +128,22 @@ def test_backend_choice(tmp_path: Path) -> None:
     with pytest.raises(BackendError):
         make_runner(tmp_path, "tpu")
     assert backends.physical_cores() >= 1
+
+
+@pytest.mark.slow
+def test_bench_hf_wrapper_has_the_same_weights(tiny: Path) -> None:
+    """The transformers-pipeline baseline in bench/bench_infer.py runs exactly our token head."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_infer", ROOT / "bench" / "bench_infer.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    hf, _ = bench.hf_token_classifier(str(tiny))
+    x = _inputs(2, 20, 12)
+    ref_tokens, _ = make_runner(tiny, "torch")(*x)
+    with torch.no_grad():
+        logits = hf(input_ids=x[0], attention_mask=x[1], token_type_ids=x[2]).logits
+    np.testing.assert_allclose(logits.numpy(), ref_tokens[..., :3].numpy(), atol=1e-5)
