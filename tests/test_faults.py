@@ -497,3 +497,41 @@ def test_output_path_is_a_directory(tmp_path: Path) -> None:
         with pytest.raises(OutputError, match=str(p)):
             write()
         assert p.is_dir() and list(p.parent.iterdir()) == [p]
+
+
+# --------------------------------------------------------------------------- resume invalidation
+
+
+class RulesV2(RulePredictor):
+    name = "rules-v2"  # stands for a retrained model: another model hash in the fingerprint
+
+
+def test_resume_redoes_what_a_changed_model_config_or_output_invalidates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import batch
+    from pipeline.batch import BatchConfig, run_batch
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        (src / f"r{i}.txt").write_text(RAW.replace("5个", f"{i + 5}个"), encoding="utf-8")
+    out = tmp_path / "out"
+
+    def run(predictor: RulePredictor, cfg: BatchConfig | None = None) -> list[str]:
+        cfg = cfg or BatchConfig()
+        tagger = Tagger(predictor, suppress_review=cfg.suppress_review)
+        return sorted(r.status for r in run_batch([src], out, cfg, tagger=tagger, progress=False).results)
+
+    assert run(RulePredictor()) == ["ok"] * 3
+    assert run(RulePredictor()) == ["skipped"] * 3, "unchanged: nothing redone"
+    assert run(RulesV2()) == ["ok"] * 3, "another model: everything redone"
+    assert run(RulesV2(), BatchConfig(suppress_review=False)) == ["ok"] * 3, "another configuration"
+    assert run(RulesV2(), BatchConfig(suppress_review=False, batch_size=3, chunk_chars=10)) == ["skipped"] * 3, (
+        "batch size and chunking change speed, not output"
+    )
+    (out / "r1.jsonl").write_text("edited by hand\n", encoding="utf-8")
+    assert run(RulesV2(), BatchConfig(suppress_review=False)) == ["ok", "skipped", "skipped"], "an edited output"
+    assert (out / "r1.jsonl").read_text(encoding="utf-8").startswith('{"doc_id": "r1"')
+    monkeypatch.setattr(batch, "code_hash", lambda: "changed-code")  # e.g. an edited pipeline/rules.py
+    assert run(RulesV2(), BatchConfig(suppress_review=False)) == ["ok"] * 3, "changed code"
