@@ -71,9 +71,9 @@ def peak_rss_mb() -> float:
 def _threads() -> int:
     import torch
 
-    from pipeline.backends import physical_cores
+    from pipeline.backends import default_threads
 
-    n = physical_cores()
+    n = default_threads()  # GOVTARGET_THREADS (set by --threads) or the physical cores
     torch.set_num_threads(n)
     return n
 
@@ -110,15 +110,15 @@ def measure_ours(a: argparse.Namespace) -> dict[str, Any]:
         chunks[-1].append(d)
         size += len(d[1])
     spans: list[list[Any]] = []
-    t0 = time.perf_counter()
+    t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     n_targets = 0
     for ch in chunks:
         for td in tagger.tag_many(ch):
             n_targets += len(td.targets())
             spans.extend([td.doc_id, t.start, t.end] for t in td.targets())
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     chars = sum(len(t) for _, t in docs)
-    out = {"name": f"ours/{a.backend}", "chars": chars, "docs": len(docs), "seconds": secs, "cps": chars / secs,
+    out = {"name": f"ours/{a.backend}", "chars": chars, "docs": len(docs), "seconds": secs, "cpu_seconds": cpu, "load_avg": load0, "cps": chars / secs,
            "peak_rss_mb": peak_rss_mb(), "threads": threads, "load_seconds": load_s, "targets": n_targets}
     if a.spans_out:
         Path(a.spans_out).write_text(json.dumps(spans), encoding="utf-8")
@@ -159,12 +159,12 @@ def measure_bare(a: argparse.Namespace) -> dict[str, Any]:
     pad = int(pred.tokenizer.pad_token_id or 0)
     batches = [pad_batch(wins[i : i + a.batch_size], pad) for i in range(0, len(wins), a.batch_size)]
     pred.forward(**batches[0])  # warm-up
-    t0 = time.perf_counter()
+    t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     for b in batches:
         pred.forward(b["input_ids"], b["attention_mask"], b["token_type_ids"])
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     chars = sum(len(t) for _, t in docs)
-    return {"name": f"bare/{a.backend}", "chars": chars, "seconds": secs, "cps": chars / secs,
+    return {"name": f"bare/{a.backend}", "chars": chars, "seconds": secs, "cpu_seconds": cpu, "load_avg": load0, "cps": chars / secs,
             "tokens": sum(len(w) for w in wins), "windows": len(wins), "peak_rss_mb": peak_rss_mb(), "threads": threads}
 
 
@@ -201,13 +201,13 @@ def measure_hf(a: argparse.Namespace) -> dict[str, Any]:
     # The model's window: longer sentences are cut (the batch path windows them instead).
     texts = [s.text[: a.max_sentence_chars] for s in _sentences(docs)]
     nlp(texts[0])
-    t0 = time.perf_counter()
+    t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     n = 0
     for t in texts:
         n += len(nlp(t))
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     chars = sum(len(t) for _, t in docs)
-    return {"name": "hf-pipeline", "chars": chars, "seconds": secs, "cps": chars / secs, "entities": n,
+    return {"name": "hf-pipeline", "chars": chars, "seconds": secs, "cpu_seconds": cpu, "load_avg": load0, "cps": chars / secs, "entities": n,
             "peak_rss_mb": peak_rss_mb(), "threads": threads, "sentences": len(texts)}
 
 
@@ -255,17 +255,18 @@ def machine() -> str:
 
 
 def table(results: list[dict[str, Any]], ref: dict[str, float]) -> str:
-    lines = ["| path | characters | seconds | chars/s | × ours/torch | peak RSS (MB) | gold strict F1 | agreement with fp32 |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| path | characters | seconds | CPU s | load | chars/s | × ours/torch | peak RSS (MB) | gold strict F1 "
+             "| agreement with fp32 |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     base = ref.get("ours/torch")
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | failed: {r['error']} | | | | | | |")
+            lines.append(f"| {r['name']} | failed: {r['error']} | | | | | | | | |")
             continue
         ratio = f"{r['cps'] / base:.2f}" if base else ""
         f1 = f"{r['gold_strict_f']:.4f}" if "gold_strict_f" in r else ""
         agr = f"{r['agreement_fp32']:.4f}" if "agreement_fp32" in r else ""
-        lines.append(f"| {r['name']} | {r['chars']:,} | {r['seconds']:.1f} | {r['cps']:,.0f} | {ratio} | "
+        lines.append(f"| {r['name']} | {r['chars']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
+                     f"{r['load_avg']:.1f} | {r['cps']:,.0f} | {ratio} | "
                      f"{r['peak_rss_mb']:,.0f} | {f1} | {agr} |")
     return "\n".join(lines)
 
@@ -280,6 +281,7 @@ def main() -> int:
     p.add_argument("--chunk-chars", type=int, default=200_000)
     p.add_argument("--max-sentence-chars", type=int, default=500)
     p.add_argument("--backends", default=",".join(BACKENDS))
+    p.add_argument("--threads", type=int, default=None, help="intra-op threads (default: physical cores)")
     p.add_argument("--gold", default=None, help="gold folder: also score each backend (strict target F1)")
     p.add_argument("--write-readme", action="store_true")
     p.add_argument("--write-default", action="store_true", help="record the chosen backend in <model>/backend.json")
@@ -287,6 +289,8 @@ def main() -> int:
     p.add_argument("--backend", default="torch", help=argparse.SUPPRESS)
     p.add_argument("--spans-out", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.threads:
+        os.environ["GOVTARGET_THREADS"] = str(a.threads)  # inherited by the measuring subprocesses
     if a.measure:
         fn = {"ours": measure_ours, "bare": measure_bare, "hf": measure_hf}[a.measure]
         print(json.dumps(fn(a)))

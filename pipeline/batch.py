@@ -55,6 +55,8 @@ class BatchConfig:
     #: Documents are tagged in chunks of about this many characters (memory stays bounded).
     chunk_chars: int = 200_000
     suppress_review: bool = True
+    #: Intra-op threads for the model (default: physical cores; fewer is faster on a busy machine).
+    threads: int | None = None
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """What changes the output (batch size and chunking only change speed)."""
@@ -393,6 +395,11 @@ def run_batch(
         kwargs: dict[str, Any] = {}
         if cfg.model != "rules":
             kwargs = {"device": cfg.device, "backend": cfg.backend}
+            if cfg.threads:
+                import torch
+
+                os.environ["GOVTARGET_THREADS"] = str(cfg.threads)  # read by pipeline.backends
+                torch.set_num_threads(cfg.threads)
         tagger = Tagger.load(cfg.model, suppress_review=cfg.suppress_review, batch_size=cfg.batch_size, **kwargs)
     summary.model_id = getattr(tagger, "name", cfg.model) if tagger is not None else cfg.model
 

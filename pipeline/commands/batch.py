@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass")
     p.add_argument("--chunk-chars", type=int, default=200_000,
                    help="documents are tagged together in chunks of about this many characters")
+    p.add_argument("--threads", type=int, default=None,
+                   help="model threads (default: physical cores; use 1 when other jobs share the CPU)")
     p.add_argument("--keep-review", action="store_true",
                    help="also emit targets found in the review of the past year (normally suppressed)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -31,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
         print("error: --batch-size and --chunk-chars must be positive", file=sys.stderr)
         return 2
     cfg = BatchConfig(model=args.model, device=args.device, backend=args.backend, batch_size=args.batch_size,
-                      chunk_chars=args.chunk_chars, suppress_review=not args.keep_review)
+                      chunk_chars=args.chunk_chars, suppress_review=not args.keep_review,
+                      threads=args.threads)
     try:
         summary = run_batch(args.inputs, args.out, cfg, progress=not args.quiet)
     except OutputError as e:
