@@ -52,22 +52,29 @@ def _check_target(t: dict[str, Any], raw: str, sent: dict[str, Any], where: str)
     if errs:
         return errs
     s, e = t["start"], t["end"]
-    if not (isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(raw)):
+    if not (_is_int(s) and _is_int(e) and 0 <= s < e <= len(raw)):
         return [f"{where}: bad offsets [{s}, {e})"]
     if "text" in t and raw[s:e] != t["text"]:
         errs.append(f"{where}: raw[{s}:{e}] is {raw[s:e]!r}, record says {t['text']!r}")
     if not (sent["start"] <= s and e <= sent["end"]):
         errs.append(f"{where}: target [{s}, {e}) lies outside its sentence [{sent['start']}, {sent['end']})")
-    if t["category"] not in CATEGORY2ID:
+    if not isinstance(t["category"], str) or t["category"] not in CATEGORY2ID:
         errs.append(f"{where}: unknown category {t['category']!r}")
     if t.get("bound", "exact") not in BOUNDS:
         errs.append(f"{where}: unknown bound {t.get('bound')!r}")
     if t.get("direction") not in DIRECTIONS:
         errs.append(f"{where}: unknown direction {t.get('direction')!r}")
-    v = t.get("value")
-    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v - v != 0):
-        errs.append(f"{where}: value must be a number, got {v!r}")  # also Infinity/NaN, which json reads
+    for key in ("value", "value_max"):
+        v = t.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v - v != 0):
+            errs.append(f"{where}: {key} must be a number, got {v!r}")  # also Infinity/NaN, which json reads
+    if not isinstance(t.get("unit"), (str, type(None))):
+        errs.append(f"{where}: unit must be a string or null, got {t.get('unit')!r}")
     return errs
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def validate_records(records: list[tuple[int, dict[str, Any]]], raw: str, path: str) -> list[GoldProblem]:
@@ -82,9 +89,12 @@ def validate_records(records: list[tuple[int, dict[str, Any]]], raw: str, path: 
         if missing:
             problems.append(GoldProblem(path, line_no, f"missing field(s) {', '.join(missing)}"))
             continue
+        if not (isinstance(rec["doc_id"], str) and isinstance(rec["category"], str) and _is_int(rec["sent_id"])):
+            problems.append(GoldProblem(path, line_no, f"{where}: doc_id and category must be strings, sent_id an integer"))
+            continue
         doc_ids.add(rec["doc_id"])
         s, e = rec["start"], rec["end"]
-        if not (isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(raw)):
+        if not (_is_int(s) and _is_int(e) and 0 <= s < e <= len(raw)):
             problems.append(GoldProblem(path, line_no, f"{where}: bad sentence offsets [{s}, {e})"))
             continue
         if "text" in rec and raw[s:e] != rec["text"]:
@@ -106,7 +116,7 @@ def validate_records(records: list[tuple[int, dict[str, Any]]], raw: str, path: 
                 continue
             for msg in _check_target(t, raw, rec, f"{where} target {k}"):
                 problems.append(GoldProblem(path, line_no, msg))
-            if isinstance(t.get("start"), int) and isinstance(t.get("end"), int):
+            if _is_int(t.get("start")) and _is_int(t.get("end")):
                 all_targets.append((t["start"], t["end"], line_no))
     all_targets.sort()
     for (s1, e1, l1), (s2, e2, l2) in zip(all_targets, all_targets[1:]):

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.gold import GoldError, load_gold_dir, load_gold_file, write_gold
 from pipeline.io import OutputError, atomic_write_bytes, atomic_write_text
@@ -535,3 +537,50 @@ def test_resume_redoes_what_a_changed_model_config_or_output_invalidates(
     assert (out / "r1.jsonl").read_text(encoding="utf-8").startswith('{"doc_id": "r1"')
     monkeypatch.setattr(batch, "code_hash", lambda: "changed-code")  # e.g. an edited pipeline/rules.py
     assert run(RulesV2(), BatchConfig(suppress_review=False)) == ["ok"] * 3, "changed code"
+
+
+# --------------------------------------------------------------------------- gold fuzzing
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10_000) | st.floats() | st.text(max_size=5),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3),
+    max_leaves=5,
+)
+GOLD_KEYS = ["doc_id", "sent_id", "start", "end", "text", "category", "targets"]
+TARGET_KEYS = ["start", "end", "text", "category", "value", "unit", "bound", "direction", "value_max"]
+
+
+@settings(max_examples=min(150, settings().max_examples))
+@given(
+    st.integers(0, 2),
+    st.booleans(),
+    st.sampled_from(GOLD_KEYS),
+    st.sampled_from(TARGET_KEYS),
+    json_values,
+    st.booleans(),
+)
+def test_any_field_damage_is_a_gold_error(
+    rec_no: int, in_target: bool, key: str, tkey: str, value: Any, delete: bool
+) -> None:
+    """Whatever one field is changed to (or if it is deleted), loading either succeeds with
+    valid offsets or raises GoldError: never TypeError, KeyError or a half-loaded document."""
+    import tempfile
+
+    recs = gold_lines()
+    target = recs[rec_no]["targets"][0] if in_target and recs[rec_no]["targets"] else None
+    obj, k = (target, tkey) if target is not None else (recs[rec_no], key)
+    if delete:
+        obj.pop(k, None)
+    else:
+        obj[k] = value
+    with tempfile.TemporaryDirectory() as tmp:
+        p = write_lines(Path(tmp), recs)
+        try:
+            doc = load_gold_file(p)
+        except GoldError as e:
+            assert str(p) in str(e)
+            return
+    for s in doc.sentences:
+        assert doc.raw[s.start : s.end] == s.text
+        for t in s.targets:
+            assert doc.raw[t.start : t.end] == t.text
