@@ -205,6 +205,9 @@ def test_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="not a folder"):
         run_batch([src], blocker, tagger=_tagger(), progress=False)
     assert blocker.read_text(encoding="utf-8") == "keep me"
+    with pytest.raises(OutputError, match="not writable"):  # a folder below a file cannot be created
+        run_batch([src], blocker / "sub", tagger=_tagger(), progress=False)
+    assert blocker.read_text(encoding="utf-8") == "keep me"
     if os.geteuid() == 0:
         pytest.skip("root can write into read-only folders")
     ro = tmp_path / "ro"
@@ -289,3 +292,20 @@ def test_redo_reasons(tmp_path: Path) -> None:
     s = run_batch([src], out, BatchConfig(suppress_review=False), tagger=_tagger(), progress=False)
     assert {r.reason for r in s.results} == {"model, code or configuration changed"}
     assert json.loads((out / "b.jsonl").read_text(encoding="utf-8").splitlines()[0])["doc_id"] == "b"
+
+
+def test_docx_input(tmp_path: Path) -> None:
+    docx = pytest.importorskip("docx")
+    d = docx.Document()
+    for line in REPORT.splitlines():
+        d.add_paragraph(line)
+    src = tmp_path / "in"
+    src.mkdir()
+    d.save(str(src / "w.docx"))
+    out = tmp_path / "out"
+    s = run_batch([src], out, tagger=_tagger(), progress=False)
+    assert [r.status for r in s.results] == ["ok"] and s.results[0].targets == 3
+    raw = (out / "w.txt").read_text(encoding="utf-8")  # the text the offsets refer to is kept
+    for line in (out / "w.jsonl").read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        assert all(raw[t["start"] : t["end"]] == t["text"] for t in r["targets"])
