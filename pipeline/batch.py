@@ -9,9 +9,12 @@ sorts them by length), and writes:
   per-document files at the end so a resumed run never duplicates rows;
 * ``DIR/summary.json``: documents ok / failed / skipped with reasons, characters, targets,
   time, model id and hash;
-* ``DIR/manifest.json``: what is done, keyed by input path with its size and mtime, and a run
-  fingerprint (model hash, code hash, configuration). A document is skipped on a rerun only
-  when all of these match and its output file still has the recorded sha256.
+* ``DIR/manifest.jsonl``: what is done, one entry per line keyed by input path, with its size
+  and mtime and a run fingerprint (model hash, code hash, configuration). A document is skipped
+  on a rerun only when all of these match and its output file still has the recorded sha256.
+  Entries are appended (flushed and fsynced) as documents finish, so the cost stays linear in
+  the number of documents; a torn last line from a kill is dropped when the manifest is read,
+  and the file is rewritten compact and sorted (atomically) at the start and end of each run.
 
 Every file is written atomically (``pipeline.io``), the document output before its manifest
 entry, so a run killed at any point leaves nothing half-written that looks done.
@@ -36,7 +39,7 @@ from pipeline.reader import ReadError, read_report
 
 #: Bumped when the output format changes: older outputs are then redone, not skipped.
 OUTPUT_FORMAT = 1
-MANIFEST = "manifest.json"
+MANIFEST = "manifest.jsonl"
 SUMMARY = "summary.json"
 TARGETS_CSV = "targets.csv"
 SUFFIXES = (".txt", ".docx")
@@ -239,19 +242,50 @@ def run_fingerprint(mhash: str, chash: str, config: BatchConfig) -> str:
 # --------------------------------------------------------------------------- manifest
 
 
-def _load_manifest(out: Path) -> dict[str, Any]:
-    p = out / MANIFEST
+def load_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    """Entries by input key; the last line for a key wins; unreadable lines (a torn tail) are dropped."""
+    entries: dict[str, dict[str, Any]] = {}
     try:
-        m = json.loads(p.read_text(encoding="utf-8"))
-        if isinstance(m, dict) and isinstance(m.get("documents"), dict):
-            return m
-    except (OSError, ValueError):
-        pass  # absent or unreadable: start afresh (outputs are then redone, never trusted)
-    return {"format": OUTPUT_FORMAT, "documents": {}}
+        text = (out / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return entries  # absent or unreadable: outputs are redone, never trusted
+    for line in text.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(e, dict) and isinstance(e.get("key"), str) and e.get("format") == OUTPUT_FORMAT:
+            entries[e["key"]] = e
+    return entries
 
 
-def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    atomic_write_text(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+def _manifest_line(e: dict[str, Any]) -> str:
+    return json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _compact_manifest(out: Path, entries: dict[str, dict[str, Any]]) -> None:
+    atomic_write_text(out / MANIFEST, "".join(_manifest_line(entries[k]) for k in sorted(entries)))
+
+
+class _Journal:
+    """Append-only manifest writer: each line is flushed and fsynced before the next document."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.f = open(path, "a", encoding="utf-8")
+        except OSError as e:
+            raise OutputError(f"{path}: cannot write ({e.strerror or e})") from e
+
+    def add(self, entry: dict[str, Any]) -> None:
+        try:
+            self.f.write(_manifest_line(entry))
+            self.f.flush()
+            os.fsync(self.f.fileno())
+        except OSError as e:
+            raise OutputError(f"{self.f.name}: cannot write ({e.strerror or e})") from e
+
+    def close(self) -> None:
+        self.f.close()
 
 
 def _sha256(path: Path) -> str | None:
@@ -363,8 +397,8 @@ def run_batch(
     mhash = model_hash(cfg.model) if tagger is None else f"custom:{getattr(tagger, 'name', type(tagger).__name__)}"
     chash = code_hash()
     fp = run_fingerprint(mhash, chash, cfg)
-    manifest = _load_manifest(out)
-    entries: dict[str, Any] = manifest["documents"]
+    entries = load_manifest(out)
+    _compact_manifest(out, entries)  # drops a torn last line before anything is appended
 
     results: dict[str, DocResult] = {}
     pending: list[InputFile] = []
@@ -406,6 +440,7 @@ def run_batch(
     from tqdm import tqdm
 
     bar = tqdm(total=len(pending), unit="doc", desc="tagging", disable=not progress, dynamic_ncols=True)
+    journal = _Journal(out / MANIFEST)
     chars_done = 0
 
     def finish(inp: InputFile, res: DocResult) -> None:
@@ -433,14 +468,14 @@ def run_batch(
                     finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"tagging failed: {_reason(doc)}",
                                           len(text), encoding=enc))
                     continue
-                entry: dict[str, Any] = {"doc_id": inp.doc_id, "source": inp.display, "size": size,
+                entry: dict[str, Any] = {"format": OUTPUT_FORMAT, "key": inp.key, "doc_id": inp.doc_id, "source": inp.display, "size": size,
                                          "mtime_ns": mtime, "fingerprint": fp, "chars": len(text),
                                          "sentences": len(doc.sentences), "targets": len(doc.targets()),
                                          "encoding": enc}
                 if not doc.sentences:
                     entry["status"] = "empty"
                     entries[inp.key] = entry
-                    _write_manifest(out, manifest)
+                    journal.add(entry)
                     finish(inp, DocResult(inp.doc_id, inp.display, "skipped", "no sentences (empty report)",
                                           len(text), encoding=enc))
                     continue
@@ -456,15 +491,17 @@ def run_batch(
                     atomic_write_text(out / f"{inp.doc_id}.txt", text)
                 entry.update(status="ok", output=name, output_sha256=hashlib.sha256(data).hexdigest())
                 entries[inp.key] = entry
-                _write_manifest(out, manifest)  # after the output: a kill in between only redoes this document
+                journal.add(entry)  # after the output: a kill in between only redoes this document
                 chars_done += len(text)
                 finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], len(text), len(doc.sentences),
                                       len(doc.targets()), enc))
     finally:
         bar.close()
+        journal.close()
 
     ordered = [results[f.key] for f in files] + missing
     summary.results = ordered
+    _compact_manifest(out, entries)
     _write_targets_csv(out, files, results, entries)
     summary.seconds = time.perf_counter() - t0
     atomic_write_text(out / SUMMARY, json.dumps(summary.to_json(), ensure_ascii=False, indent=1) + "\n")

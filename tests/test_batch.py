@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED
 
-from pipeline.batch import BatchConfig, discover, run_batch
+from pipeline.batch import MANIFEST, BatchConfig, discover, load_manifest, run_batch
 from pipeline.export import TARGET_COLUMNS, canonical_unit, rows_csv, target_row
 from pipeline.gold import validate_records
 from pipeline.io import OutputError
@@ -159,7 +159,7 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         run_batch([src], out, cfg, tagger=Interrupt(_tagger(), 2), progress=False)
     assert not (out / "targets.csv").exists()
-    done_before = json.loads((out / "manifest.json").read_text())["documents"]
+    done_before = load_manifest(out)
     assert 1 <= len(done_before) < 5
     s = run_batch([src], out, cfg, tagger=_tagger(), progress=False)
     assert s.count("skipped") >= 2  # the finished ones (and the empty one) are not redone
@@ -187,14 +187,14 @@ def test_subprocess_killed_then_resumed(tmp_path: Path) -> None:
     )
     p = subprocess.run([sys.executable, "-c", script, str(src), str(out), str(ROOT)], capture_output=True, timeout=120)
     assert p.returncode != 0
-    man = json.loads((out / "manifest.json").read_text())
-    assert 5 <= len(man["documents"]) <= 7
+    man = load_manifest(out)
+    assert 5 <= len(man) <= 7
     s = run_batch([src], out, BatchConfig(chunk_chars=1), tagger=_tagger(), progress=False)
-    assert s.count("skipped") == len(man["documents"]) and s.count("ok") == 30 - len(man["documents"])
+    assert s.count("skipped") == len(man) and s.count("ok") == 30 - len(man)
     ref = tmp_path / "ref"
     run_batch([src], ref, BatchConfig(chunk_chars=1), tagger=_tagger(), progress=False)
     a, b = _outputs(out), _outputs(ref)
-    a.pop("manifest.json"), b.pop("manifest.json")  # paths of the two output folders differ nowhere else
+    a.pop("manifest.jsonl"), b.pop("manifest.jsonl")  # input keys are absolute paths: same here, but be safe
     assert a == b
 
 
@@ -309,3 +309,19 @@ def test_docx_input(tmp_path: Path) -> None:
     for line in (out / "w.jsonl").read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         assert all(raw[t["start"] : t["end"]] == t["text"] for t in r["targets"])
+
+
+def test_torn_manifest_line_is_dropped(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for n in "abc":
+        (src / f"{n}.txt").write_text(REPORT, encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch([src], out, tagger=_tagger(), progress=False)
+    lines = (out / MANIFEST).read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) == 3
+    (out / MANIFEST).write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2], encoding="utf-8")  # a kill mid-line
+    assert len(load_manifest(out)) == 2
+    s = run_batch([src], out, tagger=_tagger(), progress=False)
+    assert [r.status for r in s.results].count("ok") == 1
+    assert (out / MANIFEST).read_text(encoding="utf-8").splitlines(keepends=True) == lines
