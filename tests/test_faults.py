@@ -386,7 +386,8 @@ def test_cli_broken_model_is_an_error_not_a_traceback(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(model_copy / "model.safetensors") in err and "Traceback" not in err
-    assert not out.exists() or [f.name for f in out.iterdir()] == [], "nothing written with a broken model"
+    written = [f.name for f in out.iterdir()] if out.exists() else []
+    assert not [n for n in written if n.startswith("a.") or n in ("summary.json", "targets.csv")], written
 
 
 @pytest.mark.slow
@@ -586,14 +587,16 @@ def test_any_field_damage_is_a_gold_error(
             assert doc.raw[t.start : t.end] == t.text
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 3, 6])
+@pytest.mark.parametrize(
+    "where, fail_at", [("replace", 1), ("replace", 2), ("replace", 4), ("fsync", 1), ("fsync", 2), ("fsync", 5)]
+)
 def test_disk_full_mid_batch_loses_nothing_and_resumes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, fail_at: int
 ) -> None:
-    """ENOSPC on the n-th file replacement of a batch run: the run stops with OutputError, every
-    output present is complete and listed only after it was written, and a rerun finishes to
-    exactly the outputs of an undisturbed run."""
-    from pipeline.batch import BatchConfig, run_batch
+    """ENOSPC on the n-th file replacement or fsync of a batch run (document outputs, manifest
+    journal lines): the run stops with OutputError, every output the manifest lists is complete,
+    and a rerun finishes to exactly the outputs of an undisturbed run."""
+    from pipeline.batch import BatchConfig, load_manifest, run_batch
 
     src = tmp_path / "in"
     src.mkdir()
@@ -603,22 +606,22 @@ def test_disk_full_mid_batch_loses_nothing_and_resumes(
     ref, out = tmp_path / "ref", tmp_path / "out"
     run_batch([src], ref, cfg, tagger=Tagger(RulePredictor()), progress=False)
 
-    real_replace, calls = os.replace, [0]
+    real, calls = getattr(os, where), [0]
 
-    def replace(a: Any, b: Any) -> None:
+    def failing(*args: Any) -> Any:
         calls[0] += 1
         if calls[0] == fail_at:
             _enospc()
-        real_replace(a, b)
+        return real(*args)
 
-    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, where, failing)
     with pytest.raises(OutputError, match="No space left on device"):
         run_batch([src], out, cfg, tagger=Tagger(RulePredictor()), progress=False)
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.setattr(os, where, real)
     assert not [f for f in out.iterdir() if f.name.endswith(".tmp")], "no temporary file left"
-    listed = json.loads((out / "manifest.json").read_text())["documents"] if (out / "manifest.json").exists() else {}
-    for entry in listed.values():  # whatever the manifest calls done is complete
-        assert (out / entry["output"]).read_bytes() == (ref / entry["output"]).read_bytes()
+    for entry in load_manifest(out).values():  # whatever the manifest calls done is complete
+        if entry.get("status") == "ok":
+            assert (out / entry["output"]).read_bytes() == (ref / entry["output"]).read_bytes()
     run_batch([src], out, cfg, tagger=Tagger(RulePredictor()), progress=False)
     outputs = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "summary.json"}
     assert outputs == {p.name: p.read_bytes() for p in sorted(ref.iterdir()) if p.name != "summary.json"}
