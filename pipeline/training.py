@@ -1,0 +1,622 @@
+"""Stage: fine-tune the joint model on gold documents; cross-validation and early stopping.
+
+Data flow: ``GoldDocument``s → ``Example``s (sentence text, context, sentence-relative spans,
+categories, weight) → ``encoding.Window``s with labels → ``JointModel`` → ``ModelPredictor``.
+
+* ``train_predictor(train_docs, dev_docs, config)`` trains one model, early-stopping on the
+  dev documents (strict span F1 of the dev sentences, then sentence accuracy) and returns a
+  ``ModelPredictor``; ``evaluate.py`` uses it to retrain per fold.
+* ``cross_validate_model(docs, config, k)`` runs ``pipeline.cv.cross_validate`` with a dev part
+  carved (by paragraph) out of every training fold; out-of-fold predictions are scored both with
+  the target category from the span and from the sentence.
+* ``finetune(docs, config, out, k)``: CV, then a final fit on all gold data for the mean best
+  epoch of the folds, saved as a model directory with the CV metrics.
+
+Review sentences of the gold are kept (their gold has no targets), so the model learns
+"no target" from them as well; silver examples (rule predictions on corpus plan sentences)
+can be mixed in with a lower weight.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from pipeline.encoding import IGNORE, EncodedSentence, Window, context_text, decode, encode
+from pipeline.modeling import N_CATS, N_TAGS, JointModel, ModelPredictor, pad_batch, small_bert_config
+from pipeline.records import GoldDocument
+from pipeline.schema import CATEGORIES, CATEGORY2ID
+
+log = logging.getLogger(__name__)
+
+SMALL = "small"
+
+
+@dataclass
+class TrainConfig:
+    """Fine-tuning arguments. Stored in every model directory (``govtarget.json``)."""
+
+    #: "small" (project vocabulary + small BertConfig) or a hub name / local checkpoint.
+    encoder: str = SMALL
+    #: MLM-pretrained folder (``train.py pretrain``) to start the small model from.
+    init: str | None = None
+    # The small BERT (same shape as pipeline.pretrain.PretrainConfig); 128-wide because 2 CPU cores.
+    hidden_size: int = 128
+    num_layers: int = 4
+    num_heads: int = 4
+    intermediate_size: int = 512
+    epochs: int = 40
+    #: Epochs without dev improvement before stopping.
+    patience: int = 6
+    batch_size: int = 16
+    lr: float = 5e-4
+    encoder_lr: float | None = None
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_length: int = 128
+    stride: int = 32
+    sentence_loss_weight: float = 1.0
+    span_category_loss_weight: float = 0.5
+    dropout: float = 0.1
+    seed: int = 13
+    device: str = "cpu"
+    dev_fraction: float = 0.15
+    #: "span", "sentence", or "auto" (decided by cross-validation in ``finetune``).
+    target_category_source: str = "auto"
+    use_context: bool = True
+    #: Weight of silver (rule-labelled) examples relative to gold.
+    silver_weight: float = 0.3
+    fp16: bool = True
+    #: Fixed epoch count (final fit): no dev, no early stopping.
+    fixed_epochs: int | None = None
+    #: torch CPU threads (None: torch's default). On shared cores 1 thread avoids OpenMP
+    #: spin-waiting behind other processes (measured: 17 s vs 27 s per step at load 9).
+    num_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.target_category_source not in ("span", "sentence", "auto"):
+            raise ValueError(f"target_category_source must be span, sentence or auto, not {self.target_category_source!r}")
+        if self.stride >= self.max_length // 2:
+            raise ValueError("stride (window overlap) must be less than half of max_length")
+        if not 0 <= self.dev_fraction < 0.5:
+            raise ValueError("dev_fraction must be in [0, 0.5)")
+
+
+@dataclass
+class Example:
+    text: str
+    context: str
+    spans: list[tuple[int, int]]
+    span_categories: list[int]
+    category: int
+    weight: float = 1.0
+
+
+@dataclass
+class TrainResult:
+    best_epoch: int
+    best_dev: dict[str, float]
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def set_seed(seed: int) -> None:
+    """Seed first: Python, numpy, torch (transformers.set_seed does all three)."""
+    from transformers import set_seed as hf_set_seed
+
+    hf_set_seed(seed)
+    # Deterministic kernels where cheap (CPU); warn-only so unsupported ops don't crash on CUDA.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def gold_sha256(docs: Sequence[GoldDocument]) -> str:
+    """Hash of the gold data a model was fine-tuned on (records and raw texts, order-independent)."""
+    h = hashlib.sha256()
+    for d in sorted(docs, key=lambda d: d.doc_id):
+        h.update(d.doc_id.encode())
+        h.update(hashlib.sha256(d.raw.encode("utf-8", "surrogatepass")).digest())
+        for s in d.sentences:
+            h.update(json.dumps(s.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- examples
+
+
+def examples_from_docs(docs: Sequence[GoldDocument], weight: float = 1.0) -> list[Example]:
+    """One example per gold sentence, with part and heading context from ``pipeline.segment``."""
+    import bisect
+
+    from pipeline.segment import segment
+
+    out = []
+    for d in docs:
+        seg = segment(d.raw).sentences
+        starts = [s.start for s in seg]
+        for s in d.sentences:
+            i = bisect.bisect_right(starts, s.start) - 1
+            ctx = context_text(seg[i].part, seg[i].section_path) if i >= 0 and seg[i].end > s.start else context_text("other")
+            spans = [(t.start - s.start, t.end - s.start) for t in s.targets]
+            out.append(
+                Example(
+                    text=s.text,
+                    context=ctx,
+                    spans=spans,
+                    span_categories=[CATEGORY2ID[t.category] for t in s.targets],
+                    category=CATEGORY2ID[s.category],
+                    weight=weight,
+                )
+            )
+    return out
+
+
+@dataclass
+class Feature:
+    window: Window
+    category: int
+    weight: float
+
+
+def featurize(examples: Sequence[Example], tokenizer: Any, config: TrainConfig) -> tuple[list[Feature], int]:
+    """Windows with labels; returns ``(features, misaligned gold boundaries)``."""
+    feats: list[Feature] = []
+    misaligned = 0
+    for ex in examples:
+        enc = encode(
+            tokenizer,
+            ex.text,
+            ex.context if config.use_context else "",
+            spans=ex.spans,
+            span_categories=ex.span_categories,
+            max_length=config.max_length,
+            stride=config.stride,
+        )
+        misaligned += enc.misaligned
+        feats.extend(Feature(w, ex.category, ex.weight) for w in enc.windows)
+    return feats, misaligned
+
+
+def _batches(feats: list[Feature], batch_size: int, rng: random.Random) -> list[list[Feature]]:
+    # Shuffle, then sort within chunks by length so that batches carry little padding.
+    idx = list(range(len(feats)))
+    rng.shuffle(idx)
+    chunk = batch_size * 20
+    batches = []
+    for c in range(0, len(idx), chunk):
+        part = sorted(idx[c : c + chunk], key=lambda i: len(feats[i].window))
+        batches.extend([[feats[i] for i in part[b : b + batch_size]] for b in range(0, len(part), batch_size)])
+    rng.shuffle(batches)
+    return batches
+
+
+def _labels(feats: list[Feature], n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    tags = torch.full((len(feats), n), IGNORE, dtype=torch.long)
+    cats = torch.full((len(feats), n), IGNORE, dtype=torch.long)
+    for i, f in enumerate(feats):
+        w = f.window
+        tags[i, : len(w)] = torch.tensor(w.tag_labels)
+        if w.cat_labels is not None:
+            cats[i, : len(w)] = torch.tensor(w.cat_labels)
+    return tags.to(device), cats.to(device)
+
+
+def joint_loss(
+    model: JointModel, feats: list[Feature], pad_id: int, config: TrainConfig, device: torch.device
+) -> torch.Tensor:
+    batch = pad_batch([f.window for f in feats], pad_id, device)
+    tl, sl = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+    tags, cats = _labels(feats, tl.shape[1], device)
+    weights = torch.tensor([f.weight for f in feats], dtype=tl.dtype, device=device)
+    ce = nn.CrossEntropyLoss(ignore_index=IGNORE, reduction="none")
+    # Per-token losses weighted by their example's weight (silver < gold), averaged over real tokens.
+    tok = ce(tl[..., :N_TAGS].reshape(-1, N_TAGS), tags.reshape(-1)).view(tags.shape)
+    tmask = (tags != IGNORE).to(tl.dtype)
+    tw = tmask * weights[:, None]
+    loss = (tok * tw).sum() / tw.sum().clamp(min=1.0)
+    sent = ce(sl, torch.tensor([f.category for f in feats], device=device))
+    loss = loss + config.sentence_loss_weight * (sent * weights).sum() / weights.sum()
+    cmask = (cats != IGNORE).to(tl.dtype)
+    if cmask.sum() > 0:
+        ctok = ce(tl[..., N_TAGS:].reshape(-1, N_CATS), cats.reshape(-1)).view(cats.shape)
+        cw = cmask * weights[:, None]
+        loss = loss + config.span_category_loss_weight * (ctok * cw).sum() / cw.sum().clamp(min=1.0)
+    return loss
+
+
+# --------------------------------------------------------------------------- model building
+
+
+def build_model(config: TrainConfig, vocab_texts: Sequence[str]) -> tuple[JointModel, Any]:
+    """Encoder + tokenizer: from ``config.init`` / a hub checkpoint, or a fresh small BERT."""
+    from transformers import AutoTokenizer
+
+    from pipeline.vocab import build_vocab, check_tokenizer, load_tokenizer, save_vocab
+
+    if config.encoder != SMALL:
+        tok = AutoTokenizer.from_pretrained(config.encoder)
+        check_tokenizer(tok, config.encoder)
+        model = JointModel.from_pretrained_encoder(config.encoder)
+    elif config.init:
+        tok = load_tokenizer(config.init)
+        model = JointModel.from_pretrained_encoder(config.init)
+    else:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            save_vocab(build_vocab(vocab_texts), tmp)
+            tok = load_tokenizer(tmp)
+        model = JointModel.from_config(
+            small_bert_config(
+                len(tok),
+                hidden_size=config.hidden_size,
+                num_hidden_layers=config.num_layers,
+                num_attention_heads=config.num_heads,
+                intermediate_size=config.intermediate_size,
+            )
+        )
+    if config.dropout != 0.1:
+        model.dropout.p = config.dropout
+    return model, tok
+
+
+def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str, Any] | None = None) -> ModelPredictor:
+    m = {
+        "max_length": config.max_length,
+        "stride": config.stride,
+        "use_context": config.use_context,
+        "target_category_source": "span" if config.target_category_source == "span" else "sentence",
+        "encoder": config.encoder if config.encoder != SMALL else f"small BERT ({config.num_layers}x{config.hidden_size})"
+        + (f" from MLM {config.init}" if config.init else ""),
+        "train_args": asdict(config),
+        "seed": config.seed,
+    }
+    m.update(meta or {})
+    return ModelPredictor(model, tok, m, device=config.device, name="model")
+
+
+def dev_scores(predictor: ModelPredictor, examples: Sequence[Example]) -> dict[str, float]:
+    """Strict span F1, span-category and sentence-category accuracy on examples (early stopping)."""
+    from pipeline.predict import SentenceInput
+
+    if not examples:
+        return {}
+    was = predictor.target_category_source
+    predictor.target_category_source = "span"
+    # The context string already encodes part + heading; pass it through a SentenceInput-free path.
+    encoded = [
+        encode(predictor.tokenizer, e.text, e.context if predictor.use_context else "", max_length=predictor.max_length,
+               stride=predictor.stride)
+        for e in examples
+    ]
+    preds = _predict_encoded(predictor, encoded)
+    predictor.target_category_source = was
+    tp = n_pred = n_gold = cat_ok = span_cat_ok = 0
+    for ex, (cat, spans) in zip(examples, preds):
+        gold = {sp: c for sp, c in zip(ex.spans, ex.span_categories)}
+        n_gold += len(gold)
+        n_pred += len(spans)
+        for s, e, c in spans:
+            if (s, e) in gold:
+                tp += 1
+                span_cat_ok += int(c == gold[(s, e)])
+        cat_ok += int(cat == ex.category)
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    _ = SentenceInput  # the public path (predict) is exercised by the Tagger in CV
+    return {"span_f": f, "span_p": p, "span_r": r, "sent_acc": cat_ok / len(examples),
+            "span_cat_acc": span_cat_ok / tp if tp else 0.0}
+
+
+def _predict_encoded(predictor: ModelPredictor, encoded: list[EncodedSentence]) -> list[tuple[int, list[tuple[int, int, int]]]]:
+    flat = sorted(((i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))),
+                  key=lambda iw: len(encoded[iw[0]].windows[iw[1]]))
+    tok_out: dict[tuple[int, int], np.ndarray] = {}
+    sent_out: dict[tuple[int, int], np.ndarray] = {}
+    pad = int(predictor.tokenizer.pad_token_id or 0)
+    for b in range(0, len(flat), predictor.batch_size):
+        chunk = flat[b : b + predictor.batch_size]
+        wins = [encoded[i].windows[w] for i, w in chunk]
+        batch = pad_batch(wins, pad)
+        tl, sl = predictor.forward(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+        for k, key in enumerate(chunk):
+            tok_out[key] = tl[k, : len(wins[k])]
+            sent_out[key] = sl[k]
+    out = []
+    for i, e in enumerate(encoded):
+        n = len(e.windows)
+        tls = [tok_out[(i, w)] for w in range(n)]
+        cat = int(np.argmax(np.mean([sent_out[(i, w)] for w in range(n)], axis=0)))
+        spans = [
+            (d.start, d.end, int(np.argmax(d.category_logits)) if d.category_logits is not None else cat)
+            for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls])
+        ]
+        out.append((cat, spans))
+    return out
+
+
+# --------------------------------------------------------------------------- training
+
+
+def train_model(
+    train_examples: Sequence[Example],
+    dev_examples: Sequence[Example],
+    config: TrainConfig,
+    vocab_texts: Sequence[str] = (),
+) -> tuple[ModelPredictor, TrainResult]:
+    """Train one model; early stopping on ``dev_examples`` unless ``config.fixed_epochs``."""
+    set_seed(config.seed)
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    t0 = time.time()
+    device = torch.device(config.device)
+    model, tok = build_model(config, vocab_texts or [e.text for e in train_examples])
+    model.to(device)
+    feats, mis = featurize(train_examples, tok, config)
+    if mis:
+        log.warning("%d gold boundaries fall inside a word piece (labels follow first characters)", mis)
+    pad_id = int(tok.pad_token_id or 0)
+    epochs = config.fixed_epochs or config.epochs
+    steps_per_epoch = max(1, math.ceil(len(feats) / config.batch_size))
+    total = steps_per_epoch * epochs
+    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    opt = torch.optim.AdamW(
+        [{"params": enc_params, "lr": config.encoder_lr or config.lr}, {"params": head_params, "lr": config.lr}],
+        weight_decay=config.weight_decay,
+    )
+    warm = max(1, int(total * config.warmup_ratio))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm))
+    )
+    predictor = _predictor(model, tok, config)
+    rng = random.Random(config.seed)
+    use_dev = bool(dev_examples) and config.fixed_epochs is None
+    best_key: tuple[float, float] = (-1.0, -1.0)
+    best_state: dict[str, torch.Tensor] | None = None
+    result = TrainResult(best_epoch=epochs, best_dev={})
+    bad = 0
+    for epoch in range(1, epochs + 1):
+        model.train()
+        losses = []
+        for batch in _batches(feats, config.batch_size, rng):
+            loss = joint_loss(model, batch, pad_id, config, device)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+        row: dict[str, float] = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else 0.0}
+        if use_dev:
+            model.eval()
+            row.update(dev_scores(predictor, dev_examples))
+            key = (row["span_f"], row["sent_acc"])
+            if key > best_key:
+                best_key, bad = key, 0
+                best_state = copy.deepcopy(model.state_dict())
+                result.best_epoch, result.best_dev = epoch, dict(row)
+            else:
+                bad += 1
+        result.history.append(row)
+        log.info("epoch %d %s", epoch, {k: round(v, 4) for k, v in row.items()})
+        if use_dev and bad >= config.patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    result.seconds = time.time() - t0
+    predictor.meta["best_epoch"] = result.best_epoch
+    predictor.meta["train_history"] = result.history
+    return predictor, result
+
+
+def train_predictor(
+    train_docs: Sequence[GoldDocument],
+    dev_docs: Sequence[GoldDocument],
+    config: TrainConfig,
+    silver: Sequence[Example] = (),
+) -> ModelPredictor:
+    """Train on gold ``train_docs`` (+ silver examples), early-stopping on ``dev_docs``."""
+    train_ex = examples_from_docs(train_docs) + list(silver)
+    dev_ex = examples_from_docs(dev_docs)
+    vocab_texts = [d.raw for d in train_docs]
+    predictor, _ = train_model(train_ex, dev_ex, config, vocab_texts=vocab_texts)
+    return predictor
+
+
+# --------------------------------------------------------------------------- silver labels
+
+
+def silver_examples(corpus_dir: str | Path, weight: float, max_sentences: int = 4000, seed: int = 0) -> list[Example]:
+    """Rule-baseline predictions on the plan sentences of corpus reports (weak supervision)."""
+    from pipeline.predict import SentenceInput
+    from pipeline.reader import read_report
+    from pipeline.rules import RulePredictor
+    from pipeline.segment import segment
+
+    rules = RulePredictor()
+    inputs: list[SentenceInput] = []
+    for path in sorted(Path(corpus_dir).glob("*.txt")):
+        try:
+            text = read_report(path).text
+        except Exception as e:  # one unreadable report must not stop the run
+            log.warning("silver: skipped %s (%s)", path, e)
+            continue
+        for s in segment(text).sentences:
+            if s.part == "plan" and len(s.text) >= 4:
+                inputs.append(SentenceInput(s.text, s.part, s.section_path))
+    random.Random(seed).shuffle(inputs)
+    inputs = inputs[:max_sentences]
+    out = []
+    for inp, pred in zip(inputs, rules.predict(inputs)):
+        spans = sorted((sp.start, sp.end, sp.category or pred.category) for sp in pred.spans)
+        out.append(
+            Example(
+                text=inp.text,
+                context=context_text(inp.part, inp.section_path),
+                spans=[(s, e) for s, e, _ in spans],
+                span_categories=[CATEGORY2ID[c] for _, _, c in spans],
+                category=CATEGORY2ID[pred.category],
+                weight=weight,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- cross-validation
+
+
+@dataclass
+class ModelCV:
+    """Cross-validated figures of one configuration (pooled out-of-fold predictions)."""
+
+    by_source: dict[str, dict[str, Any]]
+    per_fold: dict[str, list[dict[str, Any]]]
+    best_epochs: list[int]
+    chosen_source: str
+    seconds: float
+
+    def summary(self) -> dict[str, Any]:
+        from pipeline.scoring import summary
+
+        out: dict[str, Any] = {"chosen_target_category_source": self.chosen_source, "best_epochs": self.best_epochs}
+        for src, m in self.by_source.items():
+            s = summary(m)
+            s["targets_strict_f_ci"] = m.get("targets_strict_f_ci")
+            out[src] = s
+        return out
+
+
+def tag_docs(predictor: Any, docs: Sequence[GoldDocument]) -> dict[str, list[Any]]:
+    from pipeline.tagger import Tagger
+
+    tagged = Tagger(predictor).tag_many([(d.doc_id, d.raw) for d in docs])
+    return {t.doc_id: t.sentences for t in tagged}
+
+
+def cross_validate_model(
+    docs: Sequence[GoldDocument],
+    config: TrainConfig,
+    k: int = 5,
+    seed: int = 0,
+    by: str = "paragraph",
+    silver: Sequence[Example] = (),
+    n_resamples: int = 1000,
+) -> ModelCV:
+    """k-fold CV; one model per fold; out-of-fold predictions scored with both category sources."""
+    from pipeline.cv import cross_validate, split_train_dev
+
+    t0 = time.time()
+    cache: dict[int, ModelPredictor] = {}
+    best_epochs: list[int] = []
+
+    def predictor_for(fold: Any) -> ModelPredictor:
+        if fold.index not in cache:
+            train, dev = split_train_dev(fold.train, frac=config.dev_fraction, seed=seed + fold.index)
+            cfg = replace(config, seed=config.seed + fold.index)
+            p = train_predictor(train, dev, cfg, silver=silver)
+            best_epochs.append(int(p.meta.get("best_epoch", 0)))
+            log.info("fold %d: best epoch %s", fold.index, p.meta.get("best_epoch"))
+            cache[fold.index] = p
+        return cache[fold.index]
+
+    by_source: dict[str, dict[str, Any]] = {}
+    per_fold: dict[str, list[dict[str, Any]]] = {}
+    for source in ("span", "sentence"):
+        def predict_fold(fold: Any, source: str = source) -> dict[str, list[Any]]:
+            p = predictor_for(fold)
+            p.target_category_source = source
+            return tag_docs(p, fold.test)
+
+        res = cross_validate(docs, predict_fold, k=k, seed=seed, by=by, n_resamples=n_resamples)  # type: ignore[arg-type]
+        by_source[source] = res.pooled
+        per_fold[source] = res.per_fold
+    chosen = choose_category_source(by_source)
+    return ModelCV(by_source, per_fold, best_epochs, chosen, time.time() - t0)
+
+
+def choose_category_source(by_source: dict[str, dict[str, Any]]) -> str:
+    """The source with the higher typed (span + category) F1; ties go to the sentence (simpler)."""
+    span = by_source.get("span", {}).get("targets_typed_f", -1.0)
+    sent = by_source.get("sentence", {}).get("targets_typed_f", -1.0)
+    return "span" if span > sent else "sentence"
+
+
+def finetune(
+    docs: Sequence[GoldDocument],
+    config: TrainConfig,
+    out: str | Path,
+    k: int = 5,
+    seed: int = 0,
+    by: str = "paragraph",
+    silver: Sequence[Example] = (),
+    n_resamples: int = 1000,
+) -> tuple[ModelPredictor, ModelCV | None]:
+    """CV (if k ≥ 2), then a final fit on all gold data; saves the model directory to ``out``."""
+    cv: ModelCV | None = None
+    cfg = config
+    if k >= 2:
+        cv = cross_validate_model(docs, config, k=k, seed=seed, by=by, silver=silver, n_resamples=n_resamples)
+        source = cv.chosen_source if config.target_category_source == "auto" else config.target_category_source
+        epochs = max(1, round(float(np.mean(cv.best_epochs)))) if cv.best_epochs else config.epochs
+        cfg = replace(config, fixed_epochs=epochs, target_category_source=source)
+    else:
+        src = "sentence" if config.target_category_source == "auto" else config.target_category_source
+        cfg = replace(config, fixed_epochs=config.fixed_epochs or config.epochs, target_category_source=src)
+    predictor, result = train_model(
+        examples_from_docs(docs) + list(silver), [], cfg, vocab_texts=[d.raw for d in docs]
+    )
+    predictor.meta.update(
+        target_category_source=cfg.target_category_source,
+        train_args=asdict(cfg),
+        seed=cfg.seed,
+        train_gold_sha256=gold_sha256(docs),
+        train_documents=sorted(d.doc_id for d in docs),
+        train_sentences=sum(len(d.sentences) for d in docs),
+        silver_examples=len(silver),
+        cv_metrics=_flat_cv(cv) if cv else None,
+        cv_summary=cv.summary() if cv else None,
+        cv_protocol=(f"{k}-fold by {by}, seed {seed}; dev part ({config.dev_fraction:.0%} of each training fold, "
+                     "whole paragraphs) for early stopping; pooled out-of-fold predictions") if cv else None,
+        final_fit_seconds=round(result.seconds, 1),
+    )
+    predictor.target_category_source = cfg.target_category_source
+    predictor.save(out, fp16=cfg.fp16)
+    return predictor, cv
+
+
+def _flat_cv(cv: ModelCV) -> dict[str, Any]:
+    m = cv.by_source[cv.chosen_source]
+    keys = ("targets_strict_p", "targets_strict_r", "targets_strict_f", "targets_partial_f", "targets_typed_f",
+            "sentcat_accuracy", "sentcat_macro_f1", "fields_all_acc", "targets_n_gold", "n_sentences")
+    flat = {k: m[k] for k in keys if k in m}
+    if "targets_strict_f_ci" in m:
+        flat["targets_strict_f_ci"] = m["targets_strict_f_ci"]
+    return flat
+
+
+__all__ = [
+    "CATEGORIES",
+    "Example",
+    "ModelCV",
+    "TrainConfig",
+    "cross_validate_model",
+    "examples_from_docs",
+    "finetune",
+    "train_model",
+    "train_predictor",
+]

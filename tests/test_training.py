@@ -1,0 +1,129 @@
+"""Training: examples, config checks, gold hash, early stopping, CV wiring, masked-LM pretraining."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from pipeline.modeling import CATEGORY_SOURCES, JointModel
+from pipeline.pretrain import PretrainConfig, mask_tokens, pack, pretrain
+from pipeline.records import GoldDocument, SentenceRecord, Target
+from pipeline.training import (
+    TrainConfig,
+    cross_validate_model,
+    examples_from_docs,
+    gold_sha256,
+    train_model,
+)
+from pipeline.vocab import build_vocab, load_tokenizer, save_vocab
+
+LINES = [
+    ("社会消费品零售总额突破1450亿元。", "商贸", ["社会消费品零售总额突破1450亿元"]),
+    ("城镇新增就业4.6万人。", "民生", ["城镇新增就业4.6万人"]),
+    ("能耗强度下降3%。", "生态", ["能耗强度下降3%"]),
+    ("新增市级以上金融机构5家。", "金融", ["新增市级以上金融机构5家"]),
+    ("深化国资国企改革。", "改革", []),
+    ("建设高标准农田5万亩。", "农业", ["建设高标准农田5万亩"]),
+]
+TINY = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=8, lr=3e-3, dropout=0.0,
+            max_length=48, stride=8)
+
+
+def _doc(doc_id: str = "toy") -> GoldDocument:
+    raw = "二、今年工作安排\n" + "\n".join(t for t, _, _ in LINES) + "\n"
+    sents = []
+    for i, (text, cat, targets) in enumerate(LINES):
+        s = raw.index(text)
+        ts = [Target(raw.index(t, s), raw.index(t, s) + len(t), t, cat) for t in targets]
+        sents.append(SentenceRecord(doc_id, i, s, s + len(text), text, cat, ts))
+    return GoldDocument(doc_id, raw, sents)
+
+
+def test_config_checks() -> None:
+    with pytest.raises(ValueError, match="target_category_source"):
+        TrainConfig(target_category_source="paragraph")
+    with pytest.raises(ValueError, match="stride"):
+        TrainConfig(max_length=32, stride=16)
+    with pytest.raises(ValueError, match="dev_fraction"):
+        TrainConfig(dev_fraction=0.7)
+
+
+def test_examples_are_sentence_relative_with_context() -> None:
+    doc = _doc()
+    ex = examples_from_docs([doc])
+    assert len(ex) == len(LINES)
+    for e, s in zip(ex, doc.sentences):
+        assert e.text == s.text
+        for (a, b), t in zip(e.spans, s.targets):
+            assert e.text[a:b] == t.text
+    assert "工作安排" in ex[0].context
+
+
+def test_gold_hash_tracks_labels() -> None:
+    a, b = _doc(), _doc()
+    assert gold_sha256([a]) == gold_sha256([b])
+    b.sentences[0].category = "综合"
+    assert gold_sha256([a]) != gold_sha256([b])
+
+
+def test_early_stopping_keeps_best_epoch() -> None:
+    doc = _doc()
+    ex = examples_from_docs([doc])
+    pred, res = train_model(ex[:4], ex[4:], TrainConfig(**TINY, epochs=4, patience=1), vocab_texts=[doc.raw])
+    assert 1 <= len(res.history) <= 4
+    assert res.best_epoch in [int(h["epoch"]) for h in res.history]
+    assert {"span_f", "sent_acc", "loss"} <= set(res.history[0])
+    assert pred.meta["best_epoch"] == res.best_epoch
+
+
+def test_cross_validation_scores_both_category_sources() -> None:
+    docs = [_doc("a"), _doc("b")]
+    cv = cross_validate_model(docs, TrainConfig(**TINY, epochs=2, patience=1, dev_fraction=0.2), k=2, n_resamples=0)
+    assert set(cv.by_source) == {"span", "sentence"}
+    assert cv.chosen_source in CATEGORY_SOURCES
+    for m in cv.by_source.values():
+        assert m["n_sentences"] == 2 * len(LINES)  # every gold sentence predicted exactly once
+        assert 0.0 <= m["targets_strict_f"] <= 1.0
+    assert len(cv.best_epochs) == 2
+
+
+def test_masking_never_touches_specials() -> None:
+    tok_dir = Path(__file__).parent  # unused; vocabulary built below
+    assert tok_dir.exists()
+    vocab = build_vocab(["增长新增就业"])
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        save_vocab(vocab, d)
+        tok = load_tokenizer(d)
+    seqs = pack([["增长5%。" * 30, "新增就业。"]], tok, 32)
+    assert all(len(s) <= 32 for s in seqs)
+    assert sum(len(s) - 2 for s in seqs) == len(tok("增长5%。" * 30 + "新增就业。", add_special_tokens=False)["input_ids"])
+    ids = torch.tensor([s + [tok.pad_token_id] * (32 - len(s)) for s in seqs])
+    am = (ids != tok.pad_token_id).long()
+    inp, lab = mask_tokens(ids, am, tok, 0.15, torch.Generator().manual_seed(0))
+    special = (ids == tok.cls_token_id) | (ids == tok.sep_token_id) | (am == 0)
+    assert bool((lab[special] == -100).all())
+    share = float((lab != -100).sum()) / float((~special).sum())
+    assert 0.05 < share < 0.3
+
+
+@pytest.mark.slow
+def test_pretrain_then_finetune_from_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(2):
+        (corpus / f"r{i}.txt").write_text("\n".join(t for t, _, _ in LINES) * 3, encoding="utf-8")
+    out = tmp_path / "mlm"
+    res = pretrain(corpus, out, PretrainConfig(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64,
+                                                max_length=32, batch_size=4, max_steps=6, log_every=2))
+    assert res["steps"] == 6 and (out / "mlm_log.json").exists() and (out / "mlm_loss.png").exists()
+    assert res["final_heldout_loss"] is not None
+    enc = JointModel.from_pretrained_encoder(str(out))
+    assert enc.config.hidden_size == 32
+    doc = _doc()
+    pred, _ = train_model(examples_from_docs([doc]), [], TrainConfig(**{**TINY, "hidden_size": 999}, init=str(out),
+                                                                      fixed_epochs=1))
+    assert pred.model is not None and pred.model.config.hidden_size == 32  # taken from the MLM folder

@@ -1,0 +1,184 @@
+"""Train the govtarget model: thin CLI over pipeline.pretrain and pipeline.training.
+
+    python train.py pretrain --corpus ../shared/corpus --out runs/mlm      # masked-LM, ≤ 15 min on 2 cores
+    python train.py cv --gold data/gold --init runs/mlm --cv 5 --report runs/cv.json   # CV only
+    python train.py finetune --gold data/gold --init runs/mlm --cv 5 --out models/default
+    python train.py                                                         # reproduce models/default
+
+With no arguments: pretrain on the corpus (if present; else fine-tune from scratch), then
+fine-tune with 5-fold CV and save ``models/default``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    from pipeline.training import TrainConfig
+
+    p.add_argument("--gold", default=str(ROOT / "data" / "gold"), help="gold file or folder (data/gold)")
+    p.add_argument("--corpus-dir", default=None, help="corpus folder for standoff gold sources")
+    p.add_argument("--init", default=None, help="MLM folder from `train.py pretrain` (small model)")
+    p.add_argument("--encoder", default="small", help="'small' or a hub name / local checkpoint (bert-base-chinese)")
+    p.add_argument("--cv", type=int, default=5, help="folds (0 = no cross-validation)")
+    p.add_argument("--by", default="paragraph", choices=["paragraph", "document"])
+    p.add_argument("--cv-seed", type=int, default=0)
+    p.add_argument("--silver-corpus", default=None, help="corpus folder: add rule-labelled plan sentences")
+    p.add_argument("--silver-max", type=int, default=3000)
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for CV intervals")
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        if f.name in ("encoder", "init"):
+            continue
+        v = getattr(defaults, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(v, bool):
+            p.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=v, metavar="BOOL")
+        elif v is None:
+            p.add_argument(flag, type=float if "lr" in f.name else int, default=None)
+        else:
+            p.add_argument(flag, type=type(v), default=v)
+
+
+def _config(a: argparse.Namespace) -> Any:
+    from pipeline.training import TrainConfig
+
+    kw = {f.name: getattr(a, f.name) for f in fields(TrainConfig) if hasattr(a, f.name)}
+    return TrainConfig(**kw)
+
+
+def _load_gold(a: argparse.Namespace) -> list[Any]:
+    from pipeline.gold import load_gold_dir
+
+    docs, skipped = load_gold_dir(a.gold, corpus_dir=a.corpus_dir)
+    for s in skipped:
+        logging.warning("%s", s)
+    if not docs:
+        sys.exit(f"no gold documents under {a.gold}")
+    logging.info("gold: %d document(s), %d sentences, %d targets", len(docs),
+                 sum(len(d.sentences) for d in docs), sum(len(d.targets()) for d in docs))
+    return docs
+
+
+def _silver(a: argparse.Namespace, cfg: Any) -> list[Any]:
+    if not a.silver_corpus:
+        return []
+    from pipeline.training import silver_examples
+
+    ex = silver_examples(a.silver_corpus, cfg.silver_weight, max_sentences=a.silver_max, seed=a.cv_seed)
+    logging.info("silver: %d rule-labelled sentences (weight %.2f)", len(ex), cfg.silver_weight)
+    return ex
+
+
+def cmd_pretrain(a: argparse.Namespace) -> int:
+    from pipeline.pretrain import PretrainConfig, pretrain
+
+    cfg = PretrainConfig(max_minutes=a.minutes, device=a.device, seed=a.seed, batch_size=a.batch_size,
+                         max_steps=a.max_steps)
+    extra = [ROOT / "data" / "raw" / "yuzhong-2024.txt"] if (ROOT / "data" / "raw" / "yuzhong-2024.txt").exists() else []
+    res = pretrain(a.corpus, a.out, cfg, extra_files=extra)
+    print(json.dumps({k: v for k, v in res.items() if k != "curve"}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_cv(a: argparse.Namespace) -> int:
+    from pipeline.training import cross_validate_model
+
+    cfg = _config(a)
+    docs = _load_gold(a)
+    cv = cross_validate_model(docs, cfg, k=a.cv, by=a.by, seed=a.cv_seed, silver=_silver(a, cfg),
+                              n_resamples=a.bootstrap)
+    report = {"config": asdict(cfg), "silver_corpus": a.silver_corpus, "folds": a.cv, "by": a.by,
+              "cv_seed": a.cv_seed, "seconds": round(cv.seconds, 1), **cv.summary(),
+              "per_fold": cv.per_fold}
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if a.report:
+        Path(a.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.report).write_text(text, encoding="utf-8")
+    print(json.dumps({k: report[k] for k in ("chosen_target_category_source", "span", "sentence", "seconds")},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_finetune(a: argparse.Namespace) -> int:
+    from pipeline.modeling import model_size_bytes
+    from pipeline.training import finetune
+
+    cfg = _config(a)
+    docs = _load_gold(a)
+    pred, cv = finetune(docs, cfg, a.out, k=a.cv, by=a.by, seed=a.cv_seed, silver=_silver(a, cfg),
+                        n_resamples=a.bootstrap)
+    print(json.dumps({"out": a.out, "size_bytes": model_size_bytes(a.out),
+                      "target_category_source": pred.target_category_source,
+                      "cv": cv.summary() if cv else None}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_default(a: argparse.Namespace) -> int:
+    """Reproduce models/default: pretrain if the corpus is here, then CV + final fit."""
+    corpus = Path(a.corpus)
+    init = None
+    if corpus.exists() and any(corpus.glob("*.txt")):
+        ns = argparse.Namespace(corpus=str(corpus), out=str(ROOT / "runs" / "mlm"), minutes=12.0, device=a.device,
+                                seed=13, batch_size=32, max_steps=100_000)
+        cmd_pretrain(ns)
+        init = ns.out
+    else:
+        logging.warning("corpus %s absent: fine-tuning the small BERT from random initialisation", corpus)
+    parser = build_parser()
+    argv = ["finetune", "--gold", str(ROOT / "data" / "gold"), "--cv", "5", "--out", str(ROOT / "models" / "default"),
+            "--device", a.device]
+    if init:
+        argv += ["--init", init]
+    return cmd_finetune(parser.parse_args(argv))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="train.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="cmd")
+    pt = sub.add_parser("pretrain", help="masked-LM pretraining of the small BERT on unlabeled reports")
+    pt.add_argument("--corpus", required=True)
+    pt.add_argument("--out", default=str(ROOT / "runs" / "mlm"))
+    pt.add_argument("--minutes", type=float, default=12.0, help="wall-clock budget")
+    pt.add_argument("--max-steps", type=int, default=100_000)
+    pt.add_argument("--batch-size", type=int, default=32)
+    pt.add_argument("--seed", type=int, default=13)
+    pt.add_argument("--device", default="cpu", help="cpu or cuda")
+    pt.set_defaults(func=cmd_pretrain)
+    ft = sub.add_parser("finetune", help="cross-validate, then fit on all gold data and save a model directory")
+    _add_train_args(ft)
+    ft.add_argument("--out", default=str(ROOT / "models" / "default"))
+    ft.set_defaults(func=cmd_finetune)
+    cv = sub.add_parser("cv", help="cross-validation only (no model saved)")
+    _add_train_args(cv)
+    cv.add_argument("--report", default=None, help="write the full CV report (JSON) here")
+    cv.set_defaults(func=cmd_cv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    p = build_parser()
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if a.verbose or a.cmd is None else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", force=True)
+    if a.cmd is None:
+        return cmd_default(argparse.Namespace(corpus=os.environ.get("GOVTARGET_CORPUS", str(DEFAULT_CORPUS)),
+                                              device="cpu"))
+    return int(a.func(a))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
