@@ -9,7 +9,7 @@ sorts them by length), and writes:
   per-document files at the end so a resumed run never duplicates rows;
 * ``DIR/summary.json``: documents ok / failed / skipped with reasons, characters, targets,
   time, model id and hash;
-* ``DIR/manifest.jsonl``: what is done, one entry per line keyed by input path, with its size
+* ``DIR/manifest.ndjson``: what is done, one entry per line keyed by input path, with its size
   and mtime and a run fingerprint (model hash, code hash, configuration). A document is skipped
   on a rerun only when all of these match and its output file still has the recorded sha256.
   Entries are appended (flushed and fsynced) as documents finish, so the cost stays linear in
@@ -39,7 +39,7 @@ from pipeline.reader import ReadError, read_report
 
 #: Bumped when the output format changes: older outputs are then redone, not skipped.
 OUTPUT_FORMAT = 1
-MANIFEST = "manifest.jsonl"
+MANIFEST = "manifest.ndjson"  # not *.jsonl: evaluate.py --pred DIR reads every .jsonl as records
 SUMMARY = "summary.json"
 TARGETS_CSV = "targets.csv"
 SUFFIXES = (".txt", ".docx")

@@ -194,7 +194,7 @@ def test_subprocess_killed_then_resumed(tmp_path: Path) -> None:
     ref = tmp_path / "ref"
     run_batch([src], ref, BatchConfig(chunk_chars=1), tagger=_tagger(), progress=False)
     a, b = _outputs(out), _outputs(ref)
-    a.pop("manifest.jsonl"), b.pop("manifest.jsonl")  # input keys are absolute paths: same here, but be safe
+    a.pop(MANIFEST), b.pop(MANIFEST)  # input keys are absolute paths: same here, but be safe
     assert a == b
 
 
