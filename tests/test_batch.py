@@ -325,3 +325,23 @@ def test_torn_manifest_line_is_dropped(tmp_path: Path) -> None:
     s = run_batch([src], out, tagger=_tagger(), progress=False)
     assert [r.status for r in s.results].count("ok") == 1
     assert (out / MANIFEST).read_text(encoding="utf-8").splitlines(keepends=True) == lines
+
+
+def test_tag_command_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), **kw)))
+    f = tmp_path / "r.txt"
+    f.write_text(REPORT, encoding="utf-8")
+    assert main(["tag", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "社会消费品零售总额突破1450亿元" in out and "at_least" in out and "yuan" in out
+    assert main(["tag", "--format", "jsonl", str(f)]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3 and all(REPORT[r["start"] : r["end"]] == r["text"] for r in rows)
+    assert main(["tag", "--format", "csv", str(f), str(tmp_path / "missing.txt")]) == 1
+    text = capsys.readouterr().out
+    assert text.startswith("\ufeff") and len(list(csv.DictReader(io.StringIO(text[1:])))) == 3
+    assert main(["tag", "--format", "gold", str(f)]) == 0
+    recs = [(i + 1, json.loads(x)) for i, x in enumerate(capsys.readouterr().out.splitlines())]
+    assert validate_records(recs, REPORT, "r") == []
