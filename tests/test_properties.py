@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from pipeline.gold import validate_records
 from pipeline.predict import SentenceInput
+from pipeline.records import SentenceRecord
 from pipeline.rules import RulePredictor
 from pipeline.schema import BOUNDS, CATEGORIES, DIRECTIONS
 from pipeline.segment import segment
@@ -71,8 +72,10 @@ def check_document(doc: TaggedDocument, raw: str) -> None:
             assert t.category in CATEGORIES and t.bound in BOUNDS and t.direction in DIRECTIONS
             for v in (t.value, t.value_max):
                 assert v is None or (isinstance(v, (int, float)) and math.isfinite(v))
-        # Strict JSON: no NaN/Infinity, no lone surrogates.
-        json.dumps(rec.to_json(), ensure_ascii=False, allow_nan=False).encode("utf-8")
+        # Strict JSON (no NaN/Infinity, no lone surrogates) that reads back to the same record.
+        line = json.dumps(rec.to_json(), ensure_ascii=False, allow_nan=False)
+        line.encode("utf-8")
+        assert SentenceRecord.from_json(json.loads(line)).to_json() == rec.to_json()
     assert validate_records([(i + 1, r.to_json()) for i, r in enumerate(doc.sentences)], raw, "prop") == []
 
 
