@@ -99,7 +99,10 @@ def cmd_cv(a: argparse.Namespace) -> int:
     docs = _load_gold(a)
     cv = cross_validate_model(docs, cfg, k=a.cv, by=a.by, seed=a.cv_seed, silver=_silver(a, cfg),
                               n_resamples=a.bootstrap)
-    report = {"config": asdict(cfg), "silver_corpus": a.silver_corpus, "folds": a.cv, "by": a.by,
+    from pipeline.training import gold_sha256
+
+    report = {"config": asdict(cfg), "gold_sha256": gold_sha256(docs), "silver_corpus": a.silver_corpus,
+              "folds": a.cv, "by": a.by,
               "cv_seed": a.cv_seed, "seconds": round(cv.seconds, 1), **cv.summary(),
               "per_fold": cv.per_fold}
     text = json.dumps(report, ensure_ascii=False, indent=2)
@@ -117,11 +120,56 @@ def cmd_finetune(a: argparse.Namespace) -> int:
 
     cfg = _config(a)
     docs = _load_gold(a)
+    report = json.loads(Path(a.cv_report).read_text(encoding="utf-8")) if a.cv_report else None
     pred, cv = finetune(docs, cfg, a.out, k=a.cv, by=a.by, seed=a.cv_seed, silver=_silver(a, cfg),
-                        n_resamples=a.bootstrap)
+                        n_resamples=a.bootstrap, cv_report=report)
     print(json.dumps({"out": a.out, "size_bytes": model_size_bytes(a.out),
                       "target_category_source": pred.target_category_source,
                       "cv": cv.summary() if cv else None}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_silver_stage(a: argparse.Namespace) -> int:
+    """Train on rule-labelled corpus sentences only (no gold labels); a starting point for fine-tuning."""
+    from pipeline.training import silver_examples, train_model
+
+    cfg = _config(a)
+    exclude: list[str] = []
+    if a.gold and Path(a.gold).exists():
+        from pipeline.gold import load_gold_dir
+
+        docs, _ = load_gold_dir(a.gold, corpus_dir=a.corpus_dir)
+        exclude = [d.source for d in docs]
+    ex = silver_examples(a.silver_corpus, 1.0, max_sentences=a.silver_max, seed=a.cv_seed, exclude=exclude)
+    logging.info("silver stage: %d sentences, %d spans (gold sources excluded: %d)", len(ex),
+                 sum(len(e.spans) for e in ex), len(exclude))
+    pred, res = train_model(ex, [], cfg, vocab_texts=[e.text for e in ex])
+    pred.meta.update(silver_stage={"sentences": len(ex), "excluded_gold_sources": [Path(x).name for x in exclude],
+                                   "corpus": str(a.silver_corpus), "seconds": round(res.seconds, 1)},
+                     train_gold_sha256=None)
+    pred.save(a.out, fp16=False)
+    print(json.dumps({"out": a.out, "sentences": len(ex), "seconds": round(res.seconds, 1)}, indent=2))
+    return 0
+
+
+def cmd_attach_cv(a: argparse.Namespace) -> int:
+    from pipeline.training import attach_cv
+
+    meta = attach_cv(a.model, _load_gold(a), json.loads(Path(a.cv_report).read_text(encoding="utf-8")))
+    print(json.dumps({"target_category_source": meta["target_category_source"], "cv_metrics": meta["cv_metrics"]},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_baseline(a: argparse.Namespace) -> int:
+    from pipeline.scoring import summary
+    from pipeline.training import rule_baseline_scores
+
+    m = rule_baseline_scores(_load_gold(a), n_resamples=a.bootstrap)
+    out = {**summary(m), "targets_strict_f_ci": m.get("targets_strict_f_ci")}
+    if a.report:
+        Path(a.report).write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -160,11 +208,28 @@ def build_parser() -> argparse.ArgumentParser:
     ft = sub.add_parser("finetune", help="cross-validate, then fit on all gold data and save a model directory")
     _add_train_args(ft)
     ft.add_argument("--out", default=str(ROOT / "models" / "default"))
+    ft.add_argument("--cv-report", default=None, help="reuse a `train.py cv` report instead of running CV again")
     ft.set_defaults(func=cmd_finetune)
     cv = sub.add_parser("cv", help="cross-validation only (no model saved)")
     _add_train_args(cv)
     cv.add_argument("--report", default=None, help="write the full CV report (JSON) here")
     cv.set_defaults(func=cmd_cv)
+    ss = sub.add_parser("silver-stage", help="train on rule-labelled corpus plan sentences (init for finetune)")
+    _add_train_args(ss)
+    ss.add_argument("--out", default=str(ROOT / "runs" / "silver"))
+    ss.set_defaults(func=cmd_silver_stage)
+    at = sub.add_parser("attach-cv", help="record a CV report in a trained model directory")
+    at.add_argument("--model", required=True)
+    at.add_argument("--cv-report", required=True)
+    at.add_argument("--gold", default=str(ROOT / "data" / "gold"))
+    at.add_argument("--corpus-dir", default=None)
+    at.set_defaults(func=cmd_attach_cv)
+    bl = sub.add_parser("baseline", help="score the rule baseline on all gold sentences")
+    bl.add_argument("--gold", default=str(ROOT / "data" / "gold"))
+    bl.add_argument("--corpus-dir", default=None)
+    bl.add_argument("--bootstrap", type=int, default=1000)
+    bl.add_argument("--report", default=None)
+    bl.set_defaults(func=cmd_baseline)
     return p
 
 

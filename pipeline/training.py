@@ -249,6 +249,13 @@ def build_model(config: TrainConfig, vocab_texts: Sequence[str]) -> tuple[JointM
         tok = AutoTokenizer.from_pretrained(config.encoder)
         check_tokenizer(tok, config.encoder)
         model = JointModel.from_pretrained_encoder(config.encoder)
+    elif config.init and (Path(config.init) / "govtarget.json").exists():
+        # A govtarget model directory (e.g. the silver stage): encoder and heads carry over.
+        from pipeline.modeling import load_model_dir
+
+        loaded, tok, _ = load_model_dir(config.init)
+        assert loaded is not None
+        model = loaded
     elif config.init:
         tok = load_tokenizer(config.init)
         model = JointModel.from_pretrained_encoder(config.init)
@@ -441,8 +448,14 @@ def train_predictor(
 # --------------------------------------------------------------------------- silver labels
 
 
-def silver_examples(corpus_dir: str | Path, weight: float, max_sentences: int = 4000, seed: int = 0) -> list[Example]:
-    """Rule-baseline predictions on the plan sentences of corpus reports (weak supervision)."""
+def silver_examples(
+    corpus_dir: str | Path, weight: float, max_sentences: int = 4000, seed: int = 0, exclude: Sequence[str] = ()
+) -> list[Example]:
+    """Rule-baseline predictions on the plan sentences of corpus reports (weak supervision).
+
+    ``exclude``: file names to leave out (the sources of gold documents, so that no gold test
+    text is seen with silver labels).
+    """
     from pipeline.predict import SentenceInput
     from pipeline.reader import read_report
     from pipeline.rules import RulePredictor
@@ -450,7 +463,10 @@ def silver_examples(corpus_dir: str | Path, weight: float, max_sentences: int = 
 
     rules = RulePredictor()
     inputs: list[SentenceInput] = []
+    skip = {Path(x).name for x in exclude}
     for path in sorted(Path(corpus_dir).glob("*.txt")):
+        if path.name in skip:
+            continue
         try:
             text = read_report(path).text
         except Exception as e:  # one unreadable report must not stop the run
@@ -460,9 +476,15 @@ def silver_examples(corpus_dir: str | Path, weight: float, max_sentences: int = 
             if s.part == "plan" and len(s.text) >= 4:
                 inputs.append(SentenceInput(s.text, s.part, s.section_path))
     random.Random(seed).shuffle(inputs)
-    inputs = inputs[:max_sentences]
+    preds = rules.predict(inputs)
+    # Half the sample (at most) from sentences with a rule target: most plan sentences have none.
+    pos = [(i, p) for i, p in zip(inputs, preds) if p.spans]
+    neg = [(i, p) for i, p in zip(inputs, preds) if not p.spans]
+    n_pos = min(len(pos), max_sentences // 2)
+    chosen = pos[:n_pos] + neg[: max_sentences - n_pos]
+    random.Random(seed + 1).shuffle(chosen)
     out = []
-    for inp, pred in zip(inputs, rules.predict(inputs)):
+    for inp, pred in chosen:
         spans = sorted((sp.start, sp.end, sp.category or pred.category) for sp in pred.spans)
         out.append(
             Example(
@@ -565,10 +587,43 @@ def finetune(
     by: str = "paragraph",
     silver: Sequence[Example] = (),
     n_resamples: int = 1000,
+    cv_report: dict[str, Any] | None = None,
 ) -> tuple[ModelPredictor, ModelCV | None]:
-    """CV (if k ≥ 2), then a final fit on all gold data; saves the model directory to ``out``."""
+    """CV (if k ≥ 2), then a final fit on all gold data; saves the model directory to ``out``.
+
+    ``cv_report`` (the JSON of ``train.py cv`` for the same configuration and gold) replaces
+    running the CV again: its best epochs, category source and pooled metrics are used.
+    """
     cv: ModelCV | None = None
     cfg = config
+    if cv_report is not None:
+        source = (cv_report["chosen_target_category_source"] if config.target_category_source == "auto"
+                  else config.target_category_source)
+        epochs = max(1, round(float(np.mean(cv_report["best_epochs"]))))
+        cfg = replace(config, fixed_epochs=epochs, target_category_source=source)
+        predictor, result = train_model(
+            examples_from_docs(docs) + list(silver), [], cfg, vocab_texts=[d.raw for d in docs]
+        )
+        if cv_report.get("gold_sha256") not in (None, gold_sha256(docs)):
+            raise ValueError("the CV report was computed on other gold data")
+        predictor.meta.update(
+            target_category_source=source,
+            train_args=asdict(cfg),
+            seed=cfg.seed,
+            train_gold_sha256=gold_sha256(docs),
+            train_documents=sorted(d.doc_id for d in docs),
+            train_sentences=sum(len(d.sentences) for d in docs),
+            silver_examples=len(silver),
+            cv_metrics=cv_report[source],
+            cv_summary={k: v for k, v in cv_report.items() if k not in ("per_fold", "config")},
+            cv_protocol=(f"{cv_report.get('folds')}-fold by {cv_report.get('by')}, seed {cv_report.get('cv_seed')}; "
+                         "dev part of each training fold (whole paragraphs) for early stopping; "
+                         "pooled out-of-fold predictions"),
+            final_fit_seconds=round(result.seconds, 1),
+        )
+        predictor.target_category_source = source
+        predictor.save(out, fp16=cfg.fp16)
+        return predictor, None
     if k >= 2:
         cv = cross_validate_model(docs, config, k=k, seed=seed, by=by, silver=silver, n_resamples=n_resamples)
         source = cv.chosen_source if config.target_category_source == "auto" else config.target_category_source
@@ -620,3 +675,38 @@ __all__ = [
     "train_model",
     "train_predictor",
 ]
+
+
+def attach_cv(model_dir: str | Path, docs: Sequence[GoldDocument], cv_report: dict[str, Any]) -> dict[str, Any]:
+    """Record a CV report in an already trained model directory (and pick its category source).
+
+    Refuses a report computed on other gold data than the model was fitted on.
+    """
+    from pipeline.modeling import CARD_FILE, META_FILE, default_card, read_meta
+
+    d = Path(model_dir)
+    meta = read_meta(d)
+    sha = gold_sha256(docs)
+    if meta.get("train_gold_sha256") != sha or cv_report.get("gold_sha256") not in (None, sha):
+        raise ValueError(f"{d}: model, CV report and gold data do not share one gold hash")
+    source = cv_report["chosen_target_category_source"]
+    meta.update(
+        target_category_source=source,
+        cv_metrics=cv_report[source],
+        cv_summary={k: v for k, v in cv_report.items() if k not in ("per_fold", "config")},
+        cv_protocol=(f"{cv_report.get('folds')}-fold by {cv_report.get('by')}, seed {cv_report.get('cv_seed')}; "
+                     "dev part of each training fold (whole paragraphs) for early stopping; pooled out-of-fold "
+                     "predictions; CV config = final config except the final fit's fixed epoch count"),
+        cv_config=cv_report.get("config"),
+    )
+    (d / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    (d / CARD_FILE).write_text(default_card(meta), encoding="utf-8")
+    return meta
+
+
+def rule_baseline_scores(docs: Sequence[GoldDocument], n_resamples: int = 1000) -> dict[str, Any]:
+    """The rule baseline on every gold sentence (it has no training, so no folds are needed)."""
+    from pipeline.rules import RulePredictor
+    from pipeline.scoring import score
+
+    return score(docs, tag_docs(RulePredictor(), docs), n_resamples=n_resamples)
