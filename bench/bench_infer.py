@@ -282,6 +282,7 @@ def main() -> int:
     p.add_argument("--max-sentence-chars", type=int, default=500)
     p.add_argument("--backends", default=",".join(BACKENDS))
     p.add_argument("--threads", type=int, default=None, help="intra-op threads (default: physical cores)")
+    p.add_argument("--paths", default="ours,bare,hf", help="which paths to measure (comma-separated)")
     p.add_argument("--gold", default=None, help="gold folder: also score each backend (strict target F1)")
     p.add_argument("--write-readme", action="store_true")
     p.add_argument("--write-default", action="store_true", help="record the chosen backend in <model>/backend.json")
@@ -298,21 +299,23 @@ def main() -> int:
 
     backends = [b for b in a.backends.split(",") if b]
     results: list[dict[str, Any]] = []
+    paths = set(a.paths.split(","))
     with tempfile.TemporaryDirectory() as tmp:
-        for b in backends:
+        for b in backends if "ours" in paths else []:
             r = run_sub("ours", a, b, spans_out=f"{tmp}/{b}.json", gold=True)
             results.append(r)
             print(json.dumps(r), file=sys.stderr)
         for r, b in zip(results, backends):
-            if "error" not in r and "error" not in results[0]:
+            if "error" not in r and "error" not in results[0] and results[0]["name"] == "ours/torch":
                 r["agreement_fp32"] = agreement(f"{tmp}/torch.json", f"{tmp}/{b}.json")
-    for b in backends:
+    for b in backends if "bare" in paths else []:
         r = run_sub("bare", a, b)
         results.append(r)
         print(json.dumps(r), file=sys.stderr)
-    r = run_sub("hf", a)
-    results.append(r)
-    print(json.dumps(r), file=sys.stderr)
+    if "hf" in paths:
+        r = run_sub("hf", a)
+        results.append(r)
+        print(json.dumps(r), file=sys.stderr)
 
     cps = {r["name"]: r["cps"] for r in results if "cps" in r}
     md = table(results, cps)

@@ -261,24 +261,41 @@ def make_runner(model_dir: str | os.PathLike[str], backend: str, device: str = "
     raise BackendError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
-def default_backend(model_dir: str | os.PathLike[str]) -> str:
-    """The backend recorded in ``<model_dir>/backend.json``; ``"torch"`` when none was chosen."""
-    p = Path(model_dir) / BACKEND_FILE
+def _weights_sha256(model_dir: Path) -> str | None:
     try:
-        choice = json.loads(p.read_text(encoding="utf-8")).get("default", "torch")
+        meta = json.loads((model_dir / "govtarget.json").read_text(encoding="utf-8"))
+        return meta.get("files_sha256", {}).get("model.safetensors")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def default_backend(model_dir: str | os.PathLike[str]) -> str:
+    """The backend recorded in ``<model_dir>/backend.json``; ``"torch"`` when none was chosen.
+
+    The choice holds only for the weights it was measured on: a retrained model saved into the
+    same folder falls back to ``"torch"`` until it is measured again.
+    """
+    d = Path(model_dir)
+    try:
+        rec = json.loads((d / BACKEND_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "torch"
+    if not isinstance(rec, dict) or rec.get("weights_sha256") != _weights_sha256(d):
+        return "torch"
+    choice = rec.get("default", "torch")
     return choice if choice in BACKENDS else "torch"
 
 
 def write_backend_choice(model_dir: str | os.PathLike[str], choice: str, evidence: dict[str, Any]) -> Path:
-    """Record the default backend and the measurements that chose it."""
+    """Record the default backend, the weights it was measured on, and the measurements."""
     from pipeline.io import atomic_write_text
 
     if choice not in BACKENDS:
         raise BackendError(f"unknown backend {choice!r}")
-    p = Path(model_dir) / BACKEND_FILE
-    atomic_write_text(p, json.dumps({"default": choice, **evidence}, ensure_ascii=False, indent=2) + "\n")
+    d = Path(model_dir)
+    rec = {"default": choice, "weights_sha256": _weights_sha256(d), **evidence}
+    p = d / BACKEND_FILE
+    atomic_write_text(p, json.dumps(rec, ensure_ascii=False, indent=2) + "\n")
     return p
 
 

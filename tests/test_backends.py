@@ -120,9 +120,14 @@ def test_backend_choice(tmp_path: Path) -> None:
     assert choose_backend({**f1, "int8": 0.79}, speed) == "onnx"
     assert choose_backend({"torch": 0.8}, {"torch": 1.0}) == "torch"
     assert default_backend(tmp_path) == "torch"
+    meta = {"files_sha256": {"model.safetensors": "aaa"}}
+    (tmp_path / "govtarget.json").write_text(json.dumps(meta), encoding="utf-8")
     write_backend_choice(tmp_path, "int8", {"strict_f1": f1})
     assert default_backend(tmp_path) == "int8"
     assert json.loads((tmp_path / "backend.json").read_text())["strict_f1"]["int8"] == 0.797
+    meta["files_sha256"]["model.safetensors"] = "bbb"  # retrained: the old choice no longer applies
+    (tmp_path / "govtarget.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert default_backend(tmp_path) == "torch"
     (tmp_path / "backend.json").write_text("{broken", encoding="utf-8")
     assert default_backend(tmp_path) == "torch"
     with pytest.raises(BackendError):
