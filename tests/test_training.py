@@ -127,3 +127,27 @@ def test_pretrain_then_finetune_from_it(tmp_path: Path) -> None:
     pred, _ = train_model(examples_from_docs([doc]), [], TrainConfig(**{**TINY, "hidden_size": 999}, init=str(out),
                                                                       fixed_epochs=1))
     assert pred.model is not None and pred.model.config.hidden_size == 32  # taken from the MLM folder
+
+
+def test_init_from_model_dir_and_attach_cv(tmp_path: Path) -> None:
+    from pipeline.modeling import ModelPredictor
+    from pipeline.training import attach_cv
+
+    doc = _doc()
+    ex = examples_from_docs([doc])
+    first, _ = train_model(ex, [], TrainConfig(**TINY, fixed_epochs=1), vocab_texts=[doc.raw])
+    first.meta["train_gold_sha256"] = gold_sha256([doc])
+    first.save(tmp_path / "m")
+    # A govtarget model directory as init: encoder and heads carry over (same vocabulary).
+    second, _ = train_model(ex, [], TrainConfig(**TINY, init=str(tmp_path / "m"), fixed_epochs=1))
+    assert second.tokenizer.get_vocab() == first.tokenizer.get_vocab()
+    report = {"chosen_target_category_source": "span", "span": {"targets_strict_f": 0.5},
+              "sentence": {"targets_strict_f": 0.4}, "gold_sha256": gold_sha256([doc]), "folds": 3, "by": "paragraph"}
+    attach_cv(tmp_path / "m", [doc], report)
+    loaded = ModelPredictor.load(tmp_path / "m")
+    assert loaded.target_category_source == "span"
+    assert loaded.meta["cv_metrics"] == {"targets_strict_f": 0.5}
+    other = _doc()
+    other.sentences[0].category = "综合"
+    with pytest.raises(ValueError, match="gold hash"):
+        attach_cv(tmp_path / "m", [other], report)
