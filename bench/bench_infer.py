@@ -286,6 +286,8 @@ def main() -> int:
     p.add_argument("--gold", default=None, help="gold folder: also score each backend (strict target F1)")
     p.add_argument("--write-readme", action="store_true")
     p.add_argument("--write-default", action="store_true", help="record the chosen backend in <model>/backend.json")
+    p.add_argument("--min-agreement", type=float, default=None,
+                   help="also require this strict F1 against fp32's spans on the benchmark text (e.g. 0.99)")
     p.add_argument("--measure", choices=("ours", "bare", "hf"), help=argparse.SUPPRESS)
     p.add_argument("--backend", default="torch", help=argparse.SUPPRESS)
     p.add_argument("--spans-out", default=None, help=argparse.SUPPRESS)
@@ -334,9 +336,14 @@ def main() -> int:
     if "torch" in f1:
         from pipeline.backends import choose_backend
 
+        agree = {r["name"].split("/")[1]: r["agreement_fp32"] for r in results
+                 if r.get("name", "").startswith("ours/") and "agreement_fp32" in r}
         choice = choose_backend({k: v for k, v in f1.items() if k != "torch-int8"},
-                                {k: v for k, v in speed.items() if k != "torch-int8"})
-        ratios.append(f"default backend (fastest within 0.005 gold strict F1 of fp32): {choice}")
+                                {k: v for k, v in speed.items() if k != "torch-int8"},
+                                agreement=agree, min_agreement=a.min_agreement)
+        rule = "fastest within 0.005 gold strict F1 of fp32" + (
+            f" and ≥ {a.min_agreement} agreement with fp32" if a.min_agreement is not None else "")
+        ratios.append(f"default backend ({rule}): {choice}")
     print(md)
     print("\n".join(ratios))
     meta = f"Machine: {machine()}. Model: `{a.model}`. Command: `python bench/bench_infer.py " + " ".join(
@@ -344,7 +351,8 @@ def main() -> int:
     if a.write_default and choice:
         from pipeline.backends import write_backend_choice
 
-        write_backend_choice(a.model, choice, {"gold_strict_f": f1, "chars_per_second": speed, "measured": meta})
+        write_backend_choice(a.model, choice, {"gold_strict_f": f1, "chars_per_second": speed,
+                                               "agreement_with_fp32": agree, "measured": meta})
     if a.write_readme:
         block = f"{START}\n{meta}\n\n{md}\n\n" + "\n".join(f"- {x}" for x in ratios) + f"\n{END}"
         text = README.read_text(encoding="utf-8") if README.exists() else f"# Benchmarks\n\n{START}\n{END}\n"

@@ -299,8 +299,15 @@ def write_backend_choice(model_dir: str | os.PathLike[str], choice: str, evidenc
     return p
 
 
-def choose_backend(f1: dict[str, float], speed: dict[str, float], tolerance: float = 0.005) -> str:
-    """Fastest backend whose strict F1 is within ``tolerance`` of fp32 torch (``f1["torch"]``)."""
+def choose_backend(f1: dict[str, float], speed: dict[str, float], tolerance: float = 0.005,
+                   agreement: dict[str, float] | None = None, min_agreement: float | None = None) -> str:
+    """Fastest backend whose strict F1 is within ``tolerance`` of fp32 torch (``f1["torch"]``).
+
+    With ``min_agreement``, a backend must also reproduce at least that share of fp32's target
+    spans on unlabeled text (strict F1 against fp32's output): a small gold set can hide changes.
+    """
     ref = f1["torch"]
     ok = [b for b in speed if b in f1 and f1[b] >= ref - tolerance]
+    if min_agreement is not None and agreement is not None:
+        ok = [b for b in ok if b == "torch" or agreement.get(b, 0.0) >= min_agreement]
     return max(ok, key=lambda b: speed[b]) if ok else "torch"

@@ -119,6 +119,8 @@ def test_backend_choice(tmp_path: Path) -> None:
     assert choose_backend(f1, speed) == "int8"  # torch-int8 is fastest but costs 0.1 F1
     assert choose_backend({**f1, "int8": 0.79}, speed) == "onnx"
     assert choose_backend({"torch": 0.8}, {"torch": 1.0}) == "torch"
+    agree = {"onnx": 1.0, "int8": 0.95}
+    assert choose_backend(f1, speed, agreement=agree, min_agreement=0.99) == "onnx"
     assert default_backend(tmp_path) == "torch"
     meta = {"files_sha256": {"model.safetensors": "aaa"}}
     (tmp_path / "govtarget.json").write_text(json.dumps(meta), encoding="utf-8")
