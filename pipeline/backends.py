@@ -66,13 +66,27 @@ def physical_cores() -> int:
 
 
 def default_threads() -> int:
-    """Intra-op threads: ``GOVTARGET_THREADS`` if set, else the physical cores.
+    """Intra-op threads: ``GOVTARGET_THREADS`` if set; 1 on machines reporting ≤ 2 cores; else the physical cores.
 
-    On a busy machine fewer threads are faster: measured on 2 cores with other jobs running,
-    torch fp32 with 2 threads took 6× longer than with 1 (threads spin at barriers).
+    Measured on the 2-vCPU development VM (trained 4×128 model, 213k characters): the batch path
+    with torch fp32 took 10.6 CPU-s with 1 thread and 79 CPU-s with 2 (threads spin at barriers;
+    two vCPUs are often hyper-threads of one host core), ONNX Runtime int8 8.8 s vs 13.0 s.
     """
     env = os.environ.get("GOVTARGET_THREADS", "")
-    return int(env) if env.isdigit() and int(env) > 0 else physical_cores()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    n = physical_cores()
+    return 1 if n <= 2 else n
+
+
+def apply_threads(threads: int | None = None) -> int:
+    """Set the threads of torch and (through ``GOVTARGET_THREADS``) of ONNX Runtime sessions."""
+    import torch
+
+    n = threads or default_threads()
+    os.environ["GOVTARGET_THREADS"] = str(n)
+    torch.set_num_threads(n)
+    return n
 
 
 def _model_key(model_dir: Path) -> str:

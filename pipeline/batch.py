@@ -429,11 +429,9 @@ def run_batch(
         kwargs: dict[str, Any] = {}
         if cfg.model != "rules":
             kwargs = {"device": cfg.device, "backend": cfg.backend}
-            if cfg.threads:
-                import torch
+            from pipeline.backends import apply_threads
 
-                os.environ["GOVTARGET_THREADS"] = str(cfg.threads)  # read by pipeline.backends
-                torch.set_num_threads(cfg.threads)
+            apply_threads(cfg.threads)  # default: 1 on ≤ 2 cores (measured faster), else physical cores
         tagger = Tagger.load(cfg.model, suppress_review=cfg.suppress_review, batch_size=cfg.batch_size, **kwargs)
     summary.model_id = getattr(tagger, "name", cfg.model) if tagger is not None else cfg.model
 

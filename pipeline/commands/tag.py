@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
 
     kwargs: dict[str, Any] = {"suppress_review": not args.keep_review}
     if args.model != "rules":
+        from pipeline.backends import apply_threads
+
+        apply_threads()
         kwargs.update(device=args.device, backend=args.backend)
     tagger = Tagger.load(args.model, **kwargs)
     failed = 0
