@@ -286,7 +286,8 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
         "use_context": config.use_context,
         "target_category_source": "span" if config.target_category_source == "span" else "sentence",
         "encoder": config.encoder if config.encoder != SMALL else f"small BERT ({config.num_layers}x{config.hidden_size})"
-        + (f" from MLM {config.init}" if config.init else ""),
+        + (f" initialised from {'silver-stage model' if (Path(config.init) / 'govtarget.json').exists() else 'MLM'} "
+           f"{config.init}" if config.init else ""),
         "train_args": asdict(config),
         "seed": config.seed,
     }
