@@ -38,6 +38,9 @@ class SentenceInput:
     part: str = "plan"
     #: The heading path, innermost last, for category context.
     section_path: tuple[str, ...] = ()
+    #: Which document of a multi-document call the sentence belongs to. Predictors that carry
+    #: context from sentence to sentence (the rules) never carry it across documents.
+    doc: str = ""
 
 
 class Predictor(Protocol):

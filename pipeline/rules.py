@@ -862,13 +862,14 @@ class RulePredictor:
     name = "rules"
 
     def predict(self, sentences: list[SentenceInput]) -> list[SentencePrediction]:
-        """Sentences in document order; context carries over within a section, never across."""
+        """Sentences in document order; context carries over within a section of one document, never
+        across sections or documents (``SentenceInput.doc``)."""
         out: list[SentencePrediction] = []
-        key: tuple[str, tuple[str, ...]] | None = None
+        key: tuple[str, str, tuple[str, ...]] | None = None
         heading: dict[str, float] = {}
         carry: dict[str, float] = {}
         for sent in sentences:
-            k = (sent.part, sent.section_path)
+            k = (sent.doc, sent.part, sent.section_path)
             if k != key:
                 key, heading, carry = k, {}, {}
             context = {c: _RUN_IN_WEIGHT * heading.get(c, 0.0) + carry.get(c, 0.0) for c in CATEGORIES}

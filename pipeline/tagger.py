@@ -63,17 +63,21 @@ class Tagger:
         return self.tag_many([(doc_id, text)])[0]
 
     def tag_many(self, docs: list[tuple[str, str]]) -> list[TaggedDocument]:
-        """Tag several documents; each document's sentences go to the predictor in one call."""
+        """Tag several documents; their sentences go to the predictor in one call, so a model
+        batches sentences of many documents together (sorted by length).
+
+        Each sentence carries its document index (``SentenceInput.doc``): predictors with
+        sentence-to-sentence context (the rules) reset it per document, so a document's output
+        never depends on which documents were tagged with it (tests/test_properties.py).
+        """
         segs = [segment(text) for _, text in docs]
         owners: list[tuple[int, Sentence]] = []
-        preds: list[SentencePrediction] = []
+        inputs: list[SentenceInput] = []
         for i, seg in enumerate(segs):
-            inputs = [SentenceInput(s.text, s.part, s.section_path) for s in seg.sentences]
-            owners.extend((i, s) for s in seg.sentences)
-            # One call per document: the rules carry category context from sentence to sentence,
-            # and a document's output must not depend on which documents were tagged with it
-            # (batch chunks, resumed runs). tests/test_properties.py checks this.
-            preds.extend(self.predictor.predict(inputs) if inputs else [])
+            for s in seg.sentences:
+                inputs.append(SentenceInput(s.text, s.part, s.section_path, doc=str(i)))
+                owners.append((i, s))
+        preds = self.predictor.predict(inputs) if inputs else []
         out = [TaggedDocument(doc_id, text, seg) for (doc_id, text), seg in zip(docs, segs)]
         for (i, sent), pred in zip(owners, preds):
             out[i].sentences.append(self._record(out[i].doc_id, out[i].text, sent, pred))
