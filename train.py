@@ -6,10 +6,13 @@
     python train.py silver-stage --silver-corpus ../shared/corpus --out runs/silver  # rule-labelled corpus
     python train.py baseline --gold data/gold                               # the rule baseline, same scorer
     python train.py                                                         # reproduce models/default
+    python train.py --gold data/gold --out models/round3                    # one-command retraining
 
-With no arguments: the silver stage on the corpus (if present; else from random initialisation),
-then 3-fold CV, then a final fit on all gold data for the folds' mean best epoch, saved as
-``models/default`` (see models/README.md for why this recipe).
+With no subcommand: fit the shipped recipe (``RECIPE``: small BERT stacked on the rule baseline)
+on every gold document under ``--gold`` (default data/gold, models/default), then cross-validate
+leave-one-document-out through ``pipeline.evalrun`` (a model retrained per fold with the saved
+configuration, the rule baseline on the same folds), record the CV figures in the model
+directory and write ``reports/<run-id>/`` plus a line of ``reports/history.jsonl``.
 """
 
 from __future__ import annotations
@@ -176,34 +179,98 @@ def cmd_baseline(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_default(a: argparse.Namespace) -> int:
-    """Reproduce models/default: silver stage on the corpus (if present), then 3-fold CV + final fit.
+#: The shipped recipe (models/README.md: chosen by 3-fold paragraph CV among the configurations
+#: listed there): a small BERT from scratch, stacked on the rule baseline (rule spans as token
+#: types, rule category in the context). Per-fold models early-stop on a dev part of their
+#: training fold; the final fit on all gold runs FINAL_EPOCHS epochs.
+RECIPE: dict[str, Any] = dict(
+    rule_features=True,
+    rule_category_weight=0.0,
+    target_category_source="sentence",
+    hidden_size=128,
+    num_layers=4,
+    num_heads=4,
+    intermediate_size=512,
+    epochs=12,
+    patience=3,
+    lr=1e-3,
+    batch_size=16,
+    num_threads=2,
+)
+FINAL_EPOCHS = 8
 
-    The recipe measured best of those tried (models/README.md): masked-LM pretraining within the
-    CPU budget hurt, so it is not part of it (run `train.py pretrain` + `--init` to try it).
-    """
-    corpus = Path(a.corpus)
-    parser = build_parser()
-    common = ["--gold", str(ROOT / "data" / "gold"), "--device", a.device, "--batch-size", "16", "--num-threads", "2"]
-    init = None
-    if corpus.exists() and any(corpus.glob("*.txt")):
-        init = str(ROOT / "runs" / "silver")
-        cmd_silver_stage(parser.parse_args(["silver-stage", *common, "--silver-corpus", str(corpus), "--silver-max", "2000",
-                                            "--fixed-epochs", "5", "--epochs", "5", "--lr", "2e-3", "--out", init]))
-    else:
-        logging.warning("corpus %s absent: fine-tuning the small BERT from random initialisation", corpus)
-    ft = [*common, "--cv", "3", "--epochs", "6", "--patience", "2", "--lr", "2e-4" if init else "2e-3"]
-    if init:
-        ft += ["--init", init]
-    report = str(ROOT / "runs" / "cv_default.json")
-    cmd_cv(parser.parse_args(["cv", *ft, "--report", report]))
-    return cmd_finetune(parser.parse_args(["finetune", *ft, "--cv-report", report,
-                                           "--out", str(ROOT / "models" / "default")]))
+
+def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = str(ROOT / "reports"),
+            recipe: dict[str, Any] | None = None, final_epochs: int = FINAL_EPOCHS, n_resamples: int = 1000) -> dict[str, Any]:
+    """One-command retraining (ANNOTATION_LOOP step 4 + 5): fit on every gold document, then
+    cross-validate leave-one-document-out through ``pipeline.evalrun`` (one model retrained per
+    fold with the configuration saved in ``out``; the rule baseline on the same folds), record
+    the CV figures in the model directory, and add a run to ``reports/`` and its history."""
+    from pipeline.evalrun import EvalConfig, run_evaluation
+    from pipeline.modeling import CARD_FILE, META_FILE, model_size_bytes
+    from pipeline.scoring import summary
+    from pipeline.training import TrainConfig, examples_from_docs, gold_sha256, train_model
+
+    docs = _load_gold(argparse.Namespace(gold=gold, corpus_dir=corpus_dir))
+    cfg = TrainConfig(**{**RECIPE, **(recipe or {})}, fixed_epochs=final_epochs)
+    pred, res = train_model(examples_from_docs(docs), [], cfg, vocab_texts=[d.raw for d in docs])
+    pred.meta.update(train_gold_sha256=gold_sha256(docs), train_documents=sorted(d.doc_id for d in docs),
+                     train_sentences=sum(len(d.sentences) for d in docs), silver_examples=0,
+                     final_fit_seconds=round(res.seconds, 1))
+    pred.save(out, fp16=cfg.fp16)
+    logging.info("final fit on %d documents saved to %s; cross-validating by document", len(docs), out)
+    run = run_evaluation(EvalConfig(gold=gold, out=reports, system="model", path=out, cv=max(2, len(docs)),
+                                    cv_by="document", corpus=corpus_dir, n_resamples=n_resamples),
+                         gold_docs=docs, log=logging.info)
+    meta = json.loads((Path(out) / META_FILE).read_text(encoding="utf-8"))
+    keys = ("targets_strict_p", "targets_strict_r", "targets_strict_f", "targets_strict_f_ci", "targets_partial_f",
+            "targets_typed_f", "sentcat_accuracy", "sentcat_macro_f1", "fields_all_acc", "targets_n_gold", "n_sentences")
+    def flat(m: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in {**summary(m), "targets_strict_f_ci": m.get("targets_strict_f_ci")}.items()
+                if k in keys}
+
+    meta.update(
+        cv_metrics=flat(run.metrics),
+        rule_baseline_cv=flat(run.baseline) if run.baseline else None,
+        cv_protocol=f"{run.meta['split']}; per-fold models early-stop on a dev part (whole paragraphs) of their "
+                    f"training fold; final model: {final_epochs} epochs on all gold",
+        cv_run=str(run.run_dir),
+        cv_per_fold=run.meta.get("cv"),
+    )
+    from pipeline.modeling import default_card
+
+    card = default_card(meta) + _baseline_lines(meta)
+    (Path(out) / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    (Path(out) / CARD_FILE).write_text(card, encoding="utf-8")
+    summary_out = {"out": out, "size_bytes": model_size_bytes(out), "cv_protocol": meta["cv_protocol"],
+                   "model_cv": meta["cv_metrics"], "rules_same_folds": meta["rule_baseline_cv"],
+                   "report": str(run.run_dir)}
+    print(json.dumps(summary_out, ensure_ascii=False, indent=2))
+    return summary_out
+
+
+def _baseline_lines(meta: dict[str, Any]) -> str:
+    b = meta.get("rule_baseline_cv") or {}
+    lines = ["## Rule baseline on the same folds", ""]
+    lines += [f"- {k}: {v:.4f}" for k, v in sorted(b.items()) if isinstance(v, float)]
+    lines += ["", f"Protocol: {meta.get('cv_protocol')}", f"Evaluation run: {meta.get('cv_run')}", ""]
+    return "\n".join(lines)
+
+
+def cmd_default(a: argparse.Namespace) -> int:
+    """Reproduce models/default (no arguments) or retrain on a gold folder (``--gold``)."""
+    out = a.out or str(ROOT / "models" / "default")
+    retrain(a.gold, out, corpus_dir=a.corpus_dir)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="train.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-v", "--verbose", action="store_true")
+    # No subcommand: one-command retraining (fit on all gold, CV by document, report + history).
+    p.add_argument("--gold", default=str(ROOT / "data" / "gold"), help="(no subcommand) gold file or folder")
+    p.add_argument("--out", default=None, help="(no subcommand) model directory; default models/default")
+    p.add_argument("--corpus-dir", default=None, help="(no subcommand) corpus folder for standoff gold sources")
     sub = p.add_subparsers(dest="cmd")
     pt = sub.add_parser("pretrain", help="masked-LM pretraining of the small BERT on unlabeled reports")
     pt.add_argument("--corpus", required=True)
@@ -249,8 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if a.verbose or a.cmd is None else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", force=True)
     if a.cmd is None:
-        return cmd_default(argparse.Namespace(corpus=os.environ.get("GOVTARGET_CORPUS", str(DEFAULT_CORPUS)),
-                                              device="cpu"))
+        return cmd_default(a)
     return int(a.func(a))
 
 

@@ -15,6 +15,11 @@ characters, and whitespace/U+200B/U+FEFF produce no token at all.
   a predicted token label covers every character the token spans.
 
 BIO tags exist only inside this module and the model; everything outside sees ``(start, end)``.
+
+Rule features (stacking, ``rule_spans``): sentence tokens get token type 0 (outside any rule
+span), 2 (first token of a rule span) or 3 (inside one), from the rule baseline's spans on the
+same sentence (first character decides, like labels); context tokens keep type 1. The rule
+baseline's sentence category is prepended to the context text (``rule_context``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,12 @@ O, B, I = TAG2ID["O"], TAG2ID["B-TARGET"], TAG2ID["I-TARGET"]  # noqa: E741 (BIO
 IGNORE = -100
 #: Longest heading context (characters) given to the model after the sentence.
 MAX_CONTEXT_CHARS = 24
+#: Token types: sentence, context, first token of a rule span, inside a rule span.
+TYPE_SENT, TYPE_CTX, TYPE_RULE_B, TYPE_RULE_I = 0, 1, 2, 3
+#: Type vocabulary a rule-feature model needs.
+RULE_TYPE_VOCAB = 4
+#: Room for the rule category prefix (``民生｜``) in front of the heading context.
+_PREFIX_CHARS = 6
 _PART_WORDS = {"review": "回顾", "plan": "部署", "other": "其他"}
 
 
@@ -79,6 +90,11 @@ def context_text(part: str = "plan", section_path: tuple[str, ...] = ()) -> str:
     return f"{_PART_WORDS.get(part, '其他')}：{heading}"
 
 
+def rule_context(rule_category: str, context: str) -> str:
+    """Context segment with the rule baseline's sentence category in front (``民生｜部署：…``)."""
+    return f"{rule_category}｜{context}"
+
+
 def char_tags(n_chars: int, spans: list[tuple[int, int]]) -> list[int]:
     """BIO tag per character for half-open spans (sentence-relative)."""
     tags = [O] * n_chars
@@ -113,11 +129,16 @@ def encode(
     span_categories: list[int] | None = None,
     max_length: int = 128,
     stride: int = 32,
+    rule_spans: list[tuple[int, int]] | None = None,
 ) -> EncodedSentence:
-    """Encode one sentence (with optional gold spans and their category ids) into windows."""
+    """Encode one sentence (with optional gold spans and their category ids) into windows.
+
+    ``rule_spans`` (sentence-relative, from the rule baseline) set token types 2/3 on the
+    sentence tokens they cover; ``None`` keeps the plain 0/1 types.
+    """
     if not tokenizer.is_fast:
         raise ValueError("a fast tokenizer is required (offsets, and slow ones order overflow windows differently)")
-    context = normalize(context[: MAX_CONTEXT_CHARS + 4])
+    context = normalize(context[: MAX_CONTEXT_CHARS + 4 + _PREFIX_CHARS])
     n_ctx = len(tokenizer(context, add_special_tokens=False)["input_ids"]) if context else 0
     room = max_length - n_ctx - (3 if context else 2)
     if room <= stride:
@@ -134,6 +155,8 @@ def encode(
         return_token_type_ids=True,
     )
     ctags = char_tags(len(text), spans) if spans is not None else None
+    rtags = char_tags(len(text), rule_spans) if rule_spans is not None else None
+    rule_type = {O: TYPE_SENT, B: TYPE_RULE_B, I: TYPE_RULE_I}
     ccats: list[int] | None = None
     if spans is not None and span_categories is not None:
         ccats = [IGNORE] * len(text)
@@ -154,10 +177,14 @@ def encode(
             tag_labels = [ctags[o[0]] if o is not None else IGNORE for o in offs]
             if ccats is not None:
                 cat_labels = [ccats[o[0]] if o is not None else IGNORE for o in offs]
+        types = list(enc["token_type_ids"][w])
+        if rtags is not None:
+            # Per window from its own offsets, so overlapping windows carry the right types.
+            types = [rule_type[rtags[o[0]]] if o is not None else t for o, t in zip(offs, types)]
         windows.append(
             Window(
                 input_ids=list(enc["input_ids"][w]),
-                token_type_ids=list(enc["token_type_ids"][w]),
+                token_type_ids=types,
                 offsets=offs,
                 tag_labels=tag_labels,
                 cat_labels=cat_labels,

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipeline.encoding import EncodedSentence, context_text, decode, encode
+from pipeline.encoding import EncodedSentence, context_text, decode, encode, rule_context
 from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.schema import BIO_TAGS, CATEGORIES, SCHEMA_VERSION
 
@@ -63,6 +61,7 @@ def small_bert_config(
     num_attention_heads: int = 4,
     intermediate_size: int = 1024,
     max_position_embeddings: int = 512,
+    type_vocab_size: int = 2,
 ) -> Any:
     """The small BERT trained here (no weights can be downloaded)."""
     from transformers import BertConfig
@@ -74,7 +73,7 @@ def small_bert_config(
         num_attention_heads=num_attention_heads,
         intermediate_size=intermediate_size,
         max_position_embeddings=max_position_embeddings,
-        type_vocab_size=2,
+        type_vocab_size=type_vocab_size,
         pad_token_id=0,
     )
 
@@ -108,6 +107,23 @@ class JointModel(nn.Module):
         from transformers import AutoModel
 
         return cls(AutoModel.from_pretrained(name_or_path, add_pooling_layer=False))
+
+    def widen_token_types(self, n: int) -> None:
+        """Grow the token-type embeddings to ``n`` rows (rule features need 4; Hugging Face
+        BERT checkpoints have 2). New rows start as copies of row 0 (plain sentence tokens), so
+        the widened model behaves exactly like the original until it learns otherwise; the
+        config is updated, so the saved directory loads through ``from_pretrained``."""
+        emb = self.encoder.embeddings.token_type_embeddings
+        old = emb.weight.shape[0]
+        if old >= n:
+            return
+        new = nn.Embedding(n, emb.weight.shape[1]).to(emb.weight.device, emb.weight.dtype)
+        with torch.no_grad():
+            new.weight[:old] = emb.weight
+            new.weight[old:] = emb.weight[0]
+        self.encoder.embeddings.token_type_embeddings = new
+        self.encoder.config.type_vocab_size = n
+        # BERT keeps a registered all-zero token_type_ids buffer; its values stay valid.
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
@@ -155,13 +171,6 @@ def _numpy(x: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- predictor
 
 
-@dataclass
-class InferenceSettings:
-    max_length: int = 128
-    stride: int = 32
-    batch_size: int = 32
-
-
 class ModelPredictor:
     """``pipeline.predict.Predictor`` backed by a ``JointModel`` (or a backend runner)."""
 
@@ -188,6 +197,10 @@ class ModelPredictor:
         self.stride = int(self.meta.get("stride", 32))
         self.target_category_source: str = self.meta.get("target_category_source", "sentence")
         self.use_context = bool(self.meta.get("use_context", True))
+        #: Stacking: rule spans as token types, rule category in the context (see encoding).
+        self.rule_features = bool(self.meta.get("rule_features", False))
+        #: Weight of the rules' category distribution averaged into the sentence head's (0 = off).
+        self.rule_category_weight = float(self.meta.get("rule_category_weight", 0.0) or 0.0)
 
     # -- the separable forward step ------------------------------------------------------
     def forward(
@@ -204,22 +217,28 @@ class ModelPredictor:
                 )
         return _numpy(tl), _numpy(sl)
 
-    def encode_inputs(self, sentences: list[SentenceInput]) -> list[EncodedSentence]:
-        return [
-            encode(
-                self.tokenizer,
-                s.text,
-                context_text(s.part, s.section_path) if self.use_context else "",
-                max_length=self.max_length,
-                stride=self.stride,
-            )
-            for s in sentences
-        ]
+    def encode_inputs(
+        self, sentences: list[SentenceInput], hints: list[SentencePrediction] | None = None
+    ) -> list[EncodedSentence]:
+        if self.rule_features and hints is None:
+            hints = rule_hints(sentences)
+        out = []
+        for i, s in enumerate(sentences):
+            ctx = context_text(s.part, s.section_path) if self.use_context else ""
+            rule_spans = None
+            if self.rule_features and hints is not None:
+                ctx = rule_context(hints[i].category, ctx)
+                rule_spans = [(sp.start, sp.end) for sp in hints[i].spans]
+            out.append(encode(self.tokenizer, s.text, ctx, max_length=self.max_length, stride=self.stride,
+                              rule_spans=rule_spans))
+        return out
 
     def predict(self, sentences: list[SentenceInput]) -> list[SentencePrediction]:
+        """Sentences of ONE document in order (the rule features depend on preceding sentences)."""
         if not sentences:
             return []
-        encoded = self.encode_inputs(sentences)
+        hints = rule_hints(sentences) if self.rule_features or self.rule_category_weight > 0 else None
+        encoded = self.encode_inputs(sentences, hints)
         flat = [(i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))]
         # Sorted by length: batches carry almost no padding (PITFALLS: 963 vs 360 tokens/s).
         flat.sort(key=lambda iw: len(encoded[iw[0]].windows[iw[1]]))
@@ -240,6 +259,11 @@ class ModelPredictor:
             tls = [tok_out[(i, w)] for w in range(n)]
             slog = np.mean([sent_out[(i, w)] for w in range(n)], axis=0)
             probs = _softmax(slog.astype(np.float64))
+            if hints is not None and self.rule_category_weight > 0:
+                rp = np.array([hints[i].category_probs.get(c, 0.0) for c in CATEGORIES], dtype=np.float64)
+                rp = rp / rp.sum() if rp.sum() > 0 else np.full(len(CATEGORIES), 1.0 / len(CATEGORIES))
+                w = self.rule_category_weight
+                probs = (1 - w) * probs + w * rp
             cat = CATEGORIES[int(np.argmax(probs))]
             spans = []
             for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls]):
@@ -266,6 +290,10 @@ class ModelPredictor:
         self.meta.setdefault("max_length", self.max_length)
         self.meta.setdefault("stride", self.stride)
         self.meta.setdefault("use_context", self.use_context)
+        self.meta["rule_features"] = self.rule_features
+        self.meta["rule_category_weight"] = self.rule_category_weight
+        if self.rule_features or self.rule_category_weight > 0:
+            self.meta["rules_sha256"] = rules_sha256()
         return save_model_dir(self.model, self.tokenizer, folder, self.meta, fp16=fp16, card=card)
 
     @classmethod
@@ -286,6 +314,21 @@ class ModelPredictor:
             runner = make_runner(Path(folder), backend)
         name = f"model:{Path(folder).name}" + (f"[{backend}]" if backend not in (None, "torch") else "")
         return cls(model, tokenizer, meta, device=device, batch_size=batch_size, runner=runner, name=name)
+
+
+def rule_hints(sentences: list[SentenceInput]) -> list[SentencePrediction]:
+    """The rule baseline's predictions on one document's sentences (in order: its category
+    context carries over from preceding sentences)."""
+    from pipeline.rules import RulePredictor
+
+    return RulePredictor().predict(list(sentences))
+
+
+def rules_sha256() -> str:
+    """Hash of pipeline/rules.py: a rule-feature model was trained against these rules."""
+    from pipeline import rules
+
+    return sha256_file(Path(rules.__file__))
 
 
 def sha256_file(path: Path) -> str:
@@ -462,6 +505,3 @@ def load_model_dir(
 def model_size_bytes(folder: str | os.PathLike[str]) -> int:
     return sum(p.stat().st_size for p in Path(folder).iterdir() if p.is_file())
 
-
-def nan_safe(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x

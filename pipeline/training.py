@@ -35,7 +35,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipeline.encoding import IGNORE, EncodedSentence, Window, context_text, decode, encode
+from pipeline.encoding import (
+    IGNORE,
+    RULE_TYPE_VOCAB,
+    EncodedSentence,
+    Window,
+    context_text,
+    decode,
+    encode,
+    rule_context,
+)
 from pipeline.modeling import N_CATS, N_TAGS, JointModel, ModelPredictor, pad_batch, small_bert_config
 from pipeline.records import GoldDocument
 from pipeline.schema import CATEGORIES, CATEGORY2ID
@@ -85,6 +94,11 @@ class TrainConfig:
     #: torch CPU threads (None: torch's default). On shared cores 1 thread avoids OpenMP
     #: spin-waiting behind other processes (measured: 17 s vs 27 s per step at load 9).
     num_threads: int | None = None
+    #: Stacking: the rule baseline's spans as token types 2/3 and its sentence category in the
+    #: context segment (``pipeline.encoding``); computed per document, also at inference.
+    rule_features: bool = False
+    #: Weight of the rules' category probabilities averaged into the model's (0 = off).
+    rule_category_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.target_category_source not in ("span", "sentence", "auto"):
@@ -103,6 +117,15 @@ class Example:
     span_categories: list[int]
     category: int
     weight: float = 1.0
+    #: The rule baseline's spans and sentence category on this sentence (stacking features).
+    rule_spans: list[tuple[int, int]] | None = None
+    rule_category: str | None = None
+
+    def model_context(self, config: TrainConfig) -> str:
+        ctx = self.context if config.use_context else ""
+        if config.rule_features and self.rule_category is not None:
+            ctx = rule_context(self.rule_category, ctx)
+        return ctx
 
 
 @dataclass
@@ -140,15 +163,25 @@ def examples_from_docs(docs: Sequence[GoldDocument], weight: float = 1.0) -> lis
     """One example per gold sentence, with part and heading context from ``pipeline.segment``."""
     import bisect
 
+    from pipeline.modeling import rule_hints
+    from pipeline.predict import SentenceInput
     from pipeline.segment import segment
 
     out = []
     for d in docs:
         seg = segment(d.raw).sentences
         starts = [s.start for s in seg]
+        inputs = []
         for s in d.sentences:
             i = bisect.bisect_right(starts, s.start) - 1
-            ctx = context_text(seg[i].part, seg[i].section_path) if i >= 0 and seg[i].end > s.start else context_text("other")
+            if i >= 0 and seg[i].end > s.start:
+                inputs.append(SentenceInput(s.text, seg[i].part, seg[i].section_path))
+            else:
+                inputs.append(SentenceInput(s.text, "other", ()))
+        # Per document, in order: the rules' category context depends on preceding sentences.
+        hints = rule_hints(inputs)
+        for s, inp, h in zip(d.sentences, inputs, hints):
+            ctx = context_text(inp.part, inp.section_path)
             spans = [(t.start - s.start, t.end - s.start) for t in s.targets]
             out.append(
                 Example(
@@ -158,6 +191,8 @@ def examples_from_docs(docs: Sequence[GoldDocument], weight: float = 1.0) -> lis
                     span_categories=[CATEGORY2ID[t.category] for t in s.targets],
                     category=CATEGORY2ID[s.category],
                     weight=weight,
+                    rule_spans=[(sp.start, sp.end) for sp in h.spans],
+                    rule_category=h.category,
                 )
             )
     return out
@@ -178,11 +213,12 @@ def featurize(examples: Sequence[Example], tokenizer: Any, config: TrainConfig) 
         enc = encode(
             tokenizer,
             ex.text,
-            ex.context if config.use_context else "",
+            ex.model_context(config),
             spans=ex.spans,
             span_categories=ex.span_categories,
             max_length=config.max_length,
             stride=config.stride,
+            rule_spans=ex.rule_spans if config.rule_features else None,
         )
         misaligned += enc.misaligned
         feats.extend(Feature(w, ex.category, ex.weight) for w in enc.windows)
@@ -272,8 +308,11 @@ def build_model(config: TrainConfig, vocab_texts: Sequence[str]) -> tuple[JointM
                 num_hidden_layers=config.num_layers,
                 num_attention_heads=config.num_heads,
                 intermediate_size=config.intermediate_size,
+                type_vocab_size=RULE_TYPE_VOCAB if config.rule_features else 2,
             )
         )
+    if config.rule_features:
+        model.widen_token_types(RULE_TYPE_VOCAB)  # HF checkpoints and MLM runs have 2 types
     if config.dropout != 0.1:
         model.dropout.p = config.dropout
     return model, tok
@@ -284,6 +323,8 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
         "max_length": config.max_length,
         "stride": config.stride,
         "use_context": config.use_context,
+        "rule_features": config.rule_features,
+        "rule_category_weight": config.rule_category_weight,
         "target_category_source": "span" if config.target_category_source == "span" else "sentence",
         "encoder": config.encoder if config.encoder != SMALL else f"small BERT ({config.num_layers}x{config.hidden_size})"
         + (f" initialised from {'silver-stage model' if (Path(config.init) / 'govtarget.json').exists() else 'MLM'} "
@@ -297,16 +338,16 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
 
 def dev_scores(predictor: ModelPredictor, examples: Sequence[Example]) -> dict[str, float]:
     """Strict span F1, span-category and sentence-category accuracy on examples (early stopping)."""
-    from pipeline.predict import SentenceInput
-
     if not examples:
         return {}
     was = predictor.target_category_source
     predictor.target_category_source = "span"
-    # The context string already encodes part + heading; pass it through a SentenceInput-free path.
+    # Examples carry their context string already, so they are encoded here rather than via
+    # SentenceInput; the public predict() path is what the Tagger uses in CV.
+    cfg = TrainConfig(use_context=predictor.use_context, rule_features=predictor.rule_features)
     encoded = [
-        encode(predictor.tokenizer, e.text, e.context if predictor.use_context else "", max_length=predictor.max_length,
-               stride=predictor.stride)
+        encode(predictor.tokenizer, e.text, e.model_context(cfg), max_length=predictor.max_length,
+               stride=predictor.stride, rule_spans=e.rule_spans if predictor.rule_features else None)
         for e in examples
     ]
     preds = _predict_encoded(predictor, encoded)
@@ -324,7 +365,6 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example]) -> dict[s
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    _ = SentenceInput  # the public path (predict) is exercised by the Tagger in CV
     return {"span_f": f, "span_p": p, "span_r": r, "sent_acc": cat_ok / len(examples),
             "span_cat_acc": span_cat_ok / tp if tp else 0.0}
 
@@ -412,7 +452,9 @@ def train_model(
         if use_dev:
             model.eval()
             row.update(dev_scores(predictor, dev_examples))
-            key = (row["span_f"], row["sent_acc"])
+            # Both tasks count: a lexicographic key froze on an epoch-1 span F1 of 1.0 on a small
+            # dev part while sentence accuracy was still 0.22.
+            key = (row["span_f"] + row["sent_acc"], row["span_f"])
             if key > best_key:
                 best_key, bad = key, 0
                 best_state = copy.deepcopy(model.state_dict())
@@ -495,6 +537,8 @@ def silver_examples(
                 span_categories=[CATEGORY2ID[c] for _, _, c in spans],
                 category=CATEGORY2ID[pred.category],
                 weight=weight,
+                rule_spans=[(s, e) for s, e, _ in spans],
+                rule_category=pred.category,
             )
         )
     return out
@@ -559,15 +603,25 @@ def cross_validate_model(
 
     by_source: dict[str, dict[str, Any]] = {}
     per_fold: dict[str, list[dict[str, Any]]] = {}
-    for source in ("span", "sentence"):
-        def predict_fold(fold: Any, source: str = source) -> dict[str, list[Any]]:
+    # Also scored, from the same fold models: the other setting of the rule-category ensemble
+    # (inference only, fixed weight 0.5, never tuned on test folds). Not used for the choice.
+    other_w = (0.5 if config.rule_category_weight == 0 else 0.0) if config.rule_features else None
+    variants: list[tuple[str, str, float | None]] = [("span", "span", None), ("sentence", "sentence", None)]
+    if other_w is not None:
+        variants += [(f"span@ens{other_w:g}", "span", other_w), (f"sentence@ens{other_w:g}", "sentence", other_w)]
+    for key, source, weight in variants:
+        def predict_fold(fold: Any, source: str = source, weight: float | None = weight) -> dict[str, list[Any]]:
             p = predictor_for(fold)
             p.target_category_source = source
-            return tag_docs(p, fold.test)
+            p.rule_category_weight = config.rule_category_weight if weight is None else weight
+            try:
+                return tag_docs(p, fold.test)
+            finally:
+                p.rule_category_weight = config.rule_category_weight
 
         res = cross_validate(docs, predict_fold, k=k, seed=seed, by=by, n_resamples=n_resamples)  # type: ignore[arg-type]
-        by_source[source] = res.pooled
-        per_fold[source] = res.per_fold
+        by_source[key] = res.pooled
+        per_fold[key] = res.per_fold
     chosen = choose_category_source(by_source)
     return ModelCV(by_source, per_fold, best_epochs, chosen, time.time() - t0)
 

@@ -173,3 +173,57 @@ def test_hypothesis_gold_spans_round_trip(char_tok: BertTokenizerFast, chars: li
             assert o is None or 0 <= o[0] < o[1] <= len(text)
     # Adjacent spans stay separate (B closes the previous span).
     assert decode_tags(enc, [w.tag_labels for w in enc.windows]) == sorted(spans)
+
+
+# --------------------------------------------------------------------------- rule features (stacking)
+
+
+def _check_rule_types(tok: BertTokenizerFast, text: str, rule_spans: list[tuple[int, int]], **kw: int) -> int:
+    """Types 2/3 exactly on the sentence tokens whose first character a rule span covers."""
+    plain = encode(tok, text, "民生｜部署：就业", **kw)
+    enc = encode(tok, text, "民生｜部署：就业", rule_spans=rule_spans, **kw)
+    assert len(plain.windows) == len(enc.windows)
+    first = {s for s, _ in rule_spans}
+    inside = {i for s, e in rule_spans for i in range(s + 1, e)}
+    n_rule = 0
+    for pw, w in zip(plain.windows, enc.windows):
+        assert w.input_ids == pw.input_ids and w.offsets == pw.offsets
+        for off, t, pt in zip(w.offsets, w.token_type_ids, pw.token_type_ids):
+            if off is None:
+                assert t == pt  # specials and context keep their plain type (context = 1)
+                continue
+            want = 2 if off[0] in first else 3 if off[0] in inside else 0
+            assert t == want, (off, text[off[0]:off[1]], t, want)
+            n_rule += t in (2, 3)
+    assert any(t == 1 for t in enc.windows[0].token_type_ids)  # the context segment is there
+    return n_rule
+
+
+def test_rule_types_mark_rule_span_tokens(char_tok: BertTokenizerFast) -> None:
+    text = "城镇新增就业4.6万人，GDP增长5%左右。"
+    spans = [(0, 10), (11, 20)]
+    assert _check_rule_types(char_tok, text, spans) > 0
+    enc = encode(char_tok, text, "", rule_spans=spans)
+    types = [t for t, o in zip(enc.windows[0].token_type_ids, enc.windows[0].offsets) if o is not None]
+    assert types[0] == 2 and 3 in types and 0 in types
+    # Without rule spans the encoding is exactly the old one (types 0/1 only).
+    assert set(encode(char_tok, text, "x").windows[0].token_type_ids) <= {0, 1}
+
+
+def test_rule_types_across_overlapping_windows(char_tok: BertTokenizerFast) -> None:
+    text = "城镇新增就业4.6万人，" * 12  # several windows with overlap
+    n = len("城镇新增就业4.6万人，")
+    spans = [(i * n, i * n + n - 1) for i in range(12)]
+    enc = encode(char_tok, text, "民生｜x", rule_spans=spans, max_length=48, stride=16)
+    assert len(enc.windows) > 2
+    _check_rule_types(char_tok, text, spans, max_length=48, stride=16)
+
+
+def test_rule_types_with_bert_base_chinese(bert_tok: BertTokenizerFast) -> None:
+    text = "社会消费品零售总额突破1450亿元，发行REITs产品2只，能耗强度下降3%。"
+    spans = [(0, 16), (17, 26), (27, 35)]
+    assert _check_rule_types(bert_tok, text, spans) > 0
+    long = text * 8
+    k = len(text)
+    _check_rule_types(bert_tok, long, [(s + i * k, e + i * k) for i in range(8) for s, e in spans],
+                      max_length=64, stride=16)

@@ -208,3 +208,61 @@ def test_forward_is_separable(trained: tuple[ModelPredictor, Path, GoldDocument]
         p.category for p in pred.predict([SentenceInput("城镇新增就业4.6万人")])
     ]
     assert calls
+
+
+@pytest.mark.slow
+def test_rule_features_overfit_save_reload(tmp_path: Path) -> None:
+    """Stacked model: rule features reach the model, travel in govtarget.json, survive reload."""
+    doc = _doc()
+    cfg = TrainConfig(**{**TINY, "fixed_epochs": 60}, rule_features=True, rule_category_weight=0.5)
+    pred, _ = train_model(examples_from_docs([doc]), [], cfg, vocab_texts=[RAW])
+    assert pred.rule_features and pred.model is not None and pred.model.config.type_vocab_size == 4
+    seen: list[torch.Tensor] = []
+    forward = pred.forward
+
+    def spy(ids: torch.Tensor, am: torch.Tensor, tt: torch.Tensor):  # type: ignore[no-untyped-def]
+        seen.append(tt.clone())
+        return forward(ids, am, tt)
+
+    pred.forward = spy  # type: ignore[method-assign]
+    inputs = _inputs(doc)
+    before = pred.predict(inputs)
+    types = set(torch.cat([t.flatten() for t in seen]).tolist())
+    assert {2, 3} <= types  # the rules' spans are in the input
+    for s, p in zip(doc.sentences, before):
+        assert [(x.start, x.end) for x in p.spans] == [(t.start - s.start, t.end - s.start) for t in s.targets]
+        assert abs(sum(p.category_probs.values()) - 1.0) < 1e-6
+    pred.meta["train_gold_sha256"] = "test"
+    pred.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / META_FILE).read_text(encoding="utf-8"))
+    assert meta["rule_features"] is True and meta["train_args"]["rule_features"] is True
+    assert meta["rule_category_weight"] == 0.5 and len(meta["rules_sha256"]) == 64
+    reloaded = ModelPredictor.load(tmp_path / "m")
+    assert reloaded.rule_features and reloaded.rule_category_weight == 0.5
+    after = reloaded.predict(inputs)
+    for a, b in zip(before, after):
+        assert a.category == b.category
+        assert [(x.start, x.end) for x in a.spans] == [(x.start, x.end) for x in b.spans]
+
+
+def test_widen_token_types_keeps_outputs_and_reloads(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    m = JointModel.from_config(small_bert_config(64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                                 intermediate_size=32))
+    m.eval()
+    ids = torch.randint(5, 64, (2, 7))
+    am = torch.ones_like(ids)
+    tt = torch.zeros_like(ids)
+    with torch.no_grad():
+        ref = m(ids, am, tt)
+    m.widen_token_types(4)
+    assert m.config.type_vocab_size == 4
+    emb = m.encoder.embeddings.token_type_embeddings.weight
+    assert torch.equal(emb[2], emb[0]) and torch.equal(emb[3], emb[0])
+    with torch.no_grad():
+        same = m(ids, am, tt)
+        as_rule = m(ids, am, torch.full_like(ids, 3))  # rows 2/3 start as copies of row 0
+    assert torch.allclose(ref[0], same[0]) and torch.allclose(ref[0], as_rule[0], atol=1e-5)
+    m.encoder.save_pretrained(tmp_path / "enc")
+    again = JointModel.from_pretrained_encoder(str(tmp_path / "enc"))
+    assert again.config.type_vocab_size == 4
