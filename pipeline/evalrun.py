@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.cv import CVResult, Fold, cross_validate
-from pipeline.gold import load_gold_dir, write_gold
+from pipeline.gold import gold_sha256, load_gold_dir, write_gold
 from pipeline.io import atomic_write_text
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.scoring import HEADLINE, score
@@ -58,19 +58,8 @@ TrainFn = Callable[[list[GoldDocument], list[GoldDocument], Any], Any]
 
 
 def gold_set_sha256(docs: Sequence[GoldDocument]) -> str:
-    """The hash a model directory records as ``train_gold_sha256``.
-
-    Records and raw texts, order-independent. The same algorithm as
-    ``pipeline.training.gold_sha256`` (a test checks they agree); kept here so that evaluating
-    rules or prediction files needs neither torch nor the training code.
-    """
-    h = hashlib.sha256()
-    for d in sorted(docs, key=lambda d: d.doc_id):
-        h.update(d.doc_id.encode())
-        h.update(hashlib.sha256(d.raw.encode("utf-8", "surrogatepass")).digest())
-        for s in d.sentences:
-            h.update(json.dumps(s.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+    """The hash a model directory records as ``train_gold_sha256`` (``pipeline.gold.gold_sha256``)."""
+    return gold_sha256(list(docs))
 
 
 def sha256_file(path: Path) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.records import GoldDocument, SentenceRecord, Target
+from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.schema import BOUNDS, CATEGORY2ID, DIRECTIONS
 
 
@@ -256,3 +256,18 @@ def write_gold(records: list[SentenceRecord], path: str | os.PathLike[str]) -> N
     from pipeline.io import atomic_write_text
 
     atomic_write_text(path, "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records))
+
+
+def gold_sha256(docs: list[GoldDocument] | tuple[GoldDocument, ...]) -> str:
+    """Hash of a gold set (records and raw texts, order-independent).
+
+    Model directories record it as ``train_gold_sha256``; the evaluation harness compares it
+    with the gold set it scores to label a split as training data.
+    """
+    h = hashlib.sha256()
+    for d in sorted(docs, key=lambda d: d.doc_id):
+        h.update(d.doc_id.encode())
+        h.update(hashlib.sha256(d.raw.encode("utf-8", "surrogatepass")).digest())
+        for s in d.sentences:
+            h.update(json.dumps(s.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()

@@ -20,7 +20,6 @@ can be mixed in with a lower weight.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import math
@@ -45,6 +44,7 @@ from pipeline.encoding import (
     encode,
     rule_context,
 )
+from pipeline.gold import gold_sha256  # noqa: F401  (re-exported for train.py and tests)
 from pipeline.modeling import N_CATS, N_TAGS, JointModel, ModelPredictor, pad_batch, small_bert_config
 from pipeline.records import GoldDocument
 from pipeline.schema import CATEGORIES, CATEGORY2ID
@@ -145,15 +145,6 @@ def set_seed(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def gold_sha256(docs: Sequence[GoldDocument]) -> str:
-    """Hash of the gold data a model was fine-tuned on (records and raw texts, order-independent)."""
-    h = hashlib.sha256()
-    for d in sorted(docs, key=lambda d: d.doc_id):
-        h.update(d.doc_id.encode())
-        h.update(hashlib.sha256(d.raw.encode("utf-8", "surrogatepass")).digest())
-        for s in d.sentences:
-            h.update(json.dumps(s.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- examples
