@@ -13,7 +13,6 @@ prediction files needs no model code.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import subprocess
@@ -26,7 +25,7 @@ from typing import Any, Literal
 
 from pipeline.cv import CVResult, Fold, cross_validate
 from pipeline.gold import gold_sha256, load_gold_dir, write_gold
-from pipeline.io import atomic_write_text
+from pipeline.io import atomic_write_text, sha256_file
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.scoring import HEADLINE, score
 
@@ -60,14 +59,6 @@ TrainFn = Callable[[list[GoldDocument], list[GoldDocument], Any], Any]
 def gold_set_sha256(docs: Sequence[GoldDocument]) -> str:
     """The hash a model directory records as ``train_gold_sha256`` (``pipeline.gold.gold_sha256``)."""
     return gold_sha256(list(docs))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def model_weights_sha256(model_dir: str | os.PathLike[str]) -> str | None:

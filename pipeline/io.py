@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -38,3 +39,12 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
     except UnicodeEncodeError as e:  # lone surrogates (surrogateescape): say which file, touch nothing
         raise OutputError(f"{path}: text cannot be encoded as {encoding} ({e.reason} at character {e.start})") from e
     atomic_write_bytes(path, data)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks (model weights can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

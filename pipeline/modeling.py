@@ -22,7 +22,6 @@ time) and ``MODEL_CARD.md``. ``ModelPredictor.load`` checks all of it and raises
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -36,6 +35,7 @@ import torch
 from torch import nn
 
 from pipeline.encoding import EncodedSentence, context_text, decode, encode, rule_context
+from pipeline.io import sha256_file  # noqa: F401  (re-exported: tests)
 from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.schema import BIO_TAGS, CATEGORIES, SCHEMA_VERSION
 
@@ -329,14 +329,6 @@ def rules_sha256() -> str:
     from pipeline import rules
 
     return sha256_file(Path(rules.__file__))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def library_versions() -> dict[str, str]:

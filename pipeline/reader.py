@@ -173,7 +173,3 @@ def read_report(path: str | os.PathLike[str], doc_id: str | None = None) -> Repo
         sha256=hashlib.sha256(data).hexdigest(),
         lossy=lossy,
     )
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
