@@ -27,22 +27,13 @@ from pipeline.cv import CVResult, Fold, cross_validate
 from pipeline.gold import gold_sha256, load_gold_dir, write_gold
 from pipeline.io import atomic_write_text, sha256_file
 from pipeline.records import GoldDocument, SentenceRecord
-from pipeline.scoring import HEADLINE, score
+from pipeline.scoring import HEADLINE, SUMMARY_KEYS, score
 
 SystemKind = Literal["rules", "model", "pred"]
 TRAIN_SPLIT = "train (NOT an accuracy estimate)"
 HISTORY = "history.jsonl"
 #: Metrics copied into every history line (with the CI of the headline).
-HISTORY_METRICS: tuple[str, ...] = (
-    "targets_strict_p",
-    "targets_strict_r",
-    "targets_strict_f",
-    "targets_partial_f",
-    "targets_typed_f",
-    "fields_all_acc",
-    "sentcat_accuracy",
-    "sentcat_macro_f1",
-)
+HISTORY_METRICS: tuple[str, ...] = tuple(k for k in SUMMARY_KEYS if not k.startswith(("n_", "targets_n_")))
 ROOT = Path(__file__).resolve().parent.parent
 #: Gold documents the rule authors read while writing the rules (pipeline/rules.py, honesty note).
 RULES_DEV_DOCS: tuple[str, ...] = ("yuzhong-2024",)
