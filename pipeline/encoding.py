@@ -239,13 +239,33 @@ def merge_windows(
     return out
 
 
+def rule_tags(encoded: EncodedSentence) -> dict[tuple[int, int], int]:
+    """The rule baseline's BIO tag per sentence token, read back from the rule token types."""
+    tag_of_type = {TYPE_RULE_B: B, TYPE_RULE_I: I}
+    out: dict[tuple[int, int], int] = {}
+    for win in encoded.windows:
+        for off, t in zip(win.offsets, win.token_type_ids):
+            if off is not None:
+                out[off] = tag_of_type.get(t, O)
+    return out
+
+
 def decode(
     encoded: EncodedSentence,
     tag_logits: list[np.ndarray],
     cat_logits: list[np.ndarray] | None = None,
+    rule_prior: float = 0.0,
 ) -> list[DecodedSpan]:
-    """Valid, non-overlapping spans (sentence-relative) from per-window token logits."""
+    """Valid, non-overlapping spans (sentence-relative) from per-window token logits.
+
+    ``rule_prior`` (β ≥ 0; only for rule-feature encodings): each token's tag is
+    ``argmax log p(tag) + β·[tag = rule tag]``, so the model overrides the rule baseline's tag
+    only where it gives another tag more than ``e^β`` times the rule tag's probability
+    (β = 0: the model alone; β = ∞: the rule spans). Span scores stay the model's own
+    probabilities of the chosen tags.
+    """
     tokens = merge_windows(encoded, tag_logits, cat_logits)
+    prior = rule_tags(encoded) if rule_prior > 0 else None
     spans: list[DecodedSpan] = []
     cur: list[tuple[tuple[int, int], float, np.ndarray | None]] = []
 
@@ -265,7 +285,12 @@ def decode(
             cur.clear()
 
     for off, p, cl in tokens:
-        tag = int(np.argmax(p))
+        if prior is None:
+            tag = int(np.argmax(p))
+        else:
+            bonus = np.zeros(len(p))
+            bonus[prior[off]] = rule_prior  # β = inf: the rule tag always wins
+            tag = int(np.argmax(np.log(np.clip(p, 1e-12, 1.0)) + bonus))
         if tag == B:
             close()
             cur.append((off, float(p[tag]), cl))

@@ -201,6 +201,8 @@ class ModelPredictor:
         self.rule_features = bool(self.meta.get("rule_features", False))
         #: Weight of the rules' category distribution averaged into the sentence head's (0 = off).
         self.rule_category_weight = float(self.meta.get("rule_category_weight", 0.0) or 0.0)
+        #: β of ``encoding.decode``: how strongly the rule spans are preferred (0 = off).
+        self.rule_prior = float(self.meta.get("rule_prior", 0.0) or 0.0)
 
     # -- the separable forward step ------------------------------------------------------
     def forward(
@@ -266,7 +268,8 @@ class ModelPredictor:
                 probs = (1 - w) * probs + w * rp
             cat = CATEGORIES[int(np.argmax(probs))]
             spans = []
-            for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls]):
+            for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
+                            rule_prior=self.rule_prior if self.rule_features else 0.0):
                 sp = SpanPrediction(start=d.start, end=d.end, score=round(d.score, 4))
                 if self.target_category_source == "span" and d.category_logits is not None:
                     cp = _softmax(d.category_logits)
@@ -292,6 +295,7 @@ class ModelPredictor:
         self.meta.setdefault("use_context", self.use_context)
         self.meta["rule_features"] = self.rule_features
         self.meta["rule_category_weight"] = self.rule_category_weight
+        self.meta["rule_prior"] = self.rule_prior
         if self.rule_features or self.rule_category_weight > 0:
             self.meta["rules_sha256"] = rules_sha256()
         return save_model_dir(self.model, self.tokenizer, folder, self.meta, fp16=fp16, card=card)

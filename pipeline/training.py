@@ -99,6 +99,11 @@ class TrainConfig:
     rule_features: bool = False
     #: Weight of the rules' category probabilities averaged into the model's (0 = off).
     rule_category_weight: float = 0.0
+    #: β of the rule-span prior in decoding (``encoding.decode``; 0 = off; rule features only).
+    rule_prior: float = 0.0
+    #: After early stopping, choose ``rule_prior`` and ``rule_category_weight`` on the dev part
+    #: (``select_decoding``); the chosen values are stored in the predictor's metadata.
+    select_decoding: bool = False
 
     def __post_init__(self) -> None:
         if self.target_category_source not in ("span", "sentence", "auto"):
@@ -120,6 +125,8 @@ class Example:
     #: The rule baseline's spans and sentence category on this sentence (stacking features).
     rule_spans: list[tuple[int, int]] | None = None
     rule_category: str | None = None
+    #: The rule baseline's category distribution (for the category ensemble on dev parts).
+    rule_category_probs: dict[str, float] | None = None
 
     def model_context(self, config: TrainConfig) -> str:
         ctx = self.context if config.use_context else ""
@@ -184,6 +191,7 @@ def examples_from_docs(docs: Sequence[GoldDocument], weight: float = 1.0) -> lis
                     weight=weight,
                     rule_spans=[(sp.start, sp.end) for sp in h.spans],
                     rule_category=h.category,
+                    rule_category_probs=dict(h.category_probs),
                 )
             )
     return out
@@ -316,6 +324,7 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
         "use_context": config.use_context,
         "rule_features": config.rule_features,
         "rule_category_weight": config.rule_category_weight,
+        "rule_prior": config.rule_prior,
         "target_category_source": "span" if config.target_category_source == "span" else "sentence",
         "encoder": config.encoder if config.encoder != SMALL else f"small BERT ({config.num_layers}x{config.hidden_size})"
         + (f" initialised from {'silver-stage model' if (Path(config.init) / 'govtarget.json').exists() else 'MLM'} "
@@ -327,12 +336,30 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
     return ModelPredictor(model, tok, m, device=config.device, name="model")
 
 
-def dev_scores(predictor: ModelPredictor, examples: Sequence[Example]) -> dict[str, float]:
-    """Strict span F1, span-category and sentence-category accuracy on examples (early stopping)."""
-    if not examples:
-        return {}
-    was = predictor.target_category_source
-    predictor.target_category_source = "span"
+#: Grids searched on the dev part (``TrainConfig.select_decoding``): β of the rule-span prior
+#: (20 ≈ the rule spans) and the weight of the rules' category distribution.
+RULE_PRIOR_GRID = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 20.0)
+CATEGORY_WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _rule_probs(ex: Example) -> np.ndarray | None:
+    if ex.rule_category_probs is None:
+        return None
+    rp = np.array([ex.rule_category_probs.get(c, 0.0) for c in CATEGORIES], dtype=np.float64)
+    return rp / rp.sum() if rp.sum() > 0 else np.full(len(CATEGORIES), 1.0 / len(CATEGORIES))
+
+
+@dataclass
+class DevOutputs:
+    """Model outputs on dev examples, computed once and decoded under several settings."""
+
+    examples: list[Example]
+    encoded: list[EncodedSentence]
+    token_logits: list[list[np.ndarray]]
+    sentence_probs: list[np.ndarray]
+
+
+def dev_outputs(predictor: ModelPredictor, examples: Sequence[Example]) -> DevOutputs:
     # Examples carry their context string already, so they are encoded here rather than via
     # SentenceInput; the public predict() path is what the Tagger uses in CV.
     cfg = TrainConfig(use_context=predictor.use_context, rule_features=predictor.rule_features)
@@ -341,26 +368,6 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example]) -> dict[s
                stride=predictor.stride, rule_spans=e.rule_spans if predictor.rule_features else None)
         for e in examples
     ]
-    preds = _predict_encoded(predictor, encoded)
-    predictor.target_category_source = was
-    tp = n_pred = n_gold = cat_ok = span_cat_ok = 0
-    for ex, (cat, spans) in zip(examples, preds):
-        gold = {sp: c for sp, c in zip(ex.spans, ex.span_categories)}
-        n_gold += len(gold)
-        n_pred += len(spans)
-        for s, e, c in spans:
-            if (s, e) in gold:
-                tp += 1
-                span_cat_ok += int(c == gold[(s, e)])
-        cat_ok += int(cat == ex.category)
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"span_f": f, "span_p": p, "span_r": r, "sent_acc": cat_ok / len(examples),
-            "span_cat_acc": span_cat_ok / tp if tp else 0.0}
-
-
-def _predict_encoded(predictor: ModelPredictor, encoded: list[EncodedSentence]) -> list[tuple[int, list[tuple[int, int, int]]]]:
     flat = sorted(((i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))),
                   key=lambda iw: len(encoded[iw[0]].windows[iw[1]]))
     tok_out: dict[tuple[int, int], np.ndarray] = {}
@@ -374,17 +381,67 @@ def _predict_encoded(predictor: ModelPredictor, encoded: list[EncodedSentence]) 
         for k, key in enumerate(chunk):
             tok_out[key] = tl[k, : len(wins[k])]
             sent_out[key] = sl[k]
-    out = []
+    tls, sps = [], []
     for i, e in enumerate(encoded):
         n = len(e.windows)
-        tls = [tok_out[(i, w)] for w in range(n)]
-        cat = int(np.argmax(np.mean([sent_out[(i, w)] for w in range(n)], axis=0)))
+        tls.append([tok_out[(i, w)] for w in range(n)])
+        z = np.mean([sent_out[(i, w)] for w in range(n)], axis=0).astype(np.float64)
+        z = np.exp(z - z.max())
+        sps.append(z / z.sum())
+    return DevOutputs(list(examples), encoded, tls, sps)
+
+
+def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutputs,
+               rule_prior: float | None = None, category_weight: float | None = None) -> dict[str, float]:
+    """Strict span F1, span-category and sentence-category accuracy on dev examples (early
+    stopping, decoding selection); ``rule_prior`` / ``category_weight`` default to the predictor's."""
+    out = examples if isinstance(examples, DevOutputs) else dev_outputs(predictor, examples)
+    if not out.examples:
+        return {}
+    beta = predictor.rule_prior if rule_prior is None else rule_prior
+    w = predictor.rule_category_weight if category_weight is None else category_weight
+    tp = n_pred = n_gold = cat_ok = span_cat_ok = 0
+    for ex, enc, tls, sp in zip(out.examples, out.encoded, out.token_logits, out.sentence_probs):
+        rp = _rule_probs(ex)
+        probs = (1 - w) * sp + w * rp if (w > 0 and rp is not None) else sp
+        cat = int(np.argmax(probs))
         spans = [
             (d.start, d.end, int(np.argmax(d.category_logits)) if d.category_logits is not None else cat)
-            for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls])
+            for d in decode(enc, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
+                            rule_prior=beta if predictor.rule_features else 0.0)
         ]
-        out.append((cat, spans))
-    return out
+        gold = {sp_: c for sp_, c in zip(ex.spans, ex.span_categories)}
+        n_gold += len(gold)
+        n_pred += len(spans)
+        for s, e, c in spans:
+            if (s, e) in gold:
+                tp += 1
+                span_cat_ok += int(c == gold[(s, e)])
+        cat_ok += int(cat == ex.category)
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"span_f": f, "span_p": p, "span_r": r, "sent_acc": cat_ok / len(out.examples),
+            "span_cat_acc": span_cat_ok / tp if tp else 0.0}
+
+
+def select_decoding(predictor: ModelPredictor, dev_examples: Sequence[Example]) -> dict[str, Any]:
+    """Choose β (rule-span prior) by dev strict span F1 and the rule-category weight by dev
+    sentence accuracy, on the dev part only (never on test folds). Ties go to the value nearest
+    the middle of the grid (neither the model alone nor the rules alone), so an uninformative
+    dev part does not swing the choice to an extreme."""
+    out = dev_outputs(predictor, dev_examples)
+
+    def pick(grid: tuple[float, ...], score: Any) -> tuple[float, list[dict[str, float]]]:
+        rows = [{"value": v, "score": score(v)} for v in grid]
+        mid = grid[len(grid) // 2]
+        best = max(rows, key=lambda r: (round(r["score"], 9), -abs(grid.index(r["value"]) - grid.index(mid))))
+        return float(best["value"]), rows
+
+    beta, beta_rows = pick(RULE_PRIOR_GRID, lambda v: dev_scores(predictor, out, rule_prior=v)["span_f"])
+    w, w_rows = pick(CATEGORY_WEIGHT_GRID, lambda v: dev_scores(predictor, out, category_weight=v)["sent_acc"])
+    return {"rule_prior": beta, "rule_category_weight": w, "rule_prior_dev": beta_rows,
+            "rule_category_weight_dev": w_rows, "dev_sentences": len(out.examples)}
 
 
 # --------------------------------------------------------------------------- training
@@ -442,7 +499,8 @@ def train_model(
         row: dict[str, float] = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else 0.0}
         if use_dev:
             model.eval()
-            row.update(dev_scores(predictor, dev_examples))
+            # The model's own quality (no rule prior, no category ensemble) decides the epoch.
+            row.update(dev_scores(predictor, dev_examples, rule_prior=0.0, category_weight=0.0))
             # Both tasks count: a lexicographic key froze on an epoch-1 span F1 of 1.0 on a small
             # dev part while sentence accuracy was still 0.22.
             key = (row["span_f"] + row["sent_acc"], row["span_f"])
@@ -459,6 +517,11 @@ def train_model(
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
+    if use_dev and config.select_decoding and config.rule_features:
+        sel = select_decoding(predictor, dev_examples)
+        predictor.rule_prior, predictor.rule_category_weight = sel["rule_prior"], sel["rule_category_weight"]
+        predictor.meta["decoding_selection"] = sel
+        log.info("dev selection: rule_prior %s, rule_category_weight %s", sel["rule_prior"], sel["rule_category_weight"])
     result.seconds = time.time() - t0
     predictor.meta["best_epoch"] = result.best_epoch
     predictor.meta["train_history"] = result.history
@@ -547,11 +610,20 @@ class ModelCV:
     best_epochs: list[int]
     chosen_source: str
     seconds: float
+    #: Per fold: the decoding settings its dev part chose (``select_decoding``).
+    decoding: list[dict[str, Any]] = field(default_factory=list)
+
+    def final_decoding(self) -> dict[str, float]:
+        """Settings for a final fit on all data: the median of the folds' dev choices."""
+        if not self.decoding:
+            return {}
+        return {k: float(np.median([d[k] for d in self.decoding])) for k in ("rule_prior", "rule_category_weight")}
 
     def summary(self) -> dict[str, Any]:
         from pipeline.scoring import summary
 
-        out: dict[str, Any] = {"chosen_target_category_source": self.chosen_source, "best_epochs": self.best_epochs}
+        out: dict[str, Any] = {"chosen_target_category_source": self.chosen_source, "best_epochs": self.best_epochs,
+                               "decoding_per_fold": self.decoding, "final_decoding": self.final_decoding()}
         for src, m in self.by_source.items():
             s = summary(m)
             s["targets_strict_f_ci"] = m.get("targets_strict_f_ci")
@@ -581,6 +653,7 @@ def cross_validate_model(
     t0 = time.time()
     cache: dict[int, ModelPredictor] = {}
     best_epochs: list[int] = []
+    decoding: list[dict[str, Any]] = []
 
     def predictor_for(fold: Any) -> ModelPredictor:
         if fold.index not in cache:
@@ -588,33 +661,41 @@ def cross_validate_model(
             cfg = replace(config, seed=config.seed + fold.index)
             p = train_predictor(train, dev, cfg, silver=silver)
             best_epochs.append(int(p.meta.get("best_epoch", 0)))
+            if "decoding_selection" in p.meta:
+                sel = p.meta["decoding_selection"]
+                decoding.append({"fold": fold.index, "rule_prior": sel["rule_prior"],
+                                 "rule_category_weight": sel["rule_category_weight"]})
             log.info("fold %d: best epoch %s", fold.index, p.meta.get("best_epoch"))
             cache[fold.index] = p
         return cache[fold.index]
 
     by_source: dict[str, dict[str, Any]] = {}
     per_fold: dict[str, list[dict[str, Any]]] = {}
-    # Also scored, from the same fold models: the other setting of the rule-category ensemble
-    # (inference only, fixed weight 0.5, never tuned on test folds). Not used for the choice.
-    other_w = (0.5 if config.rule_category_weight == 0 else 0.0) if config.rule_features else None
-    variants: list[tuple[str, str, float | None]] = [("span", "span", None), ("sentence", "sentence", None)]
-    if other_w is not None:
-        variants += [(f"span@ens{other_w:g}", "span", other_w), (f"sentence@ens{other_w:g}", "sentence", other_w)]
-    for key, source, weight in variants:
-        def predict_fold(fold: Any, source: str = source, weight: float | None = weight) -> dict[str, list[Any]]:
+    # Also scored, from the same fold models: other decoding settings (inference only). They
+    # show the sensitivity to β and to the category-ensemble weight; they are never used to
+    # choose anything (the dev parts do that, ``select_decoding``).
+    variants: list[tuple[str, str, dict[str, float]]] = [("span", "span", {}), ("sentence", "sentence", {})]
+    if config.rule_features:
+        variants += [(f"sentence@prior{b:g}", "sentence", {"rule_prior": b}) for b in RULE_PRIOR_GRID]
+        variants += [(f"sentence@ens{w:g}", "sentence", {"rule_category_weight": w}) for w in CATEGORY_WEIGHT_GRID]
+    for key, source, overrides in variants:
+        def predict_fold(fold: Any, source: str = source, overrides: dict[str, float] = overrides) -> dict[str, list[Any]]:
             p = predictor_for(fold)
+            saved = {a: getattr(p, a) for a in overrides}
             p.target_category_source = source
-            p.rule_category_weight = config.rule_category_weight if weight is None else weight
+            for a, v in overrides.items():
+                setattr(p, a, v)
             try:
                 return tag_docs(p, fold.test)
             finally:
-                p.rule_category_weight = config.rule_category_weight
+                for a, v in saved.items():
+                    setattr(p, a, v)
 
         res = cross_validate(docs, predict_fold, k=k, seed=seed, by=by, n_resamples=n_resamples)  # type: ignore[arg-type]
         by_source[key] = res.pooled
         per_fold[key] = res.per_fold
     chosen = choose_category_source(by_source)
-    return ModelCV(by_source, per_fold, best_epochs, chosen, time.time() - t0)
+    return ModelCV(by_source, per_fold, best_epochs, chosen, time.time() - t0, decoding=decoding)
 
 
 def choose_category_source(by_source: dict[str, dict[str, Any]]) -> str:
@@ -646,7 +727,8 @@ def finetune(
         source = (cv_report["chosen_target_category_source"] if config.target_category_source == "auto"
                   else config.target_category_source)
         epochs = max(1, round(float(np.mean(cv_report["best_epochs"]))))
-        cfg = replace(config, fixed_epochs=epochs, target_category_source=source)
+        cfg = replace(config, fixed_epochs=epochs, target_category_source=source,
+                      **(cv_report.get("final_decoding") or {}))
         predictor, result = train_model(
             examples_from_docs(docs) + list(silver), [], cfg, vocab_texts=[d.raw for d in docs]
         )
@@ -674,7 +756,8 @@ def finetune(
         cv = cross_validate_model(docs, config, k=k, seed=seed, by=by, silver=silver, n_resamples=n_resamples)
         source = cv.chosen_source if config.target_category_source == "auto" else config.target_category_source
         epochs = max(1, round(float(np.mean(cv.best_epochs)))) if cv.best_epochs else config.epochs
-        cfg = replace(config, fixed_epochs=epochs, target_category_source=source)
+        # The final fit has no dev part: it takes the median of the folds' dev-chosen decoding.
+        cfg = replace(config, fixed_epochs=epochs, target_category_source=source, **cv.final_decoding())
     else:
         src = "sentence" if config.target_category_source == "auto" else config.target_category_source
         cfg = replace(config, fixed_epochs=config.fixed_epochs or config.epochs, target_category_source=src)

@@ -227,3 +227,37 @@ def test_rule_types_with_bert_base_chinese(bert_tok: BertTokenizerFast) -> None:
     k = len(text)
     _check_rule_types(bert_tok, long, [(s + i * k, e + i * k) for i in range(8) for s, e in spans],
                       max_length=64, stride=16)
+
+
+def _one_hot_logits(enc, tags: list[int], strength: float) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    """Logits giving each sentence token ``tags[i]`` with probability ≈ softmax(strength)."""
+    out = []
+    for win in enc.windows:
+        arr = np.zeros((len(win), 3))
+        k = 0
+        for t, off in enumerate(win.offsets):
+            if off is not None:
+                arr[t, tags[k]] = strength
+                k += 1
+        out.append(arr)
+    return out
+
+
+def test_rule_prior_moves_from_model_to_rules(char_tok: BertTokenizerFast) -> None:
+    """β = 0 is the model alone, a large β the rule spans; in between the model overrides a rule
+    tag only where it gives the other tag more than e^β times the rule tag's probability."""
+    text = "收入分别增长7%和8%。"
+    rule = [(0, 10)]  # the rules' single span "收入分别增长7%和8%"
+    enc = encode(char_tok, text, rule_spans=rule)
+    assert len(enc.windows) == 1 and sum(o is not None for o in enc.windows[0].offsets) == len(text)
+    # The model: "收入分别增长7%" then "8%" (和 is O), confident at 3 nats.
+    model = [B] + [I] * 7 + [O, B, I, O]
+    logits = _one_hot_logits(enc, model, 3.0)
+    spans = lambda beta: [(d.start, d.end) for d in decode(enc, logits, rule_prior=beta)]  # noqa: E731
+    assert spans(0.0) == [(0, 8), (9, 11)]
+    assert spans(20.0) == rule
+    assert spans(2.0) == [(0, 8), (9, 11)]  # e^3 odds beat a prior of e^2 ...
+    assert spans(4.0) == rule  # ... not one of e^4
+    # Without rule features (plain types) the prior has nothing to read: all O.
+    plain = encode(char_tok, text)
+    assert [(d.start, d.end) for d in decode(plain, logits, rule_prior=20.0)] == []

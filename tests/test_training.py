@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,14 @@ from pipeline.modeling import CATEGORY_SOURCES, JointModel
 from pipeline.pretrain import PretrainConfig, mask_tokens, pack, pretrain
 from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.training import (
+    CATEGORY_WEIGHT_GRID,
+    RULE_PRIOR_GRID,
     TrainConfig,
     cross_validate_model,
     examples_from_docs,
+    finetune,
     gold_sha256,
+    select_decoding,
     train_model,
 )
 from pipeline.vocab import build_vocab, load_tokenizer, save_vocab
@@ -151,3 +156,35 @@ def test_init_from_model_dir_and_attach_cv(tmp_path: Path) -> None:
     other.sentences[0].category = "综合"
     with pytest.raises(ValueError, match="gold hash"):
         attach_cv(tmp_path / "m", [other], report)
+
+
+def test_decoding_is_chosen_on_dev_parts_and_carried_to_the_final_fit(tmp_path: Path) -> None:
+    """Rule-prior β and category-ensemble weight come from each fold's dev part; the final fit
+    takes the median of the folds' choices, and the saved directory carries it."""
+    docs = [_doc("a"), _doc("b")]
+    cfg = TrainConfig(**TINY, epochs=2, patience=1, dev_fraction=0.3, rule_features=True, select_decoding=True)
+    pred, cv = finetune(docs, cfg, tmp_path / "m", k=2, n_resamples=0)
+    assert cv is not None and len(cv.decoding) == 2
+    for d in cv.decoding:
+        assert d["rule_prior"] in RULE_PRIOR_GRID and d["rule_category_weight"] in CATEGORY_WEIGHT_GRID
+    final = cv.final_decoding()
+    assert pred.rule_prior == final["rule_prior"] and pred.rule_category_weight == final["rule_category_weight"]
+    meta = json.loads((tmp_path / "m" / "govtarget.json").read_text(encoding="utf-8"))
+    assert meta["rule_prior"] == final["rule_prior"]
+    assert meta["cv_summary"]["decoding_per_fold"] == cv.decoding
+    # Sensitivity variants are scored from the same fold models, never used for a choice.
+    assert {f"sentence@prior{b:g}" for b in RULE_PRIOR_GRID} <= set(cv.by_source)
+
+
+def test_select_decoding_prefers_the_middle_on_ties() -> None:
+    doc = _doc()
+    ex = examples_from_docs([doc])
+    pred, _ = train_model(ex, [], TrainConfig(**TINY, fixed_epochs=1, rule_features=True), vocab_texts=[doc.raw])
+    sel = select_decoding(pred, ex)
+    scores = {r["value"]: r["score"] for r in sel["rule_prior_dev"]}
+    best = max(scores.values())
+    assert scores[sel["rule_prior"]] == best
+    tied = [v for v, s in scores.items() if s == best]
+    mid = RULE_PRIOR_GRID[len(RULE_PRIOR_GRID) // 2]
+    assert abs(RULE_PRIOR_GRID.index(sel["rule_prior"]) - RULE_PRIOR_GRID.index(mid)) == min(
+        abs(RULE_PRIOR_GRID.index(v) - RULE_PRIOR_GRID.index(mid)) for v in tied)
