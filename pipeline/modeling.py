@@ -44,8 +44,9 @@ WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "MODEL_CARD.md"
 N_TAGS = len(BIO_TAGS)
 N_CATS = len(CATEGORIES)
-#: Where a target's category comes from: its own pooled span, or its sentence.
-CATEGORY_SOURCES = ("span", "sentence")
+#: Where a target's category comes from: its own pooled span, its sentence, or (rule-feature
+#: models) the rule baseline's category for a span the rules found too, else the sentence's.
+CATEGORY_SOURCES = ("span", "sentence", "rule")
 
 Runner = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[Any, Any]]
 
@@ -268,10 +269,14 @@ class ModelPredictor:
                 probs = (1 - w) * probs + w * rp
             cat = CATEGORIES[int(np.argmax(probs))]
             spans = []
+            rule_cat = ({(r.start, r.end): r.category or hints[i].category for r in hints[i].spans}
+                        if hints is not None else {})
             for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
                             rule_prior=self.rule_prior if self.rule_features else 0.0):
                 sp = SpanPrediction(start=d.start, end=d.end, score=round(d.score, 4))
-                if self.target_category_source == "span" and d.category_logits is not None:
+                if self.target_category_source == "rule" and (d.start, d.end) in rule_cat:
+                    sp.category = rule_cat[(d.start, d.end)]
+                elif self.target_category_source == "span" and d.category_logits is not None:
                     cp = _softmax(d.category_logits)
                     sp.category = CATEGORIES[int(np.argmax(cp))]
                     sp.category_score = float(cp.max())

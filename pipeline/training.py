@@ -45,7 +45,7 @@ from pipeline.encoding import (
     rule_context,
 )
 from pipeline.gold import gold_sha256  # noqa: F401  (re-exported for train.py and tests)
-from pipeline.modeling import N_CATS, N_TAGS, JointModel, ModelPredictor, pad_batch, small_bert_config
+from pipeline.modeling import CATEGORY_SOURCES, N_CATS, N_TAGS, JointModel, ModelPredictor, pad_batch, small_bert_config
 from pipeline.records import GoldDocument
 from pipeline.schema import CATEGORIES, CATEGORY2ID
 
@@ -83,7 +83,8 @@ class TrainConfig:
     seed: int = 13
     device: str = "cpu"
     dev_fraction: float = 0.15
-    #: "span", "sentence", or "auto" (decided by cross-validation in ``finetune``).
+    #: "span", "sentence", "rule" (rule-feature models: the rules' category on spans they found
+    #: too), or "auto" (decided by cross-validation in ``finetune``).
     target_category_source: str = "auto"
     use_context: bool = True
     #: Weight of silver (rule-labelled) examples relative to gold.
@@ -106,8 +107,9 @@ class TrainConfig:
     select_decoding: bool = False
 
     def __post_init__(self) -> None:
-        if self.target_category_source not in ("span", "sentence", "auto"):
-            raise ValueError(f"target_category_source must be span, sentence or auto, not {self.target_category_source!r}")
+        if self.target_category_source not in ("span", "sentence", "rule", "auto"):
+            raise ValueError("target_category_source must be span, sentence, rule or auto, "
+                             f"not {self.target_category_source!r}")
         if self.stride >= self.max_length // 2:
             raise ValueError("stride (window overlap) must be less than half of max_length")
         if not 0 <= self.dev_fraction < 0.5:
@@ -325,7 +327,8 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
         "rule_features": config.rule_features,
         "rule_category_weight": config.rule_category_weight,
         "rule_prior": config.rule_prior,
-        "target_category_source": "span" if config.target_category_source == "span" else "sentence",
+        "target_category_source": (config.target_category_source if config.target_category_source in CATEGORY_SOURCES
+                                   else "sentence"),
         "encoder": config.encoder if config.encoder != SMALL else f"small BERT ({config.num_layers}x{config.hidden_size})"
         + (f" initialised from {'silver-stage model' if (Path(config.init) / 'govtarget.json').exists() else 'MLM'} "
            f"{config.init}" if config.init else ""),
@@ -676,6 +679,7 @@ def cross_validate_model(
     # choose anything (the dev parts do that, ``select_decoding``).
     variants: list[tuple[str, str, dict[str, float]]] = [("span", "span", {}), ("sentence", "sentence", {})]
     if config.rule_features:
+        variants.append(("rule", "rule", {}))
         variants += [(f"sentence@prior{b:g}", "sentence", {"rule_prior": b}) for b in RULE_PRIOR_GRID]
         variants += [(f"sentence@ens{w:g}", "sentence", {"rule_category_weight": w}) for w in CATEGORY_WEIGHT_GRID]
     for key, source, overrides in variants:
@@ -699,10 +703,10 @@ def cross_validate_model(
 
 
 def choose_category_source(by_source: dict[str, dict[str, Any]]) -> str:
-    """The source with the higher typed (span + category) F1; ties go to the sentence (simpler)."""
-    span = by_source.get("span", {}).get("targets_typed_f", -1.0)
-    sent = by_source.get("sentence", {}).get("targets_typed_f", -1.0)
-    return "span" if span > sent else "sentence"
+    """The source with the highest typed (span + category) F1; ties go to the sentence (simpler)."""
+    typed = {src: by_source[src].get("targets_typed_f", -1.0) for src in CATEGORY_SOURCES if src in by_source}
+    best = max(typed.values(), default=-1.0)
+    return "sentence" if typed.get("sentence") == best else max(typed, key=lambda s: typed[s])
 
 
 def finetune(

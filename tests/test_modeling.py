@@ -16,6 +16,7 @@ from pipeline.modeling import (
     ModelLoadError,
     ModelPredictor,
     model_size_bytes,
+    rule_hints,
     small_bert_config,
 )
 from pipeline.predict import SentenceInput
@@ -243,6 +244,12 @@ def test_rule_features_overfit_save_reload(tmp_path: Path) -> None:
     for a, b in zip(before, after):
         assert a.category == b.category
         assert [(x.start, x.end) for x in a.spans] == [(x.start, x.end) for x in b.spans]
+    # Target category from the rules for spans the rules found too.
+    reloaded.target_category_source = "rule"
+    rules = rule_hints(inputs)
+    for p, r in zip(reloaded.predict(inputs), rules):
+        rc = {(x.start, x.end): x.category or r.category for x in r.spans}
+        assert all(x.category == rc[(x.start, x.end)] for x in p.spans if (x.start, x.end) in rc)
 
 
 def test_widen_token_types_keeps_outputs_and_reloads(tmp_path: Path) -> None:

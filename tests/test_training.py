@@ -174,6 +174,7 @@ def test_decoding_is_chosen_on_dev_parts_and_carried_to_the_final_fit(tmp_path: 
     assert meta["cv_summary"]["decoding_per_fold"] == cv.decoding
     # Sensitivity variants are scored from the same fold models, never used for a choice.
     assert {f"sentence@prior{b:g}" for b in RULE_PRIOR_GRID} <= set(cv.by_source)
+    assert {"span", "sentence", "rule"} <= set(cv.by_source) and cv.chosen_source in CATEGORY_SOURCES
 
 
 def test_select_decoding_prefers_the_middle_on_ties() -> None:
