@@ -188,6 +188,7 @@ def cmd_baseline(a: argparse.Namespace) -> int:
 RECIPE: dict[str, Any] = dict(
     rule_features=True,
     rule_category_weight=0.5,
+    select_decoding=True,
     seed=13,
     target_category_source="sentence",
     hidden_size=128,
@@ -201,27 +202,69 @@ RECIPE: dict[str, Any] = dict(
     num_threads=2,
 )
 FINAL_EPOCHS = 11  # the 3-fold CV's best epochs were 11, 12 and 9
+#: Decoding of the final fit (it has no dev part): the median of the CV folds' dev choices.
+FINAL_DECODING: dict[str, float] = dict(rule_prior=0.0, rule_category_weight=0.5)
+#: Masked-LM pretraining of the shipped recipe: a fixed step count (not a wall-clock budget),
+#: so that ``python train.py`` reproduces it; ``max_minutes`` is only a safety cap.
+PRETRAIN: dict[str, Any] = dict(max_steps=4000, max_minutes=120.0, seed=13, batch_size=32)
+
+
+def ensure_mlm(mlm: Path, corpus: Path | None) -> Path | None:
+    """The masked-LM encoder to start from: ``mlm`` if it exists, else pretrained now on
+    ``corpus`` with ``PRETRAIN`` (a fixed step count, so the run is reproducible), else ``None``
+    (no corpus: the encoder starts from random weights, and the model is weaker)."""
+    if (mlm / "config.json").exists():
+        return mlm
+    if corpus is None or not corpus.is_dir():
+        logging.warning("no masked-LM run at %s and no corpus to pretrain on: training from random "
+                        "initialisation (weaker; see models/README.md)", mlm)
+        return None
+    from pipeline.pretrain import PretrainConfig, pretrain
+
+    logging.info("masked-LM pretraining on %s → %s (%d steps; ~16 min on 2 free CPU cores)", corpus, mlm,
+                 PRETRAIN["max_steps"])
+    extra = [p for p in [ROOT / "data" / "raw" / "yuzhong-2024.txt"] if p.exists()]
+    pretrain(corpus, mlm, PretrainConfig(**PRETRAIN), extra_files=extra)
+    return mlm
+
+
+def mlm_provenance(mlm: Path | None) -> dict[str, Any] | None:
+    """What the encoder was initialised from (recorded in the model directory)."""
+    if mlm is None:
+        return None
+    from pipeline.io import sha256_file
+
+    log_file = mlm / "mlm_log.json"
+    info = json.loads(log_file.read_text(encoding="utf-8")) if log_file.exists() else {}
+    keep = ("documents", "train_tokens", "steps", "epochs", "initial_heldout_loss", "final_heldout_loss",
+            "heldout_perplexity", "seconds", "config")
+    return {"path": str(mlm), "weights_sha256": sha256_file(mlm / "model.safetensors"),
+            **{k: info[k] for k in keep if k in info}}
 
 
 def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = str(ROOT / "reports"),
-            recipe: dict[str, Any] | None = None, final_epochs: int = FINAL_EPOCHS, n_resamples: int = 1000) -> dict[str, Any]:
+            recipe: dict[str, Any] | None = None, final_epochs: int = FINAL_EPOCHS, n_resamples: int = 1000,
+            mlm_dir: str = str(ROOT / "runs" / "mlm"), pretrain_corpus: str | None = None) -> dict[str, Any]:
     """One-command retraining (ANNOTATION_LOOP step 4 + 5): fit on every gold document, then
     cross-validate leave-one-document-out through ``pipeline.evalrun`` (one model retrained per
     fold with the configuration saved in ``out``; the rule baseline on the same folds), record
-    the CV figures in the model directory, and add a run to ``reports/`` and its history."""
+    the CV figures in the model directory, and add a run to ``reports/`` and its history.
+
+    The encoder starts from the masked-LM run ``mlm_dir``; when it is missing and
+    ``pretrain_corpus`` is a folder, the pretraining runs first (``ensure_mlm``)."""
     from pipeline.evalrun import EvalConfig, run_evaluation
     from pipeline.modeling import CARD_FILE, META_FILE, model_size_bytes
     from pipeline.scoring import summary
     from pipeline.training import TrainConfig, examples_from_docs, gold_sha256, train_model
 
     docs = _load_gold(argparse.Namespace(gold=gold, corpus_dir=corpus_dir))
-    mlm = ROOT / "runs" / "mlm"
-    init = {"init": str(mlm)} if (mlm / "config.json").exists() else {}
-    cfg = TrainConfig(**{**RECIPE, **init, **(recipe or {})}, fixed_epochs=final_epochs)
+    mlm = ensure_mlm(Path(mlm_dir), Path(pretrain_corpus) if pretrain_corpus else None)
+    init = {"init": str(mlm)} if mlm is not None else {}
+    cfg = TrainConfig(**{**RECIPE, **FINAL_DECODING, **init, **(recipe or {})}, fixed_epochs=final_epochs)
     pred, res = train_model(examples_from_docs(docs), [], cfg, vocab_texts=[d.raw for d in docs])
     pred.meta.update(train_gold_sha256=gold_sha256(docs), train_documents=sorted(d.doc_id for d in docs),
                      train_sentences=sum(len(d.sentences) for d in docs), silver_examples=0,
-                     final_fit_seconds=round(res.seconds, 1))
+                     final_fit_seconds=round(res.seconds, 1), mlm_init=mlm_provenance(mlm))
     pred.save(out, fp16=cfg.fp16)
     logging.info("final fit on %d documents saved to %s; cross-validating by document", len(docs), out)
     run = run_evaluation(EvalConfig(gold=gold, out=reports, system="model", path=out, cv=max(2, len(docs)),
@@ -265,7 +308,7 @@ def _baseline_lines(meta: dict[str, Any]) -> str:
 def cmd_default(a: argparse.Namespace) -> int:
     """Reproduce models/default (no arguments) or retrain on a gold folder (``--gold``)."""
     out = a.out or str(ROOT / "models" / "default")
-    retrain(a.gold, out, corpus_dir=a.corpus_dir)
+    retrain(a.gold, out, corpus_dir=a.corpus_dir, mlm_dir=a.mlm, pretrain_corpus=a.pretrain_corpus)
     return 0
 
 
@@ -276,14 +319,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", default=str(ROOT / "data" / "gold"), help="(no subcommand) gold file or folder")
     p.add_argument("--out", default=None, help="(no subcommand) model directory; default models/default")
     p.add_argument("--corpus-dir", default=None, help="(no subcommand) corpus folder for standoff gold sources")
+    p.add_argument("--mlm", default=str(ROOT / "runs" / "mlm"),
+                   help="(no subcommand) masked-LM run to start from; pretrained first when missing")
+    p.add_argument("--pretrain-corpus", default=str(DEFAULT_CORPUS) if DEFAULT_CORPUS.is_dir() else None,
+                   help="(no subcommand) unlabeled reports for that pretraining (default ../shared/corpus)")
     sub = p.add_subparsers(dest="cmd")
     pt = sub.add_parser("pretrain", help="masked-LM pretraining of the small BERT on unlabeled reports")
     pt.add_argument("--corpus", required=True)
     pt.add_argument("--out", default=str(ROOT / "runs" / "mlm"))
-    pt.add_argument("--minutes", type=float, default=12.0, help="wall-clock budget")
-    pt.add_argument("--max-steps", type=int, default=100_000)
-    pt.add_argument("--batch-size", type=int, default=32)
-    pt.add_argument("--seed", type=int, default=13)
+    pt.add_argument("--minutes", type=float, default=PRETRAIN["max_minutes"],
+                    help="wall-clock cap (steps are cut, with a warning, if it is reached)")
+    pt.add_argument("--max-steps", type=int, default=PRETRAIN["max_steps"], help="steps (the recipe: fixed)")
+    pt.add_argument("--batch-size", type=int, default=PRETRAIN["batch_size"])
+    pt.add_argument("--seed", type=int, default=PRETRAIN["seed"])
     pt.add_argument("--device", default="cpu", help="cpu or cuda")
     pt.set_defaults(func=cmd_pretrain)
     ft = sub.add_parser("finetune", help="cross-validate, then fit on all gold data and save a model directory")
