@@ -27,7 +27,7 @@ from pipeline.cv import CVResult, Fold, cross_validate
 from pipeline.gold import gold_sha256, load_gold_dir, write_gold
 from pipeline.io import atomic_write_text, sha256_file
 from pipeline.records import GoldDocument, SentenceRecord
-from pipeline.scoring import HEADLINE, SUMMARY_KEYS, score
+from pipeline.scoring import HEADLINE, SUMMARY_KEYS, paired_difference, score
 
 SystemKind = Literal["rules", "model", "pred"]
 TRAIN_SPLIT = "train (NOT an accuracy estimate)"
@@ -414,11 +414,15 @@ def run_evaluation(
         else:
             if cfg.cv:
                 bres = _cv_score(docs, lambda fold: btagger, cfg)
-                baseline = bres.pooled
+                baseline, base_pred = bres.pooled, bres.predictions
                 assert cv_info is not None
                 cv_info["baseline_per_fold"] = bres.per_fold
             else:
-                baseline = score(docs, btagger(docs), n_resamples=cfg.n_resamples, seed=cfg.seed)
+                base_pred = btagger(docs)
+                baseline = score(docs, base_pred, n_resamples=cfg.n_resamples, seed=cfg.seed)
+            # The system minus the rules on the same sentences (paired bootstrap over sentences).
+            meta["vs_baseline"] = paired_difference(docs, predictions, base_pred,
+                                                    n_resamples=cfg.n_resamples, seed=cfg.seed)
 
     commit, dirty = git_commit()
     run_id = cfg.run_id or default_run_id(cfg.system_name)

@@ -88,6 +88,15 @@ def render_markdown(doc: dict[str, Any]) -> str:
         for k, label in HEADLINE_ROWS
     ]
     lines += _table(["metric", meta.get("system", "system"), "95% CI", "rules", "rules 95% CI"], rows)
+    vs = meta.get("vs_baseline")
+    if vs:
+        lines += ["## Against the rule baseline (paired)", "",
+                  f"System minus rules on the same {vs.get('n_sentences')} sentences; 95% paired bootstrap "
+                  f"interval of the difference ({vs.get('n_resamples')} resamples over sentences); "
+                  "p = share of resamples where the system is not ahead.", ""]
+        prow = [[k, _f(v["a"]), _f(v["b"]), f"{v['diff']:+.3f}", _ci(v["ci"]), f"{v['p_not_better']:.3f}"]
+                for k, v in vs.items() if isinstance(v, dict) and "diff" in v]
+        lines += _table(["metric", "system", "rules", "difference", "95% CI", "p"], prow)
     lines += ["## Target counts", ""]
     count_keys = [
         "targets_n_gold",

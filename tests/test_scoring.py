@@ -18,11 +18,13 @@ from pipeline.cv import make_folds, split_train_dev
 from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.schema import CATEGORIES, Span
 from pipeline.scoring import (
+    PAIRED_METRICS,
     _macro_f1_from_confusion,
     agreement,
     align_document,
     match_partial,
     match_strict,
+    paired_difference,
     score,
 )
 
@@ -380,3 +382,28 @@ def test_train_dev_split_keeps_paragraphs_whole() -> None:
     train, dev = split_train_dev(docs, frac=0.2, seed=0)
     assert dev and not set(_keys(train)) & set(_keys(dev))
     assert sorted(_keys(train) + _keys(dev)) == sorted(_keys(docs))
+
+
+def test_paired_difference_of_a_system_with_itself_is_zero_and_not_better() -> None:
+    gold = tiny_gold()
+    pred = {"d1": copy_doc(gold)}
+    d = paired_difference([gold], pred, pred, n_resamples=200)
+    for k in PAIRED_METRICS:
+        assert d[k]["diff"] == 0.0 and d[k]["ci"] == [0.0, 0.0] and d[k]["p_not_better"] == 1.0
+
+
+def test_paired_difference_counts_the_same_sentences_for_both() -> None:
+    gold = tiny_gold()
+    worse = copy_doc(gold)
+    worse[1].targets = worse[1].targets[:1]  # one target missed
+    worse[3].category = "民生"  # one sentence category wrong
+    d = paired_difference([gold], {"d1": copy_doc(gold)}, {"d1": worse}, n_resamples=500, seed=1)
+    m = score([gold], {"d1": worse}, n_resamples=0)
+    assert d["targets_strict_f"]["b"] == pytest.approx(m["targets_strict_f"])
+    assert d["targets_strict_f"]["diff"] == pytest.approx(1.0 - m["targets_strict_f"])
+    assert d["sentcat_accuracy"]["diff"] == pytest.approx(0.25)
+    # Paired: the better system is never behind on any resample, only tied where the draw
+    # skips the sentences that differ.
+    assert d["sentcat_accuracy"]["ci"][0] >= 0.0 and 0.0 < d["sentcat_accuracy"]["p_not_better"] < 0.5
+    reverse = paired_difference([gold], {"d1": worse}, {"d1": copy_doc(gold)}, n_resamples=500, seed=1)
+    assert reverse["sentcat_accuracy"]["diff"] == pytest.approx(-0.25) and reverse["sentcat_accuracy"]["p_not_better"] == 1.0
