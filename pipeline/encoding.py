@@ -261,8 +261,9 @@ def decode(
     ``rule_prior`` (β ≥ 0; only for rule-feature encodings): each token's tag is
     ``argmax log p(tag) + β·[tag = rule tag]``, so the model overrides the rule baseline's tag
     only where it gives another tag more than ``e^β`` times the rule tag's probability
-    (β = 0: the model alone; β = ∞: the rule spans). Span scores stay the model's own
-    probabilities of the chosen tags.
+    (β = 0: the model alone; a large β: the rule spans). Span scores are the probabilities of
+    the chosen tags under that combined distribution (the one a residually trained model,
+    ``TrainConfig.rule_prior_train``, was trained to output).
     """
     tokens = merge_windows(encoded, tag_logits, cat_logits)
     prior = rule_tags(encoded) if rule_prior > 0 else None
@@ -289,8 +290,9 @@ def decode(
             tag = int(np.argmax(p))
         else:
             bonus = np.zeros(len(p))
-            bonus[prior[off]] = rule_prior  # β = inf: the rule tag always wins
-            tag = int(np.argmax(np.log(np.clip(p, 1e-12, 1.0)) + bonus))
+            bonus[prior[off]] = rule_prior
+            p = _softmax(np.log(np.clip(p, 1e-12, 1.0)) + bonus)  # the combined distribution
+            tag = int(np.argmax(p))
         if tag == B:
             close()
             cur.append((off, float(p[tag]), cl))

@@ -37,7 +37,12 @@ from torch import nn
 from pipeline.encoding import (
     IGNORE,
     RULE_TYPE_VOCAB,
+    TYPE_RULE_B,
+    TYPE_RULE_I,
+    B,
     EncodedSentence,
+    I,
+    O,
     Window,
     context_text,
     decode,
@@ -102,6 +107,10 @@ class TrainConfig:
     rule_category_weight: float = 0.0
     #: β of the rule-span prior in decoding (``encoding.decode``; 0 = off; rule features only).
     rule_prior: float = 0.0
+    #: Residual training (rule features only): the same prior added to the tag logits inside
+    #: the loss, so the model starts out agreeing with the rules and learns only where to
+    #: depart from them. Decode with ``rule_prior`` equal to it (or let the dev part choose).
+    rule_prior_train: float = 0.0
     #: After early stopping, choose ``rule_prior`` and ``rule_category_weight`` on the dev part
     #: (``select_decoding``); the chosen values are stored in the predictor's metadata.
     select_decoding: bool = False
@@ -250,12 +259,24 @@ def _labels(feats: list[Feature], n: int, device: torch.device) -> tuple[torch.T
     return tags.to(device), cats.to(device)
 
 
+def rule_tag_onehot(token_type_ids: torch.Tensor) -> torch.Tensor:
+    """One-hot BIO tag of the rule baseline per token, read from the rule token types (the
+    tensor twin of ``encoding.rule_tags``; context/special tokens get O, their loss is ignored)."""
+    tag = torch.full_like(token_type_ids, O)
+    tag[token_type_ids == TYPE_RULE_B] = B
+    tag[token_type_ids == TYPE_RULE_I] = I
+    return nn.functional.one_hot(tag, N_TAGS).to(torch.float32)
+
+
 def joint_loss(
     model: JointModel, feats: list[Feature], pad_id: int, config: TrainConfig, device: torch.device
 ) -> torch.Tensor:
     batch = pad_batch([f.window for f in feats], pad_id, device)
     tl, sl = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
     tags, cats = _labels(feats, tl.shape[1], device)
+    if config.rule_features and config.rule_prior_train > 0:
+        tl = torch.cat([tl[..., :N_TAGS] + config.rule_prior_train * rule_tag_onehot(batch["token_type_ids"]),
+                        tl[..., N_TAGS:]], dim=-1)
     weights = torch.tensor([f.weight for f in feats], dtype=tl.dtype, device=device)
     ce = nn.CrossEntropyLoss(ignore_index=IGNORE, reduction="none")
     # Per-token losses weighted by their example's weight (silver < gold), averaged over real tokens.
@@ -502,8 +523,8 @@ def train_model(
         row: dict[str, float] = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else 0.0}
         if use_dev:
             model.eval()
-            # The model's own quality (no rule prior, no category ensemble) decides the epoch.
-            row.update(dev_scores(predictor, dev_examples, rule_prior=0.0, category_weight=0.0))
+            # The model's own quality (its training-time rule prior, no category ensemble) decides the epoch.
+            row.update(dev_scores(predictor, dev_examples, rule_prior=config.rule_prior_train, category_weight=0.0))
             # Both tasks count: a lexicographic key froze on an epoch-1 span F1 of 1.0 on a small
             # dev part while sentence accuracy was still 0.22.
             key = (row["span_f"] + row["sent_acc"], row["span_f"])
