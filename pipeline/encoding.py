@@ -25,6 +25,7 @@ baseline's sentence category is prepended to the context text (``rule_context``)
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -255,6 +256,7 @@ def decode(
     tag_logits: list[np.ndarray],
     cat_logits: list[np.ndarray] | None = None,
     rule_prior: float = 0.0,
+    reconcile: bool = False,
 ) -> list[DecodedSpan]:
     """Valid, non-overlapping spans (sentence-relative) from per-window token logits.
 
@@ -264,9 +266,32 @@ def decode(
     (β = 0: the model alone; a large β: the rule spans). Span scores are the probabilities of
     the chosen tags under that combined distribution (the one a residually trained model,
     ``TrainConfig.rule_prior_train``, was trained to output).
+
+    ``reconcile`` (with a rule prior): the model's departures from the rule spans pass through
+    ``reconcile_with_rules`` (kept only where every resulting span holds a numeral).
     """
     tokens = merge_windows(encoded, tag_logits, cat_logits)
     prior = rule_tags(encoded) if rule_prior > 0 else None
+    if prior is not None:
+        combined = []
+        for off, p, cl in tokens:
+            bonus = np.zeros(len(p))
+            bonus[prior[off]] = rule_prior
+            combined.append((off, _softmax(np.log(np.clip(p, 1e-12, 1.0)) + bonus), cl))
+        tokens = combined
+    spans = _spans(tokens, [int(np.argmax(p)) for _, p, _ in tokens])
+    if prior is None or not reconcile:
+        return spans
+    rules = _spans(tokens, [prior[off] for off, _, _ in tokens])
+    by_range = {(d.start, d.end): d for d in rules} | {(d.start, d.end): d for d in spans}
+    keep = reconcile_with_rules(encoded.text, [(d.start, d.end) for d in spans], [(d.start, d.end) for d in rules])
+    return [by_range[r] for r in keep]
+
+
+def _spans(tokens: list[tuple[tuple[int, int], np.ndarray, np.ndarray | None]], tags: list[int]) -> list[DecodedSpan]:
+    """Spans of a tag sequence over merged tokens; a span's score is the mean probability of
+    its tokens' tags. An ``I`` without a ``B`` starts a span (lenient on the model, strict on
+    validity)."""
     spans: list[DecodedSpan] = []
     cur: list[tuple[tuple[int, int], float, np.ndarray | None]] = []
 
@@ -285,24 +310,50 @@ def decode(
             )
             cur.clear()
 
-    for off, p, cl in tokens:
-        if prior is None:
-            tag = int(np.argmax(p))
-        else:
-            bonus = np.zeros(len(p))
-            bonus[prior[off]] = rule_prior
-            p = _softmax(np.log(np.clip(p, 1e-12, 1.0)) + bonus)  # the combined distribution
-            tag = int(np.argmax(p))
+    for (off, p, cl), tag in zip(tokens, tags):
         if tag == B:
             close()
             cur.append((off, float(p[tag]), cl))
         elif tag == I:
-            # An I without a B starts a span (lenient on the model, strict on validity).
             cur.append((off, float(p[tag]), cl))
         else:
             close()
     close()
     return spans
+
+
+#: A target is a quantified commitment (GUIDELINES): every target span holds a numeral.
+_NUMERAL = re.compile(r"[0-9０-９〇零一二两三四五六七八九十百千万亿]")
+
+
+def reconcile_with_rules(
+    text: str, model_spans: list[tuple[int, int]], rule_spans: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Accept the model's departures from the rule spans only where they stay valid targets.
+
+    Model and rule spans are grouped into clusters of overlapping spans. In a cluster where the
+    model disagrees with the rules (a split, a trim, an extension, an added span), the model's
+    spans are taken only if every one of them holds a numeral (a target is quantified); a
+    fragment such as ``建`` or ``技术中心`` makes the whole cluster fall back to the rule spans.
+    A rule span the model drops entirely (no model span overlaps it) stays dropped.
+    """
+    items = sorted([(s, e, 0) for s, e in rule_spans] + [(s, e, 1) for s, e in model_spans])
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(items):
+        end, j = items[i][1], i + 1
+        while j < len(items) and items[j][0] < end:  # overlaps the cluster so far
+            end = max(end, items[j][1])
+            j += 1
+        cluster = items[i:j]
+        rules = [(s, e) for s, e, src in cluster if src == 0]
+        model = [(s, e) for s, e, src in cluster if src == 1]
+        if model == rules or all(_NUMERAL.search(text[s:e]) for s, e in model):
+            out.extend(model)
+        else:
+            out.extend(rules)
+        i = j
+    return out
 
 
 def decode_tags(encoded: EncodedSentence, tags_per_window: list[list[int]]) -> list[tuple[int, int]]:

@@ -204,6 +204,8 @@ class ModelPredictor:
         self.rule_category_weight = float(self.meta.get("rule_category_weight", 0.0) or 0.0)
         #: β of ``encoding.decode``: how strongly the rule spans are preferred (0 = off).
         self.rule_prior = float(self.meta.get("rule_prior", 0.0) or 0.0)
+        #: Keep the model's departures from the rule spans only where they hold numerals.
+        self.reconcile_edits = bool(self.meta.get("reconcile_edits", False))
 
     # -- the separable forward step ------------------------------------------------------
     def forward(
@@ -272,7 +274,8 @@ class ModelPredictor:
             rule_cat = ({(r.start, r.end): r.category or hints[i].category for r in hints[i].spans}
                         if hints is not None else {})
             for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
-                            rule_prior=self.rule_prior if self.rule_features else 0.0):
+                            rule_prior=self.rule_prior if self.rule_features else 0.0,
+                            reconcile=self.reconcile_edits):
                 sp = SpanPrediction(start=d.start, end=d.end, score=round(d.score, 4))
                 if self.target_category_source == "rule" and (d.start, d.end) in rule_cat:
                     sp.category = rule_cat[(d.start, d.end)]
@@ -301,6 +304,7 @@ class ModelPredictor:
         self.meta["rule_features"] = self.rule_features
         self.meta["rule_category_weight"] = self.rule_category_weight
         self.meta["rule_prior"] = self.rule_prior
+        self.meta["reconcile_edits"] = self.reconcile_edits
         if self.rule_features or self.rule_category_weight > 0:
             self.meta["rules_sha256"] = rules_sha256()
         return save_model_dir(self.model, self.tokenizer, folder, self.meta, fp16=fp16, card=card)

@@ -111,6 +111,12 @@ class TrainConfig:
     #: the loss, so the model starts out agreeing with the rules and learns only where to
     #: depart from them. Decode with ``rule_prior`` equal to it (or let the dev part choose).
     rule_prior_train: float = 0.0
+    #: Decoding keeps the model's departures from the rule spans only where every resulting
+    #: span holds a numeral (``encoding.reconcile_with_rules``); needs a rule prior.
+    reconcile_edits: bool = False
+    #: Weight multiplier of training sentences whose gold spans differ from the rules' (the
+    #: only places a rule-feature model can learn to improve on the rules; boosting-like).
+    disagreement_weight: float = 1.0
     #: After early stopping, choose ``rule_prior`` and ``rule_category_weight`` on the dev part
     #: (``select_decoding``); the chosen values are stored in the predictor's metadata.
     select_decoding: bool = False
@@ -348,6 +354,7 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
         "rule_features": config.rule_features,
         "rule_category_weight": config.rule_category_weight,
         "rule_prior": config.rule_prior,
+        "reconcile_edits": config.reconcile_edits,
         "target_category_source": (config.target_category_source if config.target_category_source in CATEGORY_SOURCES
                                    else "sentence"),
         "encoder": config.encoder if config.encoder != SMALL else f"small BERT ({config.num_layers}x{config.hidden_size})"
@@ -432,7 +439,7 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutpu
         spans = [
             (d.start, d.end, int(np.argmax(d.category_logits)) if d.category_logits is not None else cat)
             for d in decode(enc, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
-                            rule_prior=beta if predictor.rule_features else 0.0)
+                            rule_prior=beta if predictor.rule_features else 0.0, reconcile=predictor.reconcile_edits)
         ]
         gold = {sp_: c for sp_, c in zip(ex.spans, ex.span_categories)}
         n_gold += len(gold)
@@ -484,6 +491,10 @@ def train_model(
     t0 = time.time()
     device = torch.device(config.device)
     model, tok = build_model(config, vocab_texts or [e.text for e in train_examples])
+    if config.disagreement_weight != 1.0:
+        train_examples = [replace(e, weight=e.weight * config.disagreement_weight)
+                          if e.rule_spans is not None and sorted(e.rule_spans) != sorted(e.spans) else e
+                          for e in train_examples]
     model.to(device)
     feats, mis = featurize(train_examples, tok, config)
     if mis:

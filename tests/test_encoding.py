@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transformers import BertTokenizerFast
 
-from pipeline.encoding import B, I, O, context_text, decode, decode_tags, encode
+from pipeline.encoding import B, I, O, context_text, decode, decode_tags, encode, reconcile_with_rules
 from pipeline.textnorm import normalize
 from pipeline.vocab import build_vocab, check_tokenizer, load_tokenizer, save_vocab, unk_rate
 
@@ -261,3 +261,42 @@ def test_rule_prior_moves_from_model_to_rules(char_tok: BertTokenizerFast) -> No
     # Without rule features (plain types) the prior has nothing to read: all O.
     plain = encode(char_tok, text)
     assert [(d.start, d.end) for d in decode(plain, logits, rule_prior=20.0)] == []
+
+
+def test_reconcile_keeps_model_edits_only_where_every_piece_is_quantified() -> None:
+    text = "城乡居民人均可支配收入分别增长7%和8%，建成示范基地3个。"
+    rule = [(0, 20), (21, 29)]
+    split = [(0, 17), (18, 20)]  # "…分别增长7%" + "8%": both hold numerals → taken
+    frag = [(21, 22), (23, 29)]  # "建" + "示范基地3个": a fragment → the rule span stays
+    assert text[0:17].endswith("增长7%") and text[18:20] == "8%" and text[21:29] == "建成示范基地3个"
+    assert reconcile_with_rules(text, split + frag, rule) == split + [(21, 29)]
+    assert reconcile_with_rules(text, rule, rule) == rule
+    assert reconcile_with_rules(text, [(0, 20)], rule) == [(0, 20)]  # a dropped rule span stays dropped
+    assert reconcile_with_rules(text, rule + [(29, 30)], rule) == rule  # an added "。" is not a target
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), max_size=6),
+       st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), max_size=6))
+def test_reconcile_output_is_valid(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> None:
+    def disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for s, n in sorted(spans):
+            if not out or s >= out[-1][1]:
+                out.append((s, s + n))
+        return out
+
+    text = "增长5%新增1200个" * 4
+    model, rules = disjoint(a), disjoint(b)
+    out = reconcile_with_rules(text, model, rules)
+    assert out == sorted(out) and all(x[1] <= y[0] for x, y in zip(out, out[1:]))  # ordered, no overlap
+    assert set(out) <= set(model) | set(rules)
+
+
+def test_decode_with_reconcile_reverts_fragments_to_the_rule_span(char_tok: BertTokenizerFast) -> None:
+    text = "建成示范基地3个。"
+    enc = encode(char_tok, text, rule_spans=[(0, 8)])
+    model = [B, O, B, I, I, I, I, I, O]  # "建" + "示范基地3个": a fragment
+    logits = _one_hot_logits(enc, model, 6.0)
+    assert [(d.start, d.end) for d in decode(enc, logits, rule_prior=2.0)] == [(0, 1), (2, 8)]
+    spans = decode(enc, logits, rule_prior=2.0, reconcile=True)
+    assert [(d.start, d.end) for d in spans] == [(0, 8)] and 0.0 < spans[0].score <= 1.0
