@@ -423,6 +423,12 @@ def run_evaluation(
             # The system minus the rules on the same sentences (paired bootstrap over sentences).
             meta["vs_baseline"] = paired_difference(docs, predictions, base_pred,
                                                     n_resamples=cfg.n_resamples, seed=cfg.seed)
+            # Again on the documents the rule authors never read: there both are held out.
+            unseen = [d for d in docs if d.doc_id not in RULES_DEV_DOCS]
+            if unseen and len(unseen) < len(docs):
+                meta["vs_baseline_unseen"] = paired_difference(unseen, predictions, base_pred,
+                                                               n_resamples=cfg.n_resamples, seed=cfg.seed)
+                meta["vs_baseline_unseen"]["documents"] = [d.doc_id for d in unseen]
 
     commit, dirty = git_commit()
     run_id = cfg.run_id or default_run_id(cfg.system_name)

@@ -88,12 +88,16 @@ def render_markdown(doc: dict[str, Any]) -> str:
         for k, label in HEADLINE_ROWS
     ]
     lines += _table(["metric", meta.get("system", "system"), "95% CI", "rules", "rules 95% CI"], rows)
-    vs = meta.get("vs_baseline")
-    if vs:
-        lines += ["## Against the rule baseline (paired)", "",
-                  f"System minus rules on the same {vs.get('n_sentences')} sentences; 95% paired bootstrap "
-                  f"interval of the difference ({vs.get('n_resamples')} resamples over sentences); "
-                  "p = share of resamples where the system is not ahead.", ""]
+    for key, title in (("vs_baseline", "all gold documents"),
+                       ("vs_baseline_unseen", "documents the rule authors never read")):
+        vs = meta.get(key)
+        if not vs:
+            continue
+        lines += [f"## Against the rule baseline (paired): {title}", "",
+                  f"System minus rules on the same {vs.get('n_sentences')} sentences"
+                  + (f" ({', '.join(vs['documents'])})" if vs.get("documents") else "")
+                  + f"; 95% paired bootstrap interval of the difference ({vs.get('n_resamples')} resamples "
+                  "over sentences); p = share of resamples where the system is not ahead.", ""]
         prow = [[k, _f(v["a"]), _f(v["b"]), f"{v['diff']:+.3f}", _ci(v["ci"]), f"{v['p_not_better']:.3f}"]
                 for k, v in vs.items() if isinstance(v, dict) and "diff" in v]
         lines += _table(["metric", "system", "rules", "difference", "95% CI", "p"], prow)
