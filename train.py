@@ -233,6 +233,13 @@ def ensure_mlm(mlm: Path, corpus: Path | None) -> Path | None:
     return mlm
 
 
+def _portable(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
 def mlm_provenance(mlm: Path | None) -> dict[str, Any] | None:
     """What the encoder was initialised from (recorded in the model directory)."""
     if mlm is None:
@@ -243,7 +250,7 @@ def mlm_provenance(mlm: Path | None) -> dict[str, Any] | None:
     info = json.loads(log_file.read_text(encoding="utf-8")) if log_file.exists() else {}
     keep = ("documents", "train_tokens", "steps", "epochs", "initial_heldout_loss", "final_heldout_loss",
             "heldout_perplexity", "seconds", "config")
-    return {"path": str(mlm), "weights_sha256": sha256_file(mlm / "model.safetensors"),
+    return {"path": _portable(mlm), "weights_sha256": sha256_file(mlm / "model.safetensors"),
             **{k: info[k] for k in keep if k in info}}
 
 
@@ -264,7 +271,8 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
 
     docs = _load_gold(argparse.Namespace(gold=gold, corpus_dir=corpus_dir))
     mlm = ensure_mlm(Path(mlm_dir), Path(pretrain_corpus) if pretrain_corpus else None)
-    init = {"init": str(mlm)} if mlm is not None else {}
+    # Recorded relative to the repository when inside it, so the directory works on any checkout.
+    init = {"init": _portable(mlm)} if mlm is not None else {}
     cfg = TrainConfig(**{**RECIPE, **FINAL_DECODING, **init, **(recipe or {})}, fixed_epochs=final_epochs)
     pred, res = train_model(examples_from_docs(docs), [], cfg, vocab_texts=[d.raw for d in docs])
     pred.meta.update(train_gold_sha256=gold_sha256(docs), train_documents=sorted(d.doc_id for d in docs),

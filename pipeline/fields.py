@@ -559,3 +559,32 @@ def _parse(text: str, out: dict[str, Any]) -> dict[str, Any]:
         out["unit_canonical"] = {"unit": "percent", "multiplier": 1}
         out["value_canonical"] = c.value
     return out
+
+
+#: Coordinators between the figures of one ``分别`` clause (``分别增长7%和8%``).
+_COORDINATORS = ("和", "、", "及", "与", "，")
+
+
+def share_coordinated(sentence: str, spans: list[tuple[int, int]], fields: list[dict[str, Any]]) -> None:
+    """GUIDELINES rule 4 (project note D27): in ``城乡居民人均可支配收入分别增长6%和6.5%左右`` the
+    figures after the first are spans of their own (``6.5%左右``) that share the first one's verb,
+    so they take its direction; a qualifier of the last figure (``左右``, ``以上``) covers them
+    all, so an ``exact`` bound before it takes the last one's. ``spans`` are sentence-relative,
+    sorted; ``fields`` (from ``parse_fields``, same order) are updated in place."""
+    i = 0
+    while i < len(spans):
+        if "分别" not in sentence[spans[i][0] : spans[i][1]]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(spans) and sentence[spans[j][1] : spans[j + 1][0]] in _COORDINATORS:
+            j += 1
+        group = fields[i : j + 1]
+        for f in group[1:]:
+            if f.get("direction") is None:
+                f["direction"] = group[0].get("direction")
+        last = group[-1].get("bound", "exact")
+        for f in group[:-1]:
+            if last != "exact" and f.get("bound", "exact") == "exact":
+                f["bound"] = last
+        i = j + 1

@@ -84,18 +84,22 @@ class Tagger:
         return out
 
     def _record(self, doc_id: str, raw: str, sent: Sentence, pred: SentencePrediction) -> SentenceRecord:
-        from pipeline.fields import parse_fields
+        from pipeline.fields import parse_fields, share_coordinated
 
         targets: list[Target] = []
         if not (self.suppress_review and sent.part == "review"):
             last_end = -1
+            kept = []
             for sp in sorted(pred.spans, key=lambda x: (x.start, x.end)):
                 if not (0 <= sp.start < sp.end <= len(sent.text)) or sp.start < last_end:
                     continue  # predictors promise valid, non-overlapping spans; never trust it blindly
                 last_end = sp.end
+                kept.append(sp)
+            all_fields = [parse_fields(raw[sent.start + sp.start : sent.start + sp.end]) for sp in kept]
+            share_coordinated(sent.text, [(sp.start, sp.end) for sp in kept], all_fields)
+            for sp, fields in zip(kept, all_fields):
                 start, end = sent.start + sp.start, sent.start + sp.end
                 text = raw[start:end]
-                fields = parse_fields(text)
                 category = sp.category or pred.category
                 extra = {
                     "doc_id": doc_id,

@@ -303,26 +303,43 @@ def joint_loss(
 # --------------------------------------------------------------------------- model building
 
 
+#: The repository root: relative ``init`` paths recorded in a model directory (``runs/mlm``)
+#: resolve against the working directory first, then against it.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def resolve_init(init: str) -> Path:
+    """The folder ``TrainConfig.init`` names; a clear error when it is missing."""
+    for p in (Path(init), REPO_ROOT / init):
+        if p.is_dir():
+            return p
+    raise FileNotFoundError(
+        f"{init}: the encoder to start from is missing. For the masked-LM run of the shipped recipe: "
+        "python train.py pretrain --corpus ../shared/corpus --out runs/mlm"
+    )
+
+
 def build_model(config: TrainConfig, vocab_texts: Sequence[str]) -> tuple[JointModel, Any]:
     """Encoder + tokenizer: from ``config.init`` / a hub checkpoint, or a fresh small BERT."""
     from transformers import AutoTokenizer
 
     from pipeline.vocab import build_vocab, check_tokenizer, load_tokenizer, save_vocab
 
+    init = resolve_init(config.init) if config.init else None
     if config.encoder != SMALL:
         tok = AutoTokenizer.from_pretrained(config.encoder)
         check_tokenizer(tok, config.encoder)
         model = JointModel.from_pretrained_encoder(config.encoder)
-    elif config.init and (Path(config.init) / "govtarget.json").exists():
+    elif init and (init / "govtarget.json").exists():
         # A govtarget model directory (e.g. the silver stage): encoder and heads carry over.
         from pipeline.modeling import load_model_dir
 
-        loaded, tok, _ = load_model_dir(config.init)
+        loaded, tok, _ = load_model_dir(init)
         assert loaded is not None
         model = loaded
-    elif config.init:
-        tok = load_tokenizer(config.init)
-        model = JointModel.from_pretrained_encoder(config.init)
+    elif init:
+        tok = load_tokenizer(init)
+        model = JointModel.from_pretrained_encoder(str(init))
     else:
         import tempfile
 

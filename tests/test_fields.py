@@ -188,3 +188,23 @@ def test_range_separators() -> None:
 def test_overlong_number_gives_no_value_not_infinity() -> None:
     f = parse_fields("新增" + "9" * 400 + "个")
     assert f["value"] is None or f["value"] == f["value"] and abs(f["value"]) != float("inf")
+
+
+def test_coordinated_figures_share_the_verb_and_the_trailing_qualifier() -> None:
+    from pipeline.fields import share_coordinated
+
+    s = "城乡居民人均可支配收入分别增长6%和6.5%左右。"
+    a = s.index("城乡")
+    spans = [(a, s.index("和")), (s.index("和") + 1, s.index("。"))]
+    fields = [parse_fields(s[x:y]) for x, y in spans]
+    assert fields[1]["direction"] is None and fields[0]["bound"] == "exact"
+    share_coordinated(s, spans, fields)
+    assert [f["direction"] for f in fields] == ["up", "up"]
+    assert [f["bound"] for f in fields] == ["about", "about"]
+    # Without 分别 nothing is shared: two targets of their own.
+    t = "新建5G基站100个和充电桩200个。"
+    sp = [(0, t.index("和")), (t.index("和") + 1, t.index("。"))]
+    fs = [parse_fields(t[x:y]) for x, y in sp]
+    before = [dict(f) for f in fs]
+    share_coordinated(t, sp, fs)
+    assert fs == before
