@@ -59,8 +59,9 @@ class GovTargetComponent:
         self.targets_key = targets_key
         self.sentences_key = sentences_key
         if tagger is None:
-            from pipeline.tagger import Tagger
+            from pipeline.tagger import Tagger, resolve_model
 
+            model = resolve_model(model)  # "default": the shipped model
             kwargs: dict[str, Any] = {"suppress_review": suppress_review}
             if model != "rules":
                 kwargs.update(device=device, backend=backend)

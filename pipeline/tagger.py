@@ -8,13 +8,32 @@ researcher needs (part, section, probabilities, confidences, normalised fields).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipeline.predict import Predictor, SentenceInput, SentencePrediction
 from pipeline.records import SentenceRecord, Target
 from pipeline.segment import Segmentation, Sentence, segment
+
+log = logging.getLogger(__name__)
+
+
+#: The shipped model (models/README.md: it beats the rule baseline in cross-validation).
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+def resolve_model(spec: str | os.PathLike[str]) -> str:
+    """``"default"`` → the shipped model directory, or ``"rules"`` (with a warning) when this
+    installation has none; anything else unchanged."""
+    if str(spec) != "default":
+        return str(spec)
+    if (DEFAULT_MODEL / "govtarget.json").exists():
+        return str(DEFAULT_MODEL)
+    log.warning("no shipped model at %s: using the rule baseline", DEFAULT_MODEL)
+    return "rules"
 
 
 @dataclass
@@ -43,7 +62,9 @@ class Tagger:
 
     @classmethod
     def load(cls, spec: str | os.PathLike[str], **kwargs: Any) -> Tagger:
-        """``"rules"`` for the rule baseline, else a model directory (see pipeline.modeling)."""
+        """``"rules"`` for the rule baseline, ``"default"`` for the shipped model
+        (``models/default``; the rules where it is absent), else a model directory."""
+        spec = resolve_model(spec)
         if str(spec) == "rules":
             from pipeline.rules import RulePredictor
 

@@ -330,7 +330,8 @@ def test_torn_manifest_line_is_dropped(tmp_path: Path) -> None:
 def test_tag_command_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from pipeline.cli import main
 
-    monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), **kw)))
+    monkeypatch.setattr(Tagger, "load", classmethod(
+        lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw.get("suppress_review", True))))
     f = tmp_path / "r.txt"
     f.write_text(REPORT, encoding="utf-8")
     assert main(["tag", str(f)]) == 0

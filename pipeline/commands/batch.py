@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("batch", help="tag many reports into DIR (per-document JSONL, targets.csv, summary.json); resumable")
     p.add_argument("inputs", nargs="+", help="report files or folders (searched recursively for .txt and .docx)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--model", default="rules", help="model directory, or 'rules' for the rule baseline (default)")
+    p.add_argument("--model", default="default", help="model directory, 'rules' for the rule baseline, or 'default': the shipped model (models/default)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--backend", default=None, choices=("torch", "onnx", "int8"),
                    help="inference backend; default: the one recorded in the model directory")
@@ -32,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1 or args.chunk_chars < 1:
         print("error: --batch-size and --chunk-chars must be positive", file=sys.stderr)
         return 2
+    from pipeline.tagger import resolve_model
+
+    args.model = resolve_model(args.model)
     cfg = BatchConfig(model=args.model, device=args.device, backend=args.backend, batch_size=args.batch_size,
                       chunk_chars=args.chunk_chars, suppress_review=not args.keep_review,
                       threads=args.threads)

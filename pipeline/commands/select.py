@@ -13,7 +13,7 @@ from pipeline.io import atomic_write_text
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("select", help="pick the sentences/paragraphs the model is least sure about, for annotation")
     p.add_argument("corpus", nargs="+", metavar="CORPUS", help="a folder of *.txt reports, or report files")
-    p.add_argument("--model", default="rules", help="model directory, or 'rules' (then only number_gap ranks)")
+    p.add_argument("--model", default="default", help="model directory, 'rules' for the rule baseline, or 'default': the shipped model (models/default)")
     p.add_argument("-n", type=int, default=50, help="how many sentences/paragraphs to select (default 50)")
     p.add_argument("--unit", choices=("sentence", "paragraph"), default="sentence")
     p.add_argument("--gold", default="data/gold", help="gold set: its documents and sentences are skipped")
@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     import random
 
     from pipeline.select import select
-    from pipeline.tagger import Tagger
+    from pipeline.tagger import Tagger, resolve_model
+
+    args.model = resolve_model(args.model)
 
     files: list[Path] = []
     for c in args.corpus:

@@ -13,7 +13,7 @@ from pipeline.reader import ReadError, read_report
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tag", help="tag reports: targets with value/unit/bound/direction and sentence categories")
     p.add_argument("files", nargs="+")
-    p.add_argument("--model", default="rules", help="model directory, or 'rules' for the rule baseline (default)")
+    p.add_argument("--model", default="default", help="model directory, 'rules' for the rule baseline, or 'default': the shipped model (models/default)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--backend", default=None, choices=("torch", "onnx", "int8"))
     p.add_argument("--format", choices=("text", "jsonl", "csv", "gold"), default="text",
@@ -55,7 +55,9 @@ def _text_view(doc: Any, path: str, encoding: str, show_all: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.tagger import Tagger
+    from pipeline.tagger import Tagger, resolve_model
+
+    args.model = resolve_model(args.model)
 
     kwargs: dict[str, Any] = {"suppress_review": not args.keep_review}
     if args.model != "rules":
