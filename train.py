@@ -297,6 +297,8 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
                     f"training fold; final model: {final_epochs} epochs on all gold",
         cv_run=str(run.run_dir),
         cv_per_fold=run.meta.get("cv"),
+        cv_vs_rules=run.meta.get("vs_baseline"),
+        cv_vs_rules_unseen=run.meta.get("vs_baseline_unseen"),
     )
     from pipeline.modeling import default_card
 
@@ -314,6 +316,14 @@ def _baseline_lines(meta: dict[str, Any]) -> str:
     b = meta.get("rule_baseline_cv") or {}
     lines = ["## Rule baseline on the same folds", ""]
     lines += [f"- {k}: {v:.4f}" for k, v in sorted(b.items()) if isinstance(v, float)]
+    for key, title in (("cv_vs_rules", "all gold documents"),
+                       ("cv_vs_rules_unseen", "documents the rule authors never read")):
+        vs = meta.get(key) or {}
+        rows = [(k, v) for k, v in vs.items() if isinstance(v, dict) and "diff" in v]
+        if rows:
+            lines += ["", f"Model minus rules, paired bootstrap over sentences ({title}):", ""]
+            lines += [f"- {k}: {v['a']:.3f} vs {v['b']:.3f}, difference {v['diff']:+.3f} "
+                      f"[{v['ci'][0]:+.3f}, {v['ci'][1]:+.3f}], p(not better) {v['p_not_better']:.3f}" for k, v in rows]
     lines += ["", f"Protocol: {meta.get('cv_protocol')}", f"Evaluation run: {meta.get('cv_run')}", ""]
     return "\n".join(lines)
 
