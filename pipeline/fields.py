@@ -562,7 +562,7 @@ def _parse(text: str, out: dict[str, Any]) -> dict[str, Any]:
 
 
 #: Coordinators between the figures of one ``分别`` clause (``分别增长7%和8%``).
-_COORDINATORS = ("和", "、", "及", "与", "，")
+_COORDINATORS = ("和", "、", "及", "与")
 
 
 def share_coordinated(sentence: str, spans: list[tuple[int, int]], fields: list[dict[str, Any]]) -> None:

@@ -193,14 +193,15 @@ def test_overlong_number_gives_no_value_not_infinity() -> None:
 def test_coordinated_figures_share_the_verb_and_the_trailing_qualifier() -> None:
     from pipeline.fields import share_coordinated
 
-    s = "城乡居民人均可支配收入分别增长6%和6.5%左右。"
+    s = "城乡居民人均可支配收入分别增长6%和6.5%左右，城镇新增就业85万人。"
     a = s.index("城乡")
-    spans = [(a, s.index("和")), (s.index("和") + 1, s.index("。"))]
+    spans = [(a, s.index("和")), (s.index("和") + 1, s.index("，")), (s.index("城镇"), s.index("。"))]
     fields = [parse_fields(s[x:y]) for x, y in spans]
     assert fields[1]["direction"] is None and fields[0]["bound"] == "exact"
     share_coordinated(s, spans, fields)
-    assert [f["direction"] for f in fields] == ["up", "up"]
-    assert [f["bound"] for f in fields] == ["about", "about"]
+    assert [f["direction"] for f in fields[:2]] == ["up", "up"]
+    assert [f["bound"] for f in fields[:2]] == ["about", "about"]
+    assert fields[2] == parse_fields(s[spans[2][0] : spans[2][1]])  # the next clause is its own
     # Without 分别 nothing is shared: two targets of their own.
     t = "新建5G基站100个和充电桩200个。"
     sp = [(0, t.index("和")), (t.index("和") + 1, t.index("。"))]
