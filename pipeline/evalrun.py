@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pipeline.cv import CVResult, Fold, cross_validate
 from pipeline.gold import gold_sha256, load_gold_dir, write_gold
-from pipeline.io import atomic_write_text, sha256_file
+from pipeline.io import atomic_write_text, rules_sha256, sha256_file
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.scoring import HEADLINE, SUMMARY_KEYS, paired_difference, score
 
@@ -60,12 +60,6 @@ def model_weights_sha256(model_dir: str | os.PathLike[str]) -> str | None:
             return sha256_file(d / name)
     found = sorted(d.glob("*.safetensors"))
     return sha256_file(found[0]) if found else None
-
-
-def rules_sha256() -> str | None:
-    """sha256 of the rule module's source: the rule baseline's "weights", so history tracks rule edits."""
-    f = Path(__file__).resolve().parent / "rules.py"
-    return sha256_file(f) if f.is_file() else None
 
 
 def check_predictions(docs: Sequence[GoldDocument], pred: dict[str, list[SentenceRecord]]) -> list[str]:

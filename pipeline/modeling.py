@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from pipeline.encoding import EncodedSentence, context_text, decode, encode, rule_context
-from pipeline.io import sha256_file  # noqa: F401  (re-exported: tests)
+from pipeline.io import rules_sha256, sha256_file  # noqa: F401  (sha256_file re-exported: tests)
 from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.schema import BIO_TAGS, CATEGORIES, SCHEMA_VERSION
 
@@ -335,13 +335,6 @@ def rule_hints(sentences: list[SentenceInput]) -> list[SentencePrediction]:
     from pipeline.rules import RulePredictor
 
     return RulePredictor().predict(list(sentences))
-
-
-def rules_sha256() -> str:
-    """Hash of pipeline/rules.py: a rule-feature model was trained against these rules."""
-    from pipeline import rules
-
-    return sha256_file(Path(rules.__file__))
 
 
 def library_versions() -> dict[str, str]:
