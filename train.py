@@ -266,8 +266,7 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     ``pretrain_corpus`` is a folder, the pretraining runs first (``ensure_mlm``)."""
     from pipeline.evalrun import EvalConfig, run_evaluation
     from pipeline.modeling import CARD_FILE, META_FILE, model_size_bytes
-    from pipeline.scoring import summary
-    from pipeline.training import TrainConfig, examples_from_docs, gold_sha256, train_model
+    from pipeline.training import TrainConfig, examples_from_docs, flat_metrics, gold_sha256, train_model
 
     docs = _load_gold(argparse.Namespace(gold=gold, corpus_dir=corpus_dir))
     mlm = ensure_mlm(Path(mlm_dir), Path(pretrain_corpus) if pretrain_corpus else None)
@@ -284,15 +283,9 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
                                     cv_by="document", corpus=corpus_dir, n_resamples=n_resamples),
                          gold_docs=docs, log=logging.info)
     meta = json.loads((Path(out) / META_FILE).read_text(encoding="utf-8"))
-    keys = ("targets_strict_p", "targets_strict_r", "targets_strict_f", "targets_strict_f_ci", "targets_partial_f",
-            "targets_typed_f", "sentcat_accuracy", "sentcat_macro_f1", "fields_all_acc", "targets_n_gold", "n_sentences")
-    def flat(m: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in {**summary(m), "targets_strict_f_ci": m.get("targets_strict_f_ci")}.items()
-                if k in keys}
-
     meta.update(
-        cv_metrics=flat(run.metrics),
-        rule_baseline_cv=flat(run.baseline) if run.baseline else None,
+        cv_metrics=flat_metrics(run.metrics),
+        rule_baseline_cv=flat_metrics(run.baseline) if run.baseline else None,
         cv_protocol=f"{run.meta['split']}; per-fold models early-stop on a dev part (whole paragraphs) of their "
                     f"training fold; final model: {final_epochs} epochs on all gold",
         cv_run=str(run.run_dir),

@@ -836,14 +836,22 @@ def finetune(
     return predictor, cv
 
 
-def _flat_cv(cv: ModelCV) -> dict[str, Any]:
-    m = cv.by_source[cv.chosen_source]
-    keys = ("targets_strict_p", "targets_strict_r", "targets_strict_f", "targets_partial_f", "targets_typed_f",
-            "sentcat_accuracy", "sentcat_macro_f1", "fields_all_acc", "targets_n_gold", "n_sentences")
-    flat = {k: m[k] for k in keys if k in m}
+#: The cross-validated figures a model directory records (``cv_metrics``, ``rule_baseline_cv``).
+FLAT_METRIC_KEYS = ("targets_strict_p", "targets_strict_r", "targets_strict_f", "targets_partial_f",
+                    "targets_typed_f", "sentcat_accuracy", "sentcat_macro_f1", "fields_all_acc",
+                    "targets_n_gold", "n_sentences")
+
+
+def flat_metrics(m: dict[str, Any]) -> dict[str, Any]:
+    """The recorded subset of a scoring result, with the strict-F1 interval when there is one."""
+    flat = {k: m[k] for k in FLAT_METRIC_KEYS if k in m}
     if "targets_strict_f_ci" in m:
         flat["targets_strict_f_ci"] = m["targets_strict_f_ci"]
     return flat
+
+
+def _flat_cv(cv: ModelCV) -> dict[str, Any]:
+    return flat_metrics(cv.by_source[cv.chosen_source])
 
 
 __all__ = [
