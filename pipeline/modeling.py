@@ -238,12 +238,9 @@ class ModelPredictor:
                               rule_spans=rule_spans))
         return out
 
-    def predict(self, sentences: list[SentenceInput]) -> list[SentencePrediction]:
-        """Sentences of ONE document in order (the rule features depend on preceding sentences)."""
-        if not sentences:
-            return []
-        hints = rule_hints(sentences) if self.rule_features or self.rule_category_weight > 0 else None
-        encoded = self.encode_inputs(sentences, hints)
+    def forward_encoded(self, encoded: list[EncodedSentence]) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
+        """Run every window of ``encoded`` through the model; per sentence, the token logits of
+        each window and the sentence-category probabilities (softmax of the windows' mean logits)."""
         flat = [(i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))]
         # Sorted by length: batches carry almost no padding (PITFALLS: 963 vs 360 tokens/s).
         flat.sort(key=lambda iw: len(encoded[iw[0]].windows[iw[1]]))
@@ -258,17 +255,24 @@ class ModelPredictor:
             for k, (i, w) in enumerate(chunk):
                 tok_out[(i, w)] = tl[k, : len(wins[k])]
                 sent_out[(i, w)] = sl[k]
-        preds = []
+        token_logits, sentence_probs = [], []
         for i, e in enumerate(encoded):
             n = len(e.windows)
-            tls = [tok_out[(i, w)] for w in range(n)]
-            slog = np.mean([sent_out[(i, w)] for w in range(n)], axis=0)
-            probs = _softmax(slog.astype(np.float64))
-            if hints is not None and self.rule_category_weight > 0:
-                rp = np.array([hints[i].category_probs.get(c, 0.0) for c in CATEGORIES], dtype=np.float64)
-                rp = rp / rp.sum() if rp.sum() > 0 else np.full(len(CATEGORIES), 1.0 / len(CATEGORIES))
-                w = self.rule_category_weight
-                probs = (1 - w) * probs + w * rp
+            token_logits.append([tok_out[(i, w)] for w in range(n)])
+            sentence_probs.append(_softmax(np.mean([sent_out[(i, w)] for w in range(n)], axis=0).astype(np.float64)))
+        return token_logits, sentence_probs
+
+    def predict(self, sentences: list[SentenceInput]) -> list[SentencePrediction]:
+        """Sentences of ONE document in order (the rule features depend on preceding sentences)."""
+        if not sentences:
+            return []
+        hints = rule_hints(sentences) if self.rule_features or self.rule_category_weight > 0 else None
+        encoded = self.encode_inputs(sentences, hints)
+        token_logits, sentence_probs = self.forward_encoded(encoded)
+        preds = []
+        for i, (e, tls, probs) in enumerate(zip(encoded, token_logits, sentence_probs)):
+            if hints is not None:
+                probs = mix_rule_category(probs, hints[i].category_probs, self.rule_category_weight)
             cat = CATEGORIES[int(np.argmax(probs))]
             spans = []
             rule_cat = ({(r.start, r.end): r.category or hints[i].category for r in hints[i].spans}
@@ -327,6 +331,16 @@ class ModelPredictor:
             runner = make_runner(Path(folder), backend)
         name = f"model:{Path(folder).name}" + (f"[{backend}]" if backend not in (None, "torch") else "")
         return cls(model, tokenizer, meta, device=device, batch_size=batch_size, runner=runner, name=name)
+
+
+def mix_rule_category(probs: np.ndarray, rule_probs: dict[str, float] | None, weight: float) -> np.ndarray:
+    """The category ensemble: ``(1 − w)·model + w·rules`` (the rules' distribution normalised;
+    uniform where they give none). ``w = 0`` or no rule distribution: the model's unchanged."""
+    if weight <= 0 or rule_probs is None:
+        return probs
+    rp = np.array([rule_probs.get(c, 0.0) for c in CATEGORIES], dtype=np.float64)
+    rp = rp / rp.sum() if rp.sum() > 0 else np.full(len(CATEGORIES), 1.0 / len(CATEGORIES))
+    return (1 - weight) * probs + weight * rp
 
 
 def rule_hints(sentences: list[SentenceInput]) -> list[SentencePrediction]:

@@ -50,7 +50,16 @@ from pipeline.encoding import (
     rule_context,
 )
 from pipeline.gold import gold_sha256  # noqa: F401  (re-exported for train.py and tests)
-from pipeline.modeling import CATEGORY_SOURCES, N_CATS, N_TAGS, JointModel, ModelPredictor, pad_batch, small_bert_config
+from pipeline.modeling import (
+    CATEGORY_SOURCES,
+    N_CATS,
+    N_TAGS,
+    JointModel,
+    ModelPredictor,
+    mix_rule_category,
+    pad_batch,
+    small_bert_config,
+)
 from pipeline.records import GoldDocument
 from pipeline.schema import CATEGORIES, CATEGORY2ID
 
@@ -390,13 +399,6 @@ RULE_PRIOR_GRID = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 20.0)
 CATEGORY_WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def _rule_probs(ex: Example) -> np.ndarray | None:
-    if ex.rule_category_probs is None:
-        return None
-    rp = np.array([ex.rule_category_probs.get(c, 0.0) for c in CATEGORIES], dtype=np.float64)
-    return rp / rp.sum() if rp.sum() > 0 else np.full(len(CATEGORIES), 1.0 / len(CATEGORIES))
-
-
 @dataclass
 class DevOutputs:
     """Model outputs on dev examples, computed once and decoded under several settings."""
@@ -416,26 +418,7 @@ def dev_outputs(predictor: ModelPredictor, examples: Sequence[Example]) -> DevOu
                stride=predictor.stride, rule_spans=e.rule_spans if predictor.rule_features else None)
         for e in examples
     ]
-    flat = sorted(((i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))),
-                  key=lambda iw: len(encoded[iw[0]].windows[iw[1]]))
-    tok_out: dict[tuple[int, int], np.ndarray] = {}
-    sent_out: dict[tuple[int, int], np.ndarray] = {}
-    pad = int(predictor.tokenizer.pad_token_id or 0)
-    for b in range(0, len(flat), predictor.batch_size):
-        chunk = flat[b : b + predictor.batch_size]
-        wins = [encoded[i].windows[w] for i, w in chunk]
-        batch = pad_batch(wins, pad)
-        tl, sl = predictor.forward(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-        for k, key in enumerate(chunk):
-            tok_out[key] = tl[k, : len(wins[k])]
-            sent_out[key] = sl[k]
-    tls, sps = [], []
-    for i, e in enumerate(encoded):
-        n = len(e.windows)
-        tls.append([tok_out[(i, w)] for w in range(n)])
-        z = np.mean([sent_out[(i, w)] for w in range(n)], axis=0).astype(np.float64)
-        z = np.exp(z - z.max())
-        sps.append(z / z.sum())
+    tls, sps = predictor.forward_encoded(encoded)
     return DevOutputs(list(examples), encoded, tls, sps)
 
 
@@ -450,9 +433,7 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutpu
     w = predictor.rule_category_weight if category_weight is None else category_weight
     tp = n_pred = n_gold = cat_ok = span_cat_ok = 0
     for ex, enc, tls, sp in zip(out.examples, out.encoded, out.token_logits, out.sentence_probs):
-        rp = _rule_probs(ex)
-        probs = (1 - w) * sp + w * rp if (w > 0 and rp is not None) else sp
-        cat = int(np.argmax(probs))
+        cat = int(np.argmax(mix_rule_category(sp, ex.rule_category_probs, w)))
         spans = [
             (d.start, d.end, int(np.argmax(d.category_logits)) if d.category_logits is not None else cat)
             for d in decode(enc, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
