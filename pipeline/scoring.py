@@ -419,6 +419,18 @@ def _sentcat(units: list[SentenceUnit]) -> tuple[dict[str, Any], list[str], np.n
     return out, labels, gi, pi
 
 
+def unit_counts(units: list[SentenceUnit], results: list[UnitResult] | None = None) -> np.ndarray:
+    """One row per sentence, the columns of ``_headline_from_counts``: the unit of resampling."""
+    results = results if results is not None else [score_unit(u) for u in units]
+    return np.array(
+        [
+            [r.n_gold, r.n_pred, r.strict_tp, r.partial_tp, r.typed_tp, int(u.gold.category == u.pred_category), 1]
+            for u, r in zip(units, results)
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 7)
+
+
 def score_units(
     units: list[SentenceUnit],
     outside: Iterable[Target] = (),
@@ -454,13 +466,7 @@ def score_units(
     sc, labels, gi, pi = _sentcat(units)
     m.update(sc)
 
-    counts = np.array(
-        [
-            [r.n_gold, r.n_pred, r.strict_tp, r.partial_tp, r.typed_tp, int(u.gold.category == u.pred_category), 1]
-            for u, r in zip(units, results)
-        ],
-        dtype=np.int64,
-    ).reshape(-1, 7)
+    counts = unit_counts(units, results)
     if n_resamples > 0:
         ci = bootstrap_ci(counts, gi, pi, len(labels), n_resamples=n_resamples, seed=seed)
         for k, (lo, hi) in ci.items():
@@ -540,13 +546,6 @@ SUMMARY_KEYS: tuple[str, ...] = (
 PAIRED_METRICS = ("targets_strict_f", "targets_typed_f", "sentcat_accuracy")
 
 
-def _unit_counts(units: list[SentenceUnit]) -> np.ndarray:
-    rows = []
-    for u in units:
-        r = score_unit(u)
-        rows.append([r.n_gold, r.n_pred, r.strict_tp, r.partial_tp, r.typed_tp,
-                     int(u.gold.category == u.pred_category), 1])
-    return np.array(rows, dtype=np.int64).reshape(-1, 7)
 
 
 def paired_difference(
@@ -568,7 +567,7 @@ def paired_difference(
     ka = [(u.doc_id, u.gold.start) for u in ua.units]
     if ka != [(u.doc_id, u.gold.start) for u in ub.units]:
         raise ValueError("the two systems were aligned to different gold sentences")
-    ca, cb = _unit_counts(ua.units), _unit_counts(ub.units)
+    ca, cb = unit_counts(ua.units), unit_counts(ub.units)
     full_a, full_b = _headline_from_counts(ca.sum(axis=0), None), _headline_from_counts(cb.sum(axis=0), None)
     out: dict[str, Any] = {"n_sentences": len(ka), "n_resamples": n_resamples, "seed": seed, "unit": "sentence"}
     rng = np.random.default_rng(seed)
