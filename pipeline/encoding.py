@@ -43,6 +43,8 @@ IGNORE = -100
 MAX_CONTEXT_CHARS = 24
 #: Token types: sentence, context, first token of a rule span, inside a rule span.
 TYPE_SENT, TYPE_CTX, TYPE_RULE_B, TYPE_RULE_I = 0, 1, 2, 3
+#: The rule baseline's BIO tag a rule token type stands for (every other type: O).
+RULE_TAG_OF_TYPE = {TYPE_RULE_B: B, TYPE_RULE_I: I}
 #: Type vocabulary a rule-feature model needs.
 RULE_TYPE_VOCAB = 4
 #: Room for the rule category prefix (``民生｜``) in front of the heading context.
@@ -157,7 +159,7 @@ def encode(
     )
     ctags = char_tags(len(text), spans) if spans is not None else None
     rtags = char_tags(len(text), rule_spans) if rule_spans is not None else None
-    rule_type = {O: TYPE_SENT, B: TYPE_RULE_B, I: TYPE_RULE_I}
+    rule_type = {O: TYPE_SENT, **{tag: t for t, tag in RULE_TAG_OF_TYPE.items()}}
     ccats: list[int] | None = None
     if spans is not None and span_categories is not None:
         ccats = [IGNORE] * len(text)
@@ -242,12 +244,11 @@ def merge_windows(
 
 def rule_tags(encoded: EncodedSentence) -> dict[tuple[int, int], int]:
     """The rule baseline's BIO tag per sentence token, read back from the rule token types."""
-    tag_of_type = {TYPE_RULE_B: B, TYPE_RULE_I: I}
     out: dict[tuple[int, int], int] = {}
     for win in encoded.windows:
         for off, t in zip(win.offsets, win.token_type_ids):
             if off is not None:
-                out[off] = tag_of_type.get(t, O)
+                out[off] = RULE_TAG_OF_TYPE.get(t, O)
     return out
 
 

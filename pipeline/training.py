@@ -36,12 +36,9 @@ from torch import nn
 
 from pipeline.encoding import (
     IGNORE,
+    RULE_TAG_OF_TYPE,
     RULE_TYPE_VOCAB,
-    TYPE_RULE_B,
-    TYPE_RULE_I,
-    B,
     EncodedSentence,
-    I,
     O,
     Window,
     context_text,
@@ -278,8 +275,8 @@ def rule_tag_onehot(token_type_ids: torch.Tensor) -> torch.Tensor:
     """One-hot BIO tag of the rule baseline per token, read from the rule token types (the
     tensor twin of ``encoding.rule_tags``; context/special tokens get O, their loss is ignored)."""
     tag = torch.full_like(token_type_ids, O)
-    tag[token_type_ids == TYPE_RULE_B] = B
-    tag[token_type_ids == TYPE_RULE_I] = I
+    for token_type, rule_tag in RULE_TAG_OF_TYPE.items():
+        tag[token_type_ids == token_type] = rule_tag
     return nn.functional.one_hot(tag, N_TAGS).to(torch.float32)
 
 
