@@ -722,7 +722,9 @@ def cross_validate_model(
                 for a, v in saved.items():
                     setattr(p, a, v)
 
-        res = cross_validate(docs, predict_fold, k=k, seed=seed, by=by, n_resamples=n_resamples)  # type: ignore[arg-type]
+        # Sensitivity variants are point figures: no bootstrap for them.
+        res = cross_validate(docs, predict_fold, k=k, seed=seed, by=by,  # type: ignore[arg-type]
+                             n_resamples=0 if overrides else n_resamples)
         by_source[key] = res.pooled
         per_fold[key] = res.per_fold
     chosen = choose_category_source(by_source)
