@@ -28,7 +28,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -389,6 +389,10 @@ def run_batch(
     written; every other per-document problem is recorded in the summary and the run goes on.
     """
     cfg = config or BatchConfig()
+    if tagger is None:
+        from pipeline.tagger import resolve_model
+
+        cfg = replace(cfg, model=resolve_model(cfg.model))  # "default": the shipped model
     out = Path(out_dir)
     check_writable(out)
     _clean_temp(out)

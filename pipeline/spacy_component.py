@@ -59,13 +59,10 @@ class GovTargetComponent:
         self.targets_key = targets_key
         self.sentences_key = sentences_key
         if tagger is None:
-            from pipeline.tagger import Tagger, resolve_model
+            from pipeline.tagger import Tagger
 
-            model = resolve_model(model)  # "default": the shipped model
-            kwargs: dict[str, Any] = {"suppress_review": suppress_review}
-            if model != "rules":
-                kwargs.update(device=device, backend=backend)
-            tagger = Tagger.load(model, **kwargs)
+            # "default": the shipped model; device and backend do not apply to the rules.
+            tagger = Tagger.load(model, suppress_review=suppress_review, device=device, backend=backend)
         self.tagger = tagger
 
     def __call__(self, doc: Doc) -> Doc:

@@ -68,6 +68,8 @@ class Tagger:
         if str(spec) == "rules":
             from pipeline.rules import RulePredictor
 
+            kwargs.pop("device", None)  # inference settings of a model: nothing to set for the rules
+            kwargs.pop("backend", None)
             return cls(RulePredictor(), **kwargs)
         from pipeline.modeling import ModelPredictor
 

@@ -18,7 +18,7 @@ from pipeline.tagger import Tagger
 @pytest.fixture()
 def nlp(monkeypatch: pytest.MonkeyPatch) -> spacy.language.Language:
     # The component loads its tagger by name; give it the fake predictor instead of rules/model.
-    monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), **kw)))
+    monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw["suppress_review"])))
     nlp = blank_zh()
     nlp.add_pipe("govtarget", config={"model": "rules"})
     return nlp
@@ -59,7 +59,7 @@ def test_pipe_batches_and_empty_doc(nlp: spacy.language.Language) -> None:
 
 
 def test_unaligned_span_is_warned_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), **kw)))
+    monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw["suppress_review"])))
     nlp = spacy.blank("zh", config=pipeline.spacy_component.CHAR_ZH_CONFIG)
     # Tokens of two characters each: a target starting at an odd offset cannot align strictly.
     nlp.tokenizer = lambda text: Doc(nlp.vocab, words=[text[i : i + 2] for i in range(0, len(text), 2)],

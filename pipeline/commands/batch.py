@@ -32,9 +32,6 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1 or args.chunk_chars < 1:
         print("error: --batch-size and --chunk-chars must be positive", file=sys.stderr)
         return 2
-    from pipeline.tagger import resolve_model
-
-    args.model = resolve_model(args.model)
     cfg = BatchConfig(model=args.model, device=args.device, backend=args.backend, batch_size=args.batch_size,
                       chunk_chars=args.chunk_chars, suppress_review=not args.keep_review,
                       threads=args.threads)

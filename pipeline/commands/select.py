@@ -31,9 +31,7 @@ def run(args: argparse.Namespace) -> int:
     import random
 
     from pipeline.select import select
-    from pipeline.tagger import Tagger, resolve_model
-
-    args.model = resolve_model(args.model)
+    from pipeline.tagger import Tagger
 
     files: list[Path] = []
     for c in args.corpus:
@@ -44,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.max_docs is not None and len(files) > args.max_docs:
         files = sorted(random.Random(args.seed).sample(files, args.max_docs))
-    tagger = Tagger.load(args.model, **({} if args.model == "rules" else {"device": args.device}))
+    tagger = Tagger.load(args.model, device=args.device)
     corpus_dir = Path(args.corpus[0]) if Path(args.corpus[0]).is_dir() else None
     sel = select(files, tagger, n=args.n, unit=args.unit, gold_dir=args.gold, corpus_dir=corpus_dir,
                  threshold=args.threshold, max_per_doc=args.max_per_doc, use_token_entropy=not args.no_token_entropy,
