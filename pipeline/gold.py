@@ -194,30 +194,47 @@ def load_gold_file(
 
 
 def _standoff_source(p: Path, header: dict[str, Any], corpus_dir: str | os.PathLike[str] | None) -> tuple[str, str]:
+    """The source text of a standoff file: the first candidate folder whose file of that name has
+    the header's sha256 (``corpus_dir`` if given, else ``$GOVTARGET_CORPUS``, ``../shared/corpus``,
+    ``../shared/corpus2``). Names may repeat across corpora; the hash decides."""
     for key in ("doc_id", "source", "sha256"):
         if key not in header:
             raise GoldError(f"{p}:1: standoff header lacks {key!r}")
-    cd = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
-    src = cd / header["source"] if cd is not None else None
-    if src is None or not src.exists():
-        raise SourceMissing(f"{p}: source {header['source']} not found (corpus dir {cd}); skipped")
-    data = src.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != header["sha256"]:
-        raise GoldError(f"{p}:1: source {src} has sha256 {digest}, header says {header['sha256']}")
-    from pipeline.reader import decode_bytes
+    dirs = [Path(corpus_dir)] if corpus_dir is not None else default_corpus_dirs()
+    mismatched = []
+    for cd in dirs:
+        src = cd / header["source"]
+        if not src.is_file():
+            continue
+        data = src.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != header["sha256"]:
+            mismatched.append(f"{src} has sha256 {digest}")
+            continue
+        from pipeline.reader import decode_bytes
 
-    text, _, _ = decode_bytes(data, str(src))
-    return text, str(src)
+        text, _, _ = decode_bytes(data, str(src))
+        return text, str(src)
+    if mismatched:
+        raise GoldError(f"{p}:1: header says sha256 {header['sha256']}, but " + "; ".join(mismatched))
+    shown = ", ".join(str(d) for d in dirs) or "none found"
+    raise SourceMissing(f"{p}: source {header['source']} not found (corpus dirs: {shown}); skipped")
+
+
+def default_corpus_dirs() -> list[Path]:
+    """Where standoff sources are looked for: ``$GOVTARGET_CORPUS`` (``os.pathsep``-separated),
+    then ``../shared/corpus`` and ``../shared/corpus2`` beside the repository, those that exist."""
+    env = os.environ.get("GOVTARGET_CORPUS")
+    if env:
+        return [Path(x) for x in env.split(os.pathsep) if x]
+    here = Path(__file__).resolve().parent.parent
+    return [c for c in (here.parent / "shared" / "corpus", here.parent / "shared" / "corpus2") if c.exists()]
 
 
 def default_corpus_dir() -> Path | None:
-    env = os.environ.get("GOVTARGET_CORPUS")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent.parent
-    cand = here.parent / "shared" / "corpus"
-    return cand if cand.exists() else None
+    """The first of ``default_corpus_dirs()`` (the corpus of Hebei reports), or None."""
+    dirs = default_corpus_dirs()
+    return dirs[0] if dirs else None
 
 
 def load_gold_dir(

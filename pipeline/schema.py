@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-GUIDELINES_VERSION = "1.4"
+GUIDELINES_VERSION = "1.5"
 #: Bumped whenever a list below changes; stored in every model directory and checked on load.
 SCHEMA_VERSION = 1
 
@@ -52,6 +52,9 @@ PARTS: tuple[str, ...] = ("review", "plan", "other")
 #: Hedges stripped from the start of a target span (GUIDELINES 2.2). ``争取`` only before these.
 HEDGES: tuple[str, ...] = ("力争", "确保", "努力", "力求", "全力", "预计")
 HEDGE_ZHENGQU_BEFORE: tuple[str, ...] = ("实现", "达到", "完成")
+#: Enumeration markers opening a clause, removed like a hedge (GUIDELINES 2.2, v1.5):
+#: ``一是``…``十是``, ``其一``…, ``（1）``/``(1)``, circled ``①``…, ``1.``/``1、``.
+ENUM_MARKER_PATTERN = r"(?:[一二三四五六七八九十]{1,3}是|其[一二三四五六七八九十]{1,3}|[（(][0-9０-９一二三四五六七八九十]{1,3}[）)]|[①-⑳]|[0-9０-９]{1,2}[.．、](?![0-9０-９]))"
 
 #: Bound words (GUIDELINES 2.3).
 BOUND_WORDS: dict[str, tuple[str, ...]] = {

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ from pipeline.schema import (  # noqa: E402
     CATEGORY2ID,
     CLAUSE_DELIMITERS,
     DIRECTIONS,
+    ENUM_MARKER_PATTERN,
     GUIDELINES_VERSION,
     HEDGE_ZHENGQU_BEFORE,
     HEDGES,
@@ -83,7 +85,8 @@ class Built:
 
 
 def _starts_clause(sentence: str, k: int) -> bool:
-    """Whether a span starting at ``k`` starts a clause, possibly right after a stripped hedge."""
+    """Whether a span starting at ``k`` starts a clause, possibly right after a stripped hedge
+    and/or enumeration marker (GUIDELINES 2.2, v1.5: ``二是力争新建…`` → ``新建…``)."""
     head = sentence[:k]
     for hedge in HEDGES:
         if head.endswith(hedge):
@@ -92,6 +95,9 @@ def _starts_clause(sentence: str, k: int) -> bool:
     else:
         if head.endswith("争取") and sentence.startswith(HEDGE_ZHENGQU_BEFORE, k):
             head = head[:-2]
+    m = re.search(f"(?:{ENUM_MARKER_PATTERN})$", head)
+    if m and (m.start() == 0 or head[m.start() - 1] in _BEFORE_OK):
+        head = head[: m.start()]
     return not head or head[-1] in _BEFORE_OK
 
 
