@@ -89,7 +89,9 @@ def load_indicators(path: str | None = None) -> IndicatorTable:
     for line, r in enumerate(rows, start=2):
         code = (r.get("code") or "").strip()
         if not _CODE.match(code) or code in seen:
-            raise IndicatorTableError(f"{p}: line {line}: code {code!r} must be new, ASCII a-z0-9_ and at most 24 characters")
+            raise IndicatorTableError(
+                f"{p}: line {line}: code {code!r} must be new, ASCII a-z0-9_ and at most 24 characters"
+            )
         seen.add(code)
         kinds = tuple(k for k in (r.get("kinds") or "").split("|") if k)
         if not kinds or any(k not in KINDS for k in kinds):
@@ -142,8 +144,9 @@ def find_alias(text: str, table: IndicatorTable | None = None) -> tuple[str, str
     return None if best is None else (best[2], best[3], best[1])
 
 
-def match_indicator(prefix: str, unit: str | None, unit_canonical: str | None = None,
-                    table: IndicatorTable | None = None) -> IndicatorMatch | None:
+def match_indicator(
+    prefix: str, unit: str | None, unit_canonical: str | None = None, table: IndicatorTable | None = None
+) -> IndicatorMatch | None:
     """The code of a target whose span reads ``prefix`` before its number (module docstring)."""
     table = table or load_indicators()
     found = find_alias(prefix, table)
@@ -158,3 +161,19 @@ def match_indicator(prefix: str, unit: str | None, unit_canonical: str | None = 
         if kind in r.kinds:
             return IndicatorMatch(r.code, concept, alias, kind)
     return IndicatorMatch(None, concept, alias, kind, note=f"a {kind} figure is not one {concept} takes")
+
+
+def code_share(span_texts: list[str], units: list[str | None]) -> dict[str, object]:
+    """Share of target spans whose indicator gets a code (fields parsed from the span text)."""
+    from pipeline.fields import parse_fields
+
+    n = coded = 0
+    for text, unit in zip(span_texts, units):
+        f = parse_fields(text)
+        ns = f.get("number_start")
+        prefix = text[:ns] if isinstance(ns, int) else text
+        uc = (f.get("unit_canonical") or {}).get("unit")
+        m = match_indicator(prefix, unit if unit is not None else f.get("unit"), uc)
+        n += 1
+        coded += bool(m and m.code)
+    return {"n": n, "with_code": coded, "share": round(coded / n, 4) if n else None}

@@ -94,8 +94,14 @@ def load_places(path: str | None = None) -> tuple[Place, ...]:
     p = Path(path) if path else PLACES_CSV
     with open(p, encoding="utf-8-sig", newline="") as f:
         return tuple(
-            Place(r["name"], r["level"], r["province"], r["parent"], tuple(t for t in r["filename_tokens"].split("|") if t),
-                  r["name_en"])
+            Place(
+                r["name"],
+                r["level"],
+                r["province"],
+                r["parent"],
+                tuple(t for t in r["filename_tokens"].split("|") if t),
+                r["name_en"],
+            )
             for r in csv.DictReader(f)
         )
 
@@ -109,10 +115,26 @@ def place_by_name(name: str) -> Place | None:
 
 # --------------------------------------------------------------------------- text patterns
 
-_CN_YEAR_DIGITS = {"〇": "0", "○": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6",
-                   "七": "7", "八": "8", "九": "9"}
+_CN_YEAR_DIGITS = {
+    "〇": "0",
+    "○": "0",
+    "零": "0",
+    "一": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
 _GOV_NAME = r"[\u4e00-\u9fff]{1,12}?(?:省|自治区|市|州|盟|地区|县|区|旗)"
-_TITLE = re.compile(r"^\s*(?:标题[:：]\s*)?(?:(?:19|20)\d{2}年)?(" + _GOV_NAME + r")?(?:人民)?(?:(?:19|20)\d{2}年)?政\s*府\s*工\s*作\s*报\s*告")
+_TITLE = re.compile(
+    r"^\s*(?:标题[:：]\s*)?(?:(?:19|20)\d{2}年)?("
+    + _GOV_NAME
+    + r")?(?:人民)?(?:(?:19|20)\d{2}年)?政\s*府\s*工\s*作\s*报\s*告"
+)
 _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})年(?:[\u4e00-\u9fff]{1,14}?)?政府工作报告")
 _MEETING = re.compile(
     r"(?:((?:19|20)\d{2}|[一二〇○零三四五六七八九]{4})年\s*[\d一二三四五六七八九十]{1,3}\s*月\s*[\d一二三四五六七八九十]{1,3}\s*日)?"
@@ -120,7 +142,9 @@ _MEETING = re.compile(
 )
 _ISSUER = re.compile(r"发文单位[:：]\s*(" + _GOV_NAME + r")人民政府")
 _DATE_LINE = re.compile(r"发文时间[:：]\s*((?:19|20)\d{2})[-年./]")
-_CN_DATE = re.compile(r"[（(]\s*([一二〇○零三四五六七八九]{4})年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日\s*[）)]")
+_CN_DATE = re.compile(
+    r"[（(]\s*([一二〇○零三四五六七八九]{4})年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日\s*[）)]"
+)
 _REPORTER = re.compile(r"(" + _GOV_NAME + r")?(?:人民政府)?(省长|市长|县长|区长|旗长|州长|盟长|主席|总理)\s")
 _SPEECH = re.compile(r"我代表(国务院|中央人民政府|(?:" + _GOV_NAME + r")?人民政府)")
 _PLAN_HEADING = re.compile(
@@ -140,7 +164,12 @@ def _split_compound(name: str) -> tuple[str, str]:
     """``保定市满城区`` → (``满城区``, ``保定市``) when the tail is a known place or a county-level
     suffix follows a known prefecture; otherwise (name, "")."""
     for p in load_places():
-        if name.endswith(p.name) and name != p.name and p.parent and name[: -len(p.name)] in (p.parent, p.province + p.parent):
+        if (
+            name.endswith(p.name)
+            and name != p.name
+            and p.parent
+            and name[: -len(p.name)] in (p.parent, p.province + p.parent)
+        ):
             return p.name, p.parent
     for p in load_places():
         if p.level in ("prefecture", "province") and name.startswith(p.name) and len(name) > len(p.name):
@@ -206,9 +235,12 @@ def parse_filename(file_name: str) -> dict[str, str | int]:
     best: tuple[int, Place] | None = None
     for p in load_places():
         for tok in p.filename_tokens:
-            if (rest == tok or rest.endswith("_" + tok) or rest.startswith(tok + "_") and p.level in ("province", "national")) and (
-                best is None or len(tok) > best[0]
-            ):
+            if (
+                rest == tok
+                or rest.endswith("_" + tok)
+                or rest.startswith(tok + "_")
+                and p.level in ("province", "national")
+            ) and (best is None or len(tok) > best[0]):
                 best = (len(tok), p)
     if best is not None and (rest == best[1].filename_tokens[0] or best[0] >= 4):
         out["government"] = best[1].name
@@ -315,7 +347,9 @@ def read_manifest(path: str | Path) -> dict[str, dict[str, str]]:
         raise ManifestError(f"{p}: line 1: the manifest needs a doc_id or file column")
     unknown = cols - set(FIELDS) - {"doc_id", "file"}
     if unknown:
-        raise ManifestError(f"{p}: line 1: unknown column(s) {', '.join(sorted(unknown))}; expected doc_id/file and {', '.join(FIELDS)}")
+        raise ManifestError(
+            f"{p}: line 1: unknown column(s) {', '.join(sorted(unknown))}; expected doc_id/file and {', '.join(FIELDS)}"
+        )
     out: dict[str, dict[str, str]] = {}
     for i, row in enumerate(reader, start=2):
         key = (row.get("doc_id") or "").strip() or Path((row.get("file") or "").strip()).stem
@@ -339,3 +373,53 @@ def apply_manifest(meta: DocMetadata, manifest: dict[str, dict[str, str]], file_
     for k, v in row.items():
         meta.set(k, int(v) if k.endswith("_year") else v, "manifest", overwrite=True)
     return meta
+
+
+# --------------------------------------------------------------------------- scoring against gold
+
+#: The fields of ``data/gold/metadata.csv`` (written by hand from the texts).
+GOLD_FIELDS: tuple[str, ...] = ("government", "level", "province", "report_year", "plan_year")
+
+
+def read_gold_metadata(path: str | Path) -> dict[str, dict[str, str]]:
+    """``doc_id`` → the hand-written fields; raises ManifestError naming the file and line."""
+    p = Path(path)
+    rows = list(csv.DictReader(p.read_text(encoding="utf-8-sig").splitlines()))
+    out: dict[str, dict[str, str]] = {}
+    for i, r in enumerate(rows, start=2):
+        if not r.get("doc_id"):
+            raise ManifestError(f"{p}: line {i}: no doc_id")
+        out[r["doc_id"]] = {f: (r.get(f) or "").strip() for f in GOLD_FIELDS}
+    return out
+
+
+def score_metadata(docs: list[tuple[str, str, str]], gold: dict[str, dict[str, str]]) -> dict[str, object]:
+    """Accuracy per field of extracted metadata. ``docs``: ``(doc_id, text, file_name)``.
+
+    A document without a gold row is not scored; an empty gold cell means "not stated" and is
+    matched by an empty extraction. Returns ``{"n": …, "<field>_acc": …, "errors": [...]}``."""
+    scored = [(d, t, f) for d, t, f in docs if d in gold]
+    out: dict[str, object] = {"n": len(scored)}
+    errors: list[dict[str, str]] = []
+    correct = dict.fromkeys(GOLD_FIELDS, 0)
+    for doc_id, text, fname in scored:
+        m = extract_metadata(text, fname, doc_id=doc_id)
+        for f in GOLD_FIELDS:
+            got = getattr(m, f)
+            got_s = "" if got is None else str(got)
+            if got_s == gold[doc_id][f]:
+                correct[f] += 1
+            else:
+                errors.append(
+                    {
+                        "doc_id": doc_id,
+                        "field": f,
+                        "gold": gold[doc_id][f],
+                        "extracted": got_s,
+                        "source": m.sources.get(f, ""),
+                    }
+                )
+    for f in GOLD_FIELDS:
+        out[f"{f}_acc"] = round(correct[f] / len(scored), 4) if scored else None
+    out["errors"] = errors
+    return out

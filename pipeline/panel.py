@@ -69,7 +69,9 @@ HEDGE_WORDS: tuple[str, ...] = ("力争", "确保", "争取", "努力", "力求"
 _ZHENGQU_OK = ("实现", "达到", "完成", "增长", "突破", "超过", "提高", "控制", "保持")
 _CLAUSE_DELIMS = "，,；;。：:！？!?\n"
 _FILLERS = re.compile(r"(?:实现|达到|完成|使|今年|全年|年内|明年|的|\s)+$")
-_ENUM = re.compile(r"^(?:[一二三四五六七八九十]{1,3}是|其[一二三四五六七八九十]{1,3}|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[①-⑳])")
+_ENUM = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}是|其[一二三四五六七八九十]{1,3}|[（(][0-9一二三四五六七八九十]{1,3}[）)]|[①-⑳])"
+)
 _BY_YEAR = re.compile(r"(?:到|至)\s*((?:19|20)\d{2})\s*年|((?:19|20)\d{2})\s*年(?:底|末)")
 _FYP = re.compile(r"“十([一二三四五])?五”|十([一二三四五])?五(?=时期|期间|规划|计划|末)")
 _MULTI_YEAR = re.compile(r"年均|平均每年|累计|五年|期间|两年平均")
@@ -80,30 +82,90 @@ _FRAME = re.compile(r"目标|预期|预计|计划|安排")
 _PAST = re.compile(r"过去一年|去年|上年|过去五年|一年来|五年来")
 
 LONG_COLUMNS: tuple[str, ...] = (
-    "government", "level", "province", "parent", "report_year", "plan_year",
-    "indicator_code", "indicator_label", "figure_kind", "indicator_raw",
-    "value", "value_max", "unit", "unit_canonical", "value_canonical", "bound", "direction",
-    "hedge", "hardness", "target_year", "target_year_source", "target_period", "headline",
-    "category", "part", "section", "doc_id", "source", "sent_id", "span_start", "span_end", "text", "sentence",
+    "government",
+    "level",
+    "province",
+    "parent",
+    "report_year",
+    "plan_year",
+    "indicator_code",
+    "indicator_label",
+    "figure_kind",
+    "indicator_raw",
+    "value",
+    "value_max",
+    "unit",
+    "unit_canonical",
+    "value_canonical",
+    "bound",
+    "direction",
+    "hedge",
+    "hardness",
+    "target_year",
+    "target_year_source",
+    "target_period",
+    "headline",
+    "category",
+    "part",
+    "section",
+    "doc_id",
+    "source",
+    "sent_id",
+    "span_start",
+    "span_end",
+    "text",
+    "sentence",
 )
 #: Chinese variable labels (Stata); every long column has one.
 LONG_LABELS: dict[str, str] = {
-    "government": "政府", "level": "行政级别", "province": "省份", "parent": "上级地区",
-    "report_year": "报告年份", "plan_year": "计划年份", "indicator_code": "指标代码",
-    "indicator_label": "指标名称", "figure_kind": "数值类型", "indicator_raw": "原文指标",
-    "value": "目标值（下限）", "value_max": "目标值上限（区间）", "unit": "单位", "unit_canonical": "标准单位",
-    "value_canonical": "标准单位数值", "bound": "约束方向（以上/左右/以内）", "direction": "增减方向",
-    "hedge": "修饰词（力争/确保等）", "hardness": "硬/软目标（约定）", "target_year": "目标年份",
-    "target_year_source": "目标年份来源", "target_period": "规划期", "headline": "主目标（1=是）",
-    "category": "政策类别", "part": "报告部分", "section": "章节", "doc_id": "文档编号",
-    "source": "来源文件", "sent_id": "句子编号", "span_start": "起始位置（字符）", "span_end": "结束位置（字符）",
-    "text": "目标原文", "sentence": "所在句子",
+    "government": "政府",
+    "level": "行政级别",
+    "province": "省份",
+    "parent": "上级地区",
+    "report_year": "报告年份",
+    "plan_year": "计划年份",
+    "indicator_code": "指标代码",
+    "indicator_label": "指标名称",
+    "figure_kind": "数值类型",
+    "indicator_raw": "原文指标",
+    "value": "目标值（下限）",
+    "value_max": "目标值上限（区间）",
+    "unit": "单位",
+    "unit_canonical": "标准单位",
+    "value_canonical": "标准单位数值",
+    "bound": "约束方向（以上/左右/以内）",
+    "direction": "增减方向",
+    "hedge": "修饰词（力争/确保等）",
+    "hardness": "硬/软目标（约定）",
+    "target_year": "目标年份",
+    "target_year_source": "目标年份来源",
+    "target_period": "规划期",
+    "headline": "主目标（1=是）",
+    "category": "政策类别",
+    "part": "报告部分",
+    "section": "章节",
+    "doc_id": "文档编号",
+    "source": "来源文件",
+    "sent_id": "句子编号",
+    "span_start": "起始位置（字符）",
+    "span_end": "结束位置（字符）",
+    "text": "目标原文",
+    "sentence": "所在句子",
 }
 _INT_COLUMNS = ("report_year", "plan_year", "target_year", "headline", "sent_id", "span_start", "span_end")
 _FLOAT_COLUMNS = ("value", "value_max", "value_canonical")
 COVERAGE_COLUMNS = ("doc_id", "government", "plan_year", "indicator_code", "status", "n_targets", "mentions")
-DUPLICATE_COLUMNS = ("government", "province", "parent", "plan_year", "kept_doc", "dropped_doc", "kept_targets",
-                     "dropped_targets", "same_targets")
+DUPLICATE_COLUMNS = (
+    "government",
+    "province",
+    "parent",
+    "plan_year",
+    "kept_doc",
+    "dropped_doc",
+    "kept_targets",
+    "dropped_targets",
+    "same_targets",
+)
 
 
 class PanelError(ValueError):
@@ -206,17 +268,16 @@ def _fyp_period(s: str) -> str:
     return f"{start}-{start + 4}"
 
 
-def target_year(sentence: str, rel_start: int, span: str, section: str, plan_year: int | None) -> tuple[int | None, str, str]:
+def target_year(
+    sentence: str, rel_start: int, span: str, section: str, plan_year: int | None
+) -> tuple[int | None, str, str]:
     """``(target_year, source, period)`` of a target (module docstring)."""
-    m = None
-    for m in _BY_YEAR.finditer(span):
-        pass
-    if m is not None:
-        return int(m.group(1) or m.group(2)), "text:span", ""
-    for m in _BY_YEAR.finditer(sentence[:rel_start]):
-        pass
-    if m is not None:
-        return int(m.group(1) or m.group(2)), "text:sentence", ""
+    found = list(_BY_YEAR.finditer(span))
+    if found:
+        return int(found[-1].group(1) or found[-1].group(2)), "text:span", ""
+    found = list(_BY_YEAR.finditer(sentence[:rel_start]))
+    if found:
+        return int(found[-1].group(1) or found[-1].group(2)), "text:sentence", ""
     multi = bool(_MULTI_YEAR.search(span) or _MULTI_YEAR.search(sentence[:rel_start]))
     if multi:
         period = _fyp_period(sentence) or _fyp_period(section or "")
@@ -339,8 +400,12 @@ def document_metadata(doc: PanelDocument, manifest: dict[str, dict[str, str]] | 
     return meta
 
 
-def target_rows(doc: PanelDocument, meta: DocMetadata, table: IndicatorTable | None = None,
-                rules: Sequence[HardnessRule] | None = None) -> list[dict[str, Any]]:
+def target_rows(
+    doc: PanelDocument,
+    meta: DocMetadata,
+    table: IndicatorTable | None = None,
+    rules: Sequence[HardnessRule] | None = None,
+) -> list[dict[str, Any]]:
     """Long-table rows of one document's targets, in document order."""
     table = table or load_indicators()
     rows: list[dict[str, Any]] = []
@@ -360,26 +425,52 @@ def target_rows(doc: PanelDocument, meta: DocMetadata, table: IndicatorTable | N
             code = m.code if m else None
             ind = table.by_code(code) if code else None
             hedge = find_hedge(sent.text, rel, span_prefix)
-            ty, ty_src, period = target_year(sent.text, rel, t.text, str(sent.extra.get("section") or ""), meta.plan_year)
+            ty, ty_src, period = target_year(
+                sent.text, rel, t.text, str(sent.extra.get("section") or ""), meta.plan_year
+            )
             part = sent.extra.get("part")
             if code and ty is not None and ty == meta.plan_year and not period and part != "review":
                 key = (0 if frame else 1, 1 if past else 0, len(rows))
                 if code not in rank or key < rank[code]:
                     rank[code], best[code] = key, len(rows)
             vc = t.extra.get("value_canonical")
-            rows.append({
-                "government": meta.government, "level": meta.level, "province": meta.province, "parent": meta.parent,
-                "report_year": meta.report_year, "plan_year": meta.plan_year,
-                "indicator_code": code or "", "indicator_label": ind.label_zh if ind else "",
-                "figure_kind": m.figure_kind if m else "", "indicator_raw": span_prefix.strip(),
-                "value": _num(t.value), "value_max": _num(t.value_max), "unit": t.unit or "", "unit_canonical": unit_c or "",
-                "value_canonical": _num(vc), "bound": t.bound, "direction": t.direction or "",
-                "hedge": hedge, "hardness": hardness(hedge, t.bound, t.value_max is not None, rules),
-                "target_year": ty, "target_year_source": ty_src, "target_period": period, "headline": 0,
-                "category": t.category, "part": part or "", "section": sent.extra.get("section") or "",
-                "doc_id": doc.doc_id, "source": doc.source, "sent_id": sent.sent_id, "span_start": t.start, "span_end": t.end,
-                "text": t.text, "sentence": sent.text,
-            })
+            rows.append(
+                {
+                    "government": meta.government,
+                    "level": meta.level,
+                    "province": meta.province,
+                    "parent": meta.parent,
+                    "report_year": meta.report_year,
+                    "plan_year": meta.plan_year,
+                    "indicator_code": code or "",
+                    "indicator_label": ind.label_zh if ind else "",
+                    "figure_kind": m.figure_kind if m else "",
+                    "indicator_raw": span_prefix.strip(),
+                    "value": _num(t.value),
+                    "value_max": _num(t.value_max),
+                    "unit": t.unit or "",
+                    "unit_canonical": unit_c or "",
+                    "value_canonical": _num(vc),
+                    "bound": t.bound,
+                    "direction": t.direction or "",
+                    "hedge": hedge,
+                    "hardness": hardness(hedge, t.bound, t.value_max is not None, rules),
+                    "target_year": ty,
+                    "target_year_source": ty_src,
+                    "target_period": period,
+                    "headline": 0,
+                    "category": t.category,
+                    "part": part or "",
+                    "section": sent.extra.get("section") or "",
+                    "doc_id": doc.doc_id,
+                    "source": doc.source,
+                    "sent_id": sent.sent_id,
+                    "span_start": t.start,
+                    "span_end": t.end,
+                    "text": t.text,
+                    "sentence": sent.text,
+                }
+            )
         prev_text = sent.text
     for idx in best.values():
         rows[idx]["headline"] = 1
@@ -391,9 +482,13 @@ def _mentions(doc: PanelDocument, aliases: Iterable[str]) -> int:
     return sum(1 for s in doc.sentences if s.extra.get("part") != "review" and any(a in s.text for a in al))
 
 
-def panel_from_documents(docs: Sequence[PanelDocument], manifest: dict[str, dict[str, str]] | None = None,
-                         indicator: str | None = None, table: IndicatorTable | None = None,
-                         rules: Sequence[HardnessRule] | None = None) -> Panel:
+def panel_from_documents(
+    docs: Sequence[PanelDocument],
+    manifest: dict[str, dict[str, str]] | None = None,
+    indicator: str | None = None,
+    table: IndicatorTable | None = None,
+    rules: Sequence[HardnessRule] | None = None,
+) -> Panel:
     """The panel of tagged documents (``indicator``: keep only that code's rows and coverage)."""
     table = table or load_indicators()
     if indicator is not None and table.by_code(indicator) is None:
@@ -420,9 +515,19 @@ def panel_from_documents(docs: Sequence[PanelDocument], manifest: dict[str, dict
 
         for other in ranked[1:]:
             dropped[other] = kept
-            duplicates.append({"government": key[0], "province": key[1], "parent": key[2], "plan_year": key[3],
-                               "kept_doc": kept, "dropped_doc": other, "kept_targets": len(rows_of[kept]),
-                               "dropped_targets": len(rows_of[other]), "same_targets": int(sig(kept) == sig(other))})
+            duplicates.append(
+                {
+                    "government": key[0],
+                    "province": key[1],
+                    "parent": key[2],
+                    "plan_year": key[3],
+                    "kept_doc": kept,
+                    "dropped_doc": other,
+                    "kept_targets": len(rows_of[kept]),
+                    "dropped_targets": len(rows_of[other]),
+                    "same_targets": int(sig(kept) == sig(other)),
+                }
+            )
 
     long: list[dict[str, Any]] = []
     for d in docs:
@@ -451,8 +556,17 @@ def panel_from_documents(docs: Sequence[PanelDocument], manifest: dict[str, dict
                 status = "mentioned_no_target"
             else:
                 status = "no_target"
-            coverage.append({"doc_id": d.doc_id, "government": m.government, "plan_year": m.plan_year,
-                             "indicator_code": c, "status": status, "n_targets": n_by_code[c], "mentions": mentions})
+            coverage.append(
+                {
+                    "doc_id": d.doc_id,
+                    "government": m.government,
+                    "plan_year": m.plan_year,
+                    "indicator_code": c,
+                    "status": status,
+                    "n_targets": n_by_code[c],
+                    "mentions": mentions,
+                }
+            )
 
     all_rows = [r for d in docs if d.doc_id not in dropped for r in rows_of[d.doc_id]]
     coded = sum(1 for r in all_rows if r["indicator_code"])
@@ -468,15 +582,22 @@ def panel_from_documents(docs: Sequence[PanelDocument], manifest: dict[str, dict
         "rows_written": len(long),
         "indicator": indicator,
     }
-    return Panel(long=long, documents=[metas[d.doc_id] for d in docs], coverage=coverage, duplicates=duplicates,
-                 summary=summary)
+    return Panel(
+        long=long, documents=[metas[d.doc_id] for d in docs], coverage=coverage, duplicates=duplicates, summary=summary
+    )
 
 
-def build_panel(batch_dir: str | Path, manifest: dict[str, dict[str, str]] | None = None, indicator: str | None = None,
-                indicators_csv: str | None = None, hardness_csv: str | None = None) -> Panel:
+def build_panel(
+    batch_dir: str | Path,
+    manifest: dict[str, dict[str, str]] | None = None,
+    indicator: str | None = None,
+    indicators_csv: str | None = None,
+    hardness_csv: str | None = None,
+) -> Panel:
     """The panel of a ``govtarget batch`` folder (see the module docstring)."""
-    return panel_from_documents(read_batch(batch_dir), manifest, indicator,
-                                load_indicators(indicators_csv), load_hardness(hardness_csv))
+    return panel_from_documents(
+        read_batch(batch_dir), manifest, indicator, load_indicators(indicators_csv), load_hardness(hardness_csv)
+    )
 
 
 # --------------------------------------------------------------------------- wide table
@@ -493,8 +614,16 @@ def wide_rows(panel: Panel, code: str) -> tuple[list[dict[str, Any]], list[int]]
         cells[key].setdefault(int(r["plan_year"]), r)
     years = sorted({y for v in cells.values() for y in v})
     rows = []
-    for (gov, level, prov, parent), by_year in sorted(cells.items(), key=lambda kv: (_LEVEL_ORDER.get(kv[0][1], 9), kv[0])):
-        row: dict[str, Any] = {"government": gov, "level": level, "province": prov, "parent": parent, "indicator_code": code}
+    for (gov, level, prov, parent), by_year in sorted(
+        cells.items(), key=lambda kv: (_LEVEL_ORDER.get(kv[0][1], 9), kv[0])
+    ):
+        row: dict[str, Any] = {
+            "government": gov,
+            "level": level,
+            "province": prov,
+            "parent": parent,
+            "indicator_code": code,
+        }
         for y in years:
             r = by_year.get(y)
             row[f"y{y}"] = r["value"] if r else None
@@ -529,7 +658,11 @@ def _frame(rows: Sequence[dict[str, Any]], columns: Sequence[str], numeric: Iter
         if c in num:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
         else:
-            df[c] = df[c].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)).astype(object)
+            df[c] = (
+                df[c]
+                .map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+                .astype(object)
+            )
     return df
 
 
@@ -538,11 +671,20 @@ def write_dta(df: Any, path: Path, labels: dict[str, str], data_label: str) -> N
     for c in df.columns:
         if not (c.isascii() and len(c) <= 32 and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c)):
             raise PanelError(f"{path}: column {c!r} is not a valid Stata variable name")
-    strl = [c for c in df.columns
-            if df[c].dtype == object and max((len(s.encode("utf-8")) for s in df[c]), default=0) > 2045]
+    strl = [
+        c
+        for c in df.columns
+        if df[c].dtype == object and max((len(s.encode("utf-8")) for s in df[c]), default=0) > 2045
+    ]
     buf = io.BytesIO()
-    df.to_stata(buf, write_index=False, version=118, variable_labels={k: v for k, v in labels.items() if k in df.columns},
-                data_label=data_label, convert_strl=strl)
+    df.to_stata(
+        buf,
+        write_index=False,
+        version=118,
+        variable_labels={k: v for k, v in labels.items() if k in df.columns},
+        data_label=data_label,
+        convert_strl=strl,
+    )
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -552,8 +694,9 @@ def write_parquet(df: Any, path: Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def write_panel(panel: Panel, out_dir: str | Path, wide_indicator: str = "gdp_growth",
-                table: IndicatorTable | None = None) -> list[Path]:
+def write_panel(
+    panel: Panel, out_dir: str | Path, wide_indicator: str = "gdp_growth", table: IndicatorTable | None = None
+) -> list[Path]:
     """Write every panel file into ``out_dir``; returns the paths written."""
     table = table or load_indicators()
     out = Path(out_dir)
@@ -611,8 +754,9 @@ def _cjk_font() -> str | None:
     return None
 
 
-def plot_indicator(panel: Panel, code: str, path: str | Path, max_series: int = 12,
-                   table: IndicatorTable | None = None) -> Path:
+def plot_indicator(
+    panel: Panel, code: str, path: str | Path, max_series: int = 12, table: IndicatorTable | None = None
+) -> Path:
     """A PNG of one indicator's headline targets across governments and plan years: the value
     (marker by bound: ▲ at least, ● about, ▼ at most, ■ exact), a range drawn as a bar from
     value to value_max. Governments with most years first, at most ``max_series``."""
@@ -629,7 +773,13 @@ def plot_indicator(panel: Panel, code: str, path: str | Path, max_series: int = 
     en = {p.name: p.name_en for p in load_places()}
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in panel.long:
-        if r["indicator_code"] == code and r["headline"] and r["government"] and r["plan_year"] is not None and r["value"] is not None:
+        if (
+            r["indicator_code"] == code
+            and r["headline"]
+            and r["government"]
+            and r["plan_year"] is not None
+            and r["value"] is not None
+        ):
             series[r["government"]].append(r)
     chosen = sorted(series, key=lambda g: (-len(series[g]), g))[:max_series]
     fig, ax = plt.subplots(figsize=(9, 5), dpi=120)
@@ -651,8 +801,16 @@ def plot_indicator(panel: Panel, code: str, path: str | Path, max_series: int = 
     ax.grid(alpha=0.3)
     if chosen:
         ax.legend(fontsize=7, ncol=2, loc="best")
-    ax.text(0.99, 0.01, "▲ at least  ● about  ▼ at most  ■ exact; bars: ranges", transform=ax.transAxes,
-            ha="right", va="bottom", fontsize=7, color="0.4")
+    ax.text(
+        0.99,
+        0.01,
+        "▲ at least  ● about  ▼ at most  ■ exact; bars: ranges",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="0.4",
+    )
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

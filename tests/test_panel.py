@@ -35,7 +35,9 @@ HEBEI_2020 = (
 )
 
 
-def _doc(doc_id: str, header: str, plan_sentences: list[tuple[str, list[tuple[str, dict[str, object]]]]]) -> tuple[str, list[SentenceRecord]]:
+def _doc(
+    doc_id: str, header: str, plan_sentences: list[tuple[str, list[tuple[str, dict[str, object]]]]]
+) -> tuple[str, list[SentenceRecord]]:
     """Raw text = header + plan sentences; records with targets at their true raw offsets."""
     raw = header
     records = []
@@ -46,10 +48,21 @@ def _doc(doc_id: str, header: str, plan_sentences: list[tuple[str, list[tuple[st
         for piece, fields in targets:
             start = raw.index(piece, s0)
             ns = next(k for k, c in enumerate(piece) if c.isdigit())
-            ts.append(Target(start=start, end=start + len(piece), text=piece, category="综合",
-                             extra={"number_start": ns}, **fields))  # type: ignore[arg-type]
-        records.append(SentenceRecord(doc_id, i, s0, s0 + len(sent), sent, "综合", ts,
-                                      extra={"part": "plan", "section": "二、2020年工作安排"}))
+            ts.append(
+                Target(
+                    start=start,
+                    end=start + len(piece),
+                    text=piece,
+                    category="综合",
+                    extra={"number_start": ns},
+                    **fields,
+                )
+            )  # type: ignore[arg-type]
+        records.append(
+            SentenceRecord(
+                doc_id, i, s0, s0 + len(sent), sent, "综合", ts, extra={"part": "plan", "section": "二、2020年工作安排"}
+            )
+        )
     for r in records:
         for t in r.targets:
             assert raw[t.start : t.end] == t.text
@@ -64,11 +77,14 @@ def _write_batch(tmp: Path, docs: dict[str, tuple[str, list[SentenceRecord]]], f
     for doc_id, (raw, recs) in docs.items():
         f = src / f"{doc_id}.txt"
         f.write_text(raw, encoding="utf-8")
-        (out / f"{doc_id}.jsonl").write_text("".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in recs),
-                                              encoding="utf-8")
+        (out / f"{doc_id}.jsonl").write_text(
+            "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in recs), encoding="utf-8"
+        )
         detail.append({"doc_id": doc_id, "source": str(f), "status": "ok"})
     for doc_id in failed:
-        detail.append({"doc_id": doc_id, "source": str(src / f"{doc_id}.txt"), "status": "failed", "reason": "not a report"})
+        detail.append(
+            {"doc_id": doc_id, "source": str(src / f"{doc_id}.txt"), "status": "failed", "reason": "not a report"}
+        )
     (out / "summary.json").write_text(json.dumps({"documents_detail": detail}, ensure_ascii=False), encoding="utf-8")
     return out
 
@@ -78,34 +94,76 @@ GDP = {"value": 6.5, "unit": "%", "bound": "about", "direction": "up"}
 
 @pytest.fixture()
 def batch(tmp_path: Path) -> Path:
-    hebei = _doc("2020_hebei_province", HEBEI_2020, [
-        ("今年主要预期目标是：全省生产总值增长6.5%左右，确保城镇调查失业率5.5%以内、城镇登记失业率4.5%以内。",
-         [("全省生产总值增长6.5%左右", GDP),
-          ("城镇调查失业率5.5%以内", {"value": 5.5, "unit": "%", "bound": "at_most"}),
-          ("城镇登记失业率4.5%以内", {"value": 4.5, "unit": "%", "bound": "at_most"})]),
-        ("力争进出口增长3%，出口增长5%，进口增长2%。",
-         [("进出口增长3%", {"value": 3, "unit": "%", "direction": "up"}),
-          ("出口增长5%", {"value": 5, "unit": "%", "direction": "up"}),
-          ("进口增长2%", {"value": 2, "unit": "%", "direction": "up"})]),
-        ("规上工业增加值增长6%，居民消费价格涨幅3%—3.5%。",
-         [("规上工业增加值增长6%", {"value": 6, "unit": "%", "direction": "up"}),
-          ("居民消费价格涨幅3%—3.5%", {"value": 3, "value_max": 3.5, "unit": "%", "bound": "at_least"})]),
-        ("城镇居民人均可支配收入和农村居民人均可支配收入分别增长6%和7%。",
-         [("城镇居民人均可支配收入和农村居民人均可支配收入分别增长6%", {"value": 6, "unit": "%", "direction": "up"}),
-          ("7%", {"value": 7, "unit": "%"})]),
-    ])
+    hebei = _doc(
+        "2020_hebei_province",
+        HEBEI_2020,
+        [
+            (
+                "今年主要预期目标是：全省生产总值增长6.5%左右，确保城镇调查失业率5.5%以内、城镇登记失业率4.5%以内。",
+                [
+                    ("全省生产总值增长6.5%左右", GDP),
+                    ("城镇调查失业率5.5%以内", {"value": 5.5, "unit": "%", "bound": "at_most"}),
+                    ("城镇登记失业率4.5%以内", {"value": 4.5, "unit": "%", "bound": "at_most"}),
+                ],
+            ),
+            (
+                "力争进出口增长3%，出口增长5%，进口增长2%。",
+                [
+                    ("进出口增长3%", {"value": 3, "unit": "%", "direction": "up"}),
+                    ("出口增长5%", {"value": 5, "unit": "%", "direction": "up"}),
+                    ("进口增长2%", {"value": 2, "unit": "%", "direction": "up"}),
+                ],
+            ),
+            (
+                "规上工业增加值增长6%，居民消费价格涨幅3%—3.5%。",
+                [
+                    ("规上工业增加值增长6%", {"value": 6, "unit": "%", "direction": "up"}),
+                    ("居民消费价格涨幅3%—3.5%", {"value": 3, "value_max": 3.5, "unit": "%", "bound": "at_least"}),
+                ],
+            ),
+            (
+                "城镇居民人均可支配收入和农村居民人均可支配收入分别增长6%和7%。",
+                [
+                    (
+                        "城镇居民人均可支配收入和农村居民人均可支配收入分别增长6%",
+                        {"value": 6, "unit": "%", "direction": "up"},
+                    ),
+                    ("7%", {"value": 7, "unit": "%"}),
+                ],
+            ),
+        ],
+    )
     # The same report given twice (a second copy with fewer targets): reported, not doubled.
-    copy = _doc("2020_hebei_province_copy", HEBEI_2020, [
-        ("全省生产总值增长6.5%左右。", [("全省生产总值增长6.5%左右", GDP)]),
-    ])
+    copy = _doc(
+        "2020_hebei_province_copy",
+        HEBEI_2020,
+        [
+            ("全省生产总值增长6.5%左右。", [("全省生产总值增长6.5%左右", GDP)]),
+        ],
+    )
     # A national report that names economic growth but states no target for it (like 2020).
-    national = _doc("2020_national_state_council", "各位代表：\n现在，我代表国务院，向大会报告政府工作。\n", [
-        ("今年没有提出全年经济增速具体目标，城镇新增就业900万人以上。",
-         [("城镇新增就业900万人以上", {"value": 900, "unit": "万人", "bound": "at_least"})]),
-    ])
-    return _write_batch(tmp_path, {d: x for d, x in (("2020_hebei_province", hebei), ("2020_hebei_province_copy", copy),
-                                                    ("2020_national_state_council", national))},
-                        failed=("2021_broken",))
+    national = _doc(
+        "2020_national_state_council",
+        "各位代表：\n现在，我代表国务院，向大会报告政府工作。\n",
+        [
+            (
+                "今年没有提出全年经济增速具体目标，城镇新增就业900万人以上。",
+                [("城镇新增就业900万人以上", {"value": 900, "unit": "万人", "bound": "at_least"})],
+            ),
+        ],
+    )
+    return _write_batch(
+        tmp_path,
+        {
+            d: x
+            for d, x in (
+                ("2020_hebei_province", hebei),
+                ("2020_hebei_province_copy", copy),
+                ("2020_national_state_council", national),
+            )
+        },
+        failed=("2021_broken",),
+    )
 
 
 # --------------------------------------------------------------------------- metadata
@@ -113,14 +171,22 @@ def batch(tmp_path: Path) -> Path:
 
 def test_metadata_from_title_and_meeting_line_with_sources() -> None:
     m = extract_metadata(HEBEI_2020, "2020_hebei_province.txt")
-    assert (m.government, m.level, m.province, m.report_year, m.plan_year) == ("河北省", "province", "河北省", 2020, 2020)
+    assert (m.government, m.level, m.province, m.report_year, m.plan_year) == (
+        "河北省",
+        "province",
+        "河北省",
+        2020,
+        2020,
+    )
     assert m.sources["government"] == "text:meeting_line"
     assert m.sources["report_year"] == "text:meeting_line"
     assert m.sources["plan_year"] == "text:plan_heading"
 
 
 def test_metadata_county_compound_name_and_filename() -> None:
-    m = extract_metadata("工作报告\n保定市满城区2021年政府工作报告\n各位代表：\n一、2020年工作回顾\n", "2021_baoding_mancheng.txt")
+    m = extract_metadata(
+        "工作报告\n保定市满城区2021年政府工作报告\n各位代表：\n一、2020年工作回顾\n", "2021_baoding_mancheng.txt"
+    )
     assert (m.government, m.parent, m.level, m.province) == ("满城区", "保定市", "county", "河北省")
     assert m.plan_year == 2021 and m.sources["plan_year"] == "text:review_heading"
     n = extract_metadata("各位代表：\n现在，我代表国务院，向大会报告政府工作。\n", "2019_national_state_council.txt")
@@ -143,7 +209,9 @@ def test_metadata_text_beats_filename_and_notes_the_disagreement() -> None:
 
 def test_manifest_overrides_and_bad_manifest_names_file_and_line(tmp_path: Path) -> None:
     good = tmp_path / "m.csv"
-    good.write_text("file,government,level,plan_year\nsrc/2020_hebei_province.txt,河北,province,2021\n", encoding="utf-8")
+    good.write_text(
+        "file,government,level,plan_year\nsrc/2020_hebei_province.txt,河北,province,2021\n", encoding="utf-8"
+    )
     man = read_manifest(good)
     m = apply_manifest(extract_metadata(HEBEI_2020, "2020_hebei_province.txt"), man)
     assert (m.government, m.plan_year) == ("河北", 2021)
@@ -168,14 +236,27 @@ def test_indicator_table_is_data_with_at_least_30_ascii_codes() -> None:
     assert all(i.code.isascii() and len(i.code) <= 24 for i in t.indicators)
 
 
-@pytest.mark.parametrize("prefix", ["地区生产总值增长", "全市生产总值增长", "全省生产总值增长", "全区生产总值增长",
-                                    "全县生产总值增长", "国内生产总值增长", "经济增长预期目标为", "GDP增长"])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "地区生产总值增长",
+        "全市生产总值增长",
+        "全省生产总值增长",
+        "全区生产总值增长",
+        "全县生产总值增长",
+        "国内生产总值增长",
+        "经济增长预期目标为",
+        "GDP增长",
+    ],
+)
 def test_gdp_variants_share_one_code(prefix: str) -> None:
     assert _code(prefix) == "gdp_growth"
 
 
 def test_longest_alias_wins_and_pairs_are_kept_apart() -> None:
-    assert {_code(p) for p in ("规上工业增加值增长", "规模以上工业增加值增长", "规模工业增加值增长")} == {"industrial_va_above_size"}
+    assert {_code(p) for p in ("规上工业增加值增长", "规模以上工业增加值增长", "规模工业增加值增长")} == {
+        "industrial_va_above_size"
+    }
     assert _code("工业增加值增长") == "industrial_va"
     assert _code("城镇调查失业率控制在") == "unemployment_surveyed"
     assert _code("城镇登记失业率控制在") == "unemployment_registered"
@@ -234,7 +315,12 @@ def test_long_table_codes_hedges_ranges_and_coordination(batch: Path) -> None:
     rows = {r["text"]: r for r in p.long}
     gdp = rows["全省生产总值增长6.5%左右"]
     assert (gdp["government"], gdp["level"], gdp["plan_year"], gdp["indicator_code"], gdp["headline"]) == (
-        "河北省", "province", 2020, "gdp_growth", 1)
+        "河北省",
+        "province",
+        2020,
+        "gdp_growth",
+        1,
+    )
     assert gdp["hardness"] == "soft" and gdp["hedge"] == ""
     assert rows["城镇登记失业率4.5%以内"]["hedge"] == "确保"
     assert rows["城镇登记失业率4.5%以内"]["indicator_code"] == "unemployment_registered"
@@ -247,7 +333,9 @@ def test_long_table_codes_hedges_ranges_and_coordination(batch: Path) -> None:
 
 def test_duplicates_are_reported_not_doubled(batch: Path) -> None:
     p = build_panel(batch)
-    assert [(d["kept_doc"], d["dropped_doc"]) for d in p.duplicates] == [("2020_hebei_province", "2020_hebei_province_copy")]
+    assert [(d["kept_doc"], d["dropped_doc"]) for d in p.duplicates] == [
+        ("2020_hebei_province", "2020_hebei_province_copy")
+    ]
     gdp = [r for r in p.long if r["indicator_code"] == "gdp_growth" and r["government"] == "河北省"]
     assert len(gdp) == 1
 
@@ -255,8 +343,12 @@ def test_duplicates_are_reported_not_doubled(batch: Path) -> None:
 def test_coverage_tells_no_target_from_not_found(batch: Path) -> None:
     p = build_panel(batch, indicator="gdp_growth")
     status = {c["doc_id"]: c["status"] for c in p.coverage}
-    assert status == {"2020_hebei_province": "target", "2020_hebei_province_copy": "duplicate",
-                      "2020_national_state_council": "mentioned_no_target", "2021_broken": "failed"}
+    assert status == {
+        "2020_hebei_province": "target",
+        "2020_hebei_province_copy": "duplicate",
+        "2020_national_state_council": "mentioned_no_target",
+        "2021_broken": "failed",
+    }
     assert all(r["indicator_code"] == "gdp_growth" for r in p.long)
     jobs = build_panel(batch, indicator="new_urban_jobs")
     assert {c["doc_id"]: c["status"] for c in jobs.coverage}["2020_hebei_province"] == "no_target"
@@ -297,14 +389,44 @@ def test_plot_file_written(batch: Path, tmp_path: Path) -> None:
     assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cli_panel_writes_the_files_and_refuses_a_non_batch(batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_panel_writes_the_files_and_refuses_a_non_batch(
+    batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "p"
     assert main(["panel", str(batch), "--out", str(out), "--indicator", "gdp_growth", "--plot"]) == 0
-    for name in ("panel_long.csv", "panel_long.parquet", "panel_long.dta", "panel_wide.csv", "panel_wide.parquet",
-                 "panel_wide.dta", "panel_coverage.csv", "panel_duplicates.csv", "panel_gdp_growth.png"):
+    for name in (
+        "panel_long.csv",
+        "panel_long.parquet",
+        "panel_long.dta",
+        "panel_wide.csv",
+        "panel_wide.parquet",
+        "panel_wide.dta",
+        "panel_coverage.csv",
+        "panel_duplicates.csv",
+        "panel_gdp_growth.png",
+    ):
         assert (out / name).exists(), name
     assert "duplicate: 河北省 2020" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["panel", str(empty), "--out", str(out)]) == 2
     assert "not a govtarget batch folder" in capsys.readouterr().err
+
+
+def test_score_metadata_accuracy_per_field_and_errors() -> None:
+    from pipeline.metadata import score_metadata
+
+    gold = {
+        "a": {
+            "government": "河北省",
+            "level": "province",
+            "province": "河北省",
+            "report_year": "2020",
+            "plan_year": "2021",
+        }
+    }
+    s = score_metadata([("a", HEBEI_2020, "2020_hebei_province.txt"), ("unscored", "", "x.txt")], gold)
+    assert s["n"] == 1 and s["government_acc"] == 1.0 and s["plan_year_acc"] == 0.0
+    assert s["errors"] == [
+        {"doc_id": "a", "field": "plan_year", "gold": "2021", "extracted": "2020", "source": "text:plan_heading"}
+    ]

@@ -12,15 +12,24 @@ from pipeline.panel import PanelError, build_panel, plot_indicator, write_panel
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("panel", help="turn a batch folder into a panel dataset (CSV, Parquet, Stata .dta; coverage, duplicates)")
+    p = sub.add_parser(
+        "panel", help="turn a batch folder into a panel dataset (CSV, Parquet, Stata .dta; coverage, duplicates)"
+    )
     p.add_argument("batch_dir", help="output folder of `govtarget batch`")
     p.add_argument("--out", required=True, help="panel folder")
-    p.add_argument("--indicator", default=None, help="keep only this indicator code (e.g. gdp_growth); also the wide table's")
-    p.add_argument("--manifest", default=None,
-                   help="CSV with doc_id or file and any of government, level, province, parent, report_year, plan_year (overrides the extracted metadata)")
+    p.add_argument(
+        "--indicator", default=None, help="keep only this indicator code (e.g. gdp_growth); also the wide table's"
+    )
+    p.add_argument(
+        "--manifest",
+        default=None,
+        help="CSV with doc_id or file and any of government, level, province, parent, report_year, plan_year (overrides the extracted metadata)",
+    )
     p.add_argument("--plot", action="store_true", help="draw the indicator's series across governments and years (PNG)")
     p.add_argument("--indicators-csv", default=None, help="indicator table (default: pipeline/data/indicators.csv)")
-    p.add_argument("--hardness-csv", default=None, help="hard/soft convention table (default: pipeline/data/hardness.csv)")
+    p.add_argument(
+        "--hardness-csv", default=None, help="hard/soft convention table (default: pipeline/data/hardness.csv)"
+    )
     p.set_defaults(func=run)
 
 
@@ -37,10 +46,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     s = panel.summary
     share = f"{s['share_with_code']:.1%}" if s["share_with_code"] is not None else "n/a"
-    print(f"{s['documents']} documents ({s['documents_failed']} failed, {s['documents_duplicate']} duplicate, "
-          f"{s['documents_without_government']} without government); {s['targets']} targets, {share} with an indicator "
-          f"code; {s['rows_written']} rows → {args.out}", file=sys.stderr)
+    print(
+        f"{s['documents']} documents ({s['documents_failed']} failed, {s['documents_duplicate']} duplicate, "
+        f"{s['documents_without_government']} without government); {s['targets']} targets, {share} with an indicator "
+        f"code; {s['rows_written']} rows → {args.out}",
+        file=sys.stderr,
+    )
     for d in panel.duplicates:
-        print(f"duplicate: {d['government']} {d['plan_year']}: {d['dropped_doc']} left out, {d['kept_doc']} used",
-              file=sys.stderr)
+        print(
+            f"duplicate: {d['government']} {d['plan_year']}: {d['dropped_doc']} left out, {d['kept_doc']} used",
+            file=sys.stderr,
+        )
     return 0
