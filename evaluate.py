@@ -75,6 +75,11 @@ def cmd_evaluate(argv: list[str]) -> int:
         f"{m['n_sentences']} sentences, {m['targets_n_gold']} targets"
     )
     print(f"split: {res.meta['split']}")
+    ms = res.meta.get("metadata_scores")
+    if ms:
+        accs = "  ".join(f"{k[:-4]} {v:.3f}" for k, v in ms.items() if k.endswith("_acc") and v is not None)
+        print(f"metadata ({ms['n']} documents, accuracy): {accs}; gold targets with an indicator code "
+              f"{ms['indicator_codes']['with_code']}/{ms['indicator_codes']['n']}")
     for n in res.meta.get("notes", []):
         print(f"note: {n}")
     print(f"{HEADLINE} (headline): {_fmt_ci(m, HEADLINE)}   rules: {_fmt_ci(b, HEADLINE) if b else 'n/a'}")

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("segment", "tag", "batch", "export", "importgold", "select")
+COMMANDS = ("segment", "tag", "batch", "export", "importgold", "select", "panel")
 
 
 def build_parser() -> argparse.ArgumentParser:

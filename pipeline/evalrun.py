@@ -355,6 +355,9 @@ def run_evaluation(
                 "figures on it are not held-out; see the per-document table"
             )
     meta["split"] = split
+    meta_scores = gold_metadata_scores(docs, cfg.gold)
+    if meta_scores is not None:
+        meta["metadata_scores"] = meta_scores
 
     # ---- the system
     cv_info: dict[str, Any] | None = None
@@ -447,6 +450,33 @@ def run_evaluation(
     line = history_line(meta, metrics, baseline)
     append_history(Path(cfg.out) / HISTORY, line)
     return RunResult(run_dir, metrics, baseline, meta, line, skipped)
+
+
+def gold_metadata_scores(docs: Sequence[GoldDocument], gold_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Document metadata (pipeline.metadata) scored against ``<gold>/metadata.csv``, accuracy per
+    field, and the share of gold targets whose indicator gets a code (pipeline.indicators).
+    None when the gold folder has no metadata.csv."""
+    f = Path(gold_dir) / "metadata.csv"
+    if not f.is_file():
+        return None
+    from pipeline.indicators import code_share
+    from pipeline.metadata import read_gold_metadata, score_metadata
+    from pipeline.reader import ReadError, read_report
+
+    items = []
+    for d in docs:
+        src = Path(d.source) if d.source else None
+        text = d.raw
+        if src is not None and src.is_file():  # standoff gold may hold an excerpt: metadata sits in the header
+            try:
+                text = read_report(src).text
+            except ReadError:
+                pass
+        items.append((d.doc_id, text, src.name if src is not None else d.doc_id))
+    out = score_metadata(items, read_gold_metadata(f))
+    targets = [t for d in docs for t in d.targets()]
+    out["indicator_codes"] = code_share([t.text for t in targets], [t.unit for t in targets])
+    return out
 
 
 def baseline_summary(baseline: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -73,6 +73,14 @@ def render_markdown(doc: dict[str, Any]) -> str:
         lines.append(f"- Gold document skipped: {s}")
     for n in meta.get("notes") or []:
         lines.append(f"- Note: {n}")
+    ms = meta.get("metadata_scores")
+    if ms:
+        accs = ", ".join(f"{k[:-4]} {_f(v)}" for k, v in ms.items() if k.endswith("_acc"))
+        ic = ms.get("indicator_codes") or {}
+        lines.append(f"- Document metadata (`{meta.get('gold')}/metadata.csv`, {ms.get('n')} documents): accuracy {accs}; "
+                     f"gold targets with an indicator code: {ic.get('with_code')}/{ic.get('n')} ({_f(ic.get('share'))})")
+        for e in ms.get("errors", [])[:10]:
+            lines.append(f"  - metadata error: {e['doc_id']} {e['field']}: gold {e['gold']!r}, extracted {e['extracted']!r}")
     bs = doc.get("bootstrap") or {}
     lines += ["", "## Headline", ""]
     lines.append(
