@@ -68,7 +68,9 @@ from pipeline.segment import Segmentation, segment  # noqa: E402
 _BEFORE_OK = set(CLAUSE_DELIMITERS) | set("、和及与“\"（(")
 #: Characters that may follow a target span: a delimiter, coordination, or a closing quote.
 _AFTER_OK = set(CLAUSE_DELIMITERS) | set("、和及与”’\"）)")
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
+#: What may join the two ends of a range (``1—2家``, ``5%-6%``, ``2至3个``).
+_RANGE_JOINERS = ("—", "-", "－", "–", "~", "～", "至", "到", "——")
 
 
 class SpecError(ValueError):
@@ -88,13 +90,14 @@ def _starts_clause(sentence: str, k: int) -> bool:
     """Whether a span starting at ``k`` starts a clause, possibly right after a stripped hedge
     and/or enumeration marker (GUIDELINES 2.2, v1.5: ``二是力争新建…`` → ``新建…``)."""
     head = sentence[:k]
-    for hedge in HEDGES:
-        if head.endswith(hedge):
-            head = head[: -len(hedge)]
-            break
-    else:
-        if head.endswith("争取") and sentence.startswith(HEDGE_ZHENGQU_BEFORE, k):
-            head = head[:-2]
+    for _ in range(2):  # 全力确保…: two hedges in a row are both removed
+        for hedge in HEDGES:
+            if head.endswith(hedge):
+                head = head[: -len(hedge)]
+                break
+        else:
+            if head.endswith("争取") and sentence.startswith(HEDGE_ZHENGQU_BEFORE, k):
+                head = head[:-2]
     m = re.search(f"(?:{ENUM_MARKER_PATTERN})$", head)
     if m and (m.start() == 0 or head[m.start() - 1] in _BEFORE_OK):
         head = head[: m.start()]
@@ -102,7 +105,7 @@ def _starts_clause(sentence: str, k: int) -> bool:
 
 
 def _ends_clause(sentence: str, end: int) -> bool:
-    return end >= len(sentence) or sentence[end] in _AFTER_OK
+    return end >= len(sentence) or sentence[end] in _AFTER_OK or sentence.startswith("以及", end)
 
 
 def _fmt_number(v: float | int) -> str:
@@ -131,8 +134,13 @@ def _check_fields(t: dict[str, Any], span: str, where: str) -> list[str]:
     if any(c.isdigit() for c in ascii_span) and v != 0:
         # An Arabic-numeral target must show its value (and unit right after it) in the span.
         num = _fmt_number(v)
-        unit = t["unit"] or ""
-        if f"{num}{unit}" not in ascii_span:
+        unit = (t["unit"] or "").translate(_FULLWIDTH_DIGITS)
+        shown = [f"{num}{unit}", f"{num}多{unit}"]  # 3500多个: 多 (more than) sits between
+        if "value_max" in t and isinstance(t["value_max"], (int, float)):
+            top = _fmt_number(t["value_max"])
+            shown += [f"{num}{j}{top}{unit}" for j in _RANGE_JOINERS]
+            shown += [f"{num}{unit}{j}{top}{unit}" for j in _RANGE_JOINERS]
+        if not any(x in ascii_span for x in shown):
             errs.append(f"{where}: target {span!r}: value {num!r} with unit {unit!r} not found in the span")
     if "value_max" in t:
         if t["bound"] != "at_least":
@@ -230,7 +238,7 @@ def build(spec: dict[str, Any], corpus_dir: Path, name: str = "<spec>") -> Built
                 "end": start + len(span),
                 "category": tcat,
                 "value": t.get("value"),
-                "unit": t.get("unit"),
+                "unit": "%" if t.get("unit") == "％" else t.get("unit"),  # GUIDELINES 2.3: `%` for percent
                 "bound": t.get("bound", "exact"),
                 "direction": t.get("direction"),
             }
