@@ -47,7 +47,7 @@ def digest(gold: Path, corpus: Path) -> dict[str, object]:
         raise SystemExit("gold documents skipped: " + "; ".join(skipped))
     inputs: list[tuple[str, str, str]] = [("gold", d.doc_id, d.raw) for d in docs]
     reports = sorted(corpus.glob("*.txt"))
-    for i, f in enumerate(reports):
+    for f in reports:
         rep = read_report(f)
         inputs.append(("corpus", f.name, rep.text))
     model_corpus = {f.name for i, f in enumerate(reports) if i % MODEL_EVERY == 0}
