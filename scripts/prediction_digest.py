@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.export import records_jsonl  # noqa: E402
-from pipeline.gold import load_gold_dir  # noqa: E402
-from pipeline.reader import read_report  # noqa: E402
-from pipeline.tagger import Tagger  # noqa: E402
+from pipeline.annotation.gold import load_gold_dir  # noqa: E402
+from pipeline.tagging.export import records_jsonl  # noqa: E402
+from pipeline.tagging.tagger import Tagger  # noqa: E402
+from pipeline.text.reader import read_report  # noqa: E402
 
 MODEL_EVERY = 9  # the model runs on every 9th corpus report (sorted by name)
 

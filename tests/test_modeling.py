@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.modeling import (
+from pipeline.model.modeling import (
     META_FILE,
     WEIGHTS_FILE,
     JointModel,
@@ -22,7 +22,7 @@ from pipeline.modeling import (
 from pipeline.predict import SentenceInput
 from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.schema import CATEGORIES
-from pipeline.training import TrainConfig, examples_from_docs, train_model
+from pipeline.training.loop import TrainConfig, examples_from_docs, train_model
 
 RAW = (
     "一、2024年工作安排\n"
@@ -112,7 +112,7 @@ def test_batch_order_and_size_do_not_change_predictions(trained: tuple[ModelPred
 
 
 def test_tagger_offsets_point_into_raw(trained: tuple[ModelPredictor, Path, GoldDocument]) -> None:
-    from pipeline.tagger import Tagger
+    from pipeline.tagging.tagger import Tagger
 
     pred, out, _ = trained
     tagged = Tagger.load(out)(RAW, "toy")

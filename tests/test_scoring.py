@@ -14,10 +14,7 @@ from seqeval.metrics import recall_score as seq_r
 from seqeval.scheme import IOB2
 from sklearn.metrics import f1_score as sk_f1
 
-from pipeline.cv import make_folds, split_train_dev
-from pipeline.records import GoldDocument, SentenceRecord, Target
-from pipeline.schema import CATEGORIES, Span
-from pipeline.scoring import (
+from pipeline.evaluation.scoring import (
     PAIRED_METRICS,
     _macro_f1_from_confusion,
     agreement,
@@ -27,6 +24,9 @@ from pipeline.scoring import (
     paired_difference,
     score,
 )
+from pipeline.records import GoldDocument, SentenceRecord, Target
+from pipeline.schema import CATEGORIES, Span
+from pipeline.training.cv import make_folds, split_train_dev
 
 # ----------------------------------------------------------------------------- builders
 

@@ -10,8 +10,8 @@ import pytest
 from test_evaluate import _gold_dir
 from test_training import LINES, _doc
 
-import train
-from pipeline.modeling import ModelPredictor
+from pipeline.cli import train
+from pipeline.model.modeling import ModelPredictor
 
 TINY_ENCODER = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.encoding import B, I, O
-from pipeline.modeling import CATEGORY_SOURCES, JointModel
-from pipeline.pretrain import PretrainConfig, mask_tokens, pack, pretrain
+from pipeline.model.encoding import B, I, O
+from pipeline.model.modeling import CATEGORY_SOURCES, JointModel
+from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
 from pipeline.records import GoldDocument, SentenceRecord, Target
-from pipeline.training import (
+from pipeline.training.loop import (
     CATEGORY_WEIGHT_GRID,
     RULE_PRIOR_GRID,
     TrainConfig,
@@ -28,7 +28,7 @@ from pipeline.training import (
     select_decoding,
     train_model,
 )
-from pipeline.vocab import build_vocab, load_tokenizer, save_vocab
+from pipeline.training.pretrain import PretrainConfig, mask_tokens, pack, pretrain
 
 LINES = [
     ("社会消费品零售总额突破1450亿元。", "商贸", ["社会消费品零售总额突破1450亿元"]),
@@ -141,8 +141,8 @@ def test_pretrain_then_finetune_from_it(tmp_path: Path) -> None:
 
 
 def test_init_from_model_dir_and_attach_cv(tmp_path: Path) -> None:
-    from pipeline.modeling import ModelPredictor
-    from pipeline.training import attach_cv
+    from pipeline.model.modeling import ModelPredictor
+    from pipeline.training.loop import attach_cv
 
     doc = _doc()
     ex = examples_from_docs([doc])
