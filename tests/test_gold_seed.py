@@ -86,8 +86,8 @@ def test_gold_is_what_the_spec_generates() -> None:
 
     raw = RAW.read_text(encoding="utf-8")
     gold_text, tsv = mod.render(*mod.build(raw, mod.load_spec()))
-    assert GOLD.read_text(encoding="utf-8") == gold_text, "rerun pipeline/annotation/seed.py"
-    assert AUDIT.read_text(encoding="utf-8") == tsv, "rerun pipeline/annotation/seed.py"
+    assert GOLD.read_text(encoding="utf-8") == gold_text, "rerun govtarget seed"
+    assert AUDIT.read_text(encoding="utf-8") == tsv, "rerun govtarget seed"
 
 
 # ---- span extent (GUIDELINES 2.2) -------------------------------------------------------------

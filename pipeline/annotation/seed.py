@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     gold, tsv = render(records, decisions)
     if args.check:
         same = GOLD.exists() and AUDIT.exists() and GOLD.read_text("utf-8") == gold and AUDIT.read_text("utf-8") == tsv
-        print("up to date" if same else "OUT OF DATE: rerun pipeline/annotation/seed.py")
+        print("up to date" if same else "OUT OF DATE: rerun govtarget seed")
         return 0 if same else 1
     atomic_write_text(GOLD, gold)
     atomic_write_text(AUDIT, tsv)

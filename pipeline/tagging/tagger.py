@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from pipeline.model.model_dir import shipped_model_dir
 from pipeline.predict import Predictor, SentenceInput, SentencePrediction
 from pipeline.records import SentenceRecord, Target
 from pipeline.text.segment import Segmentation, Sentence, segment
@@ -21,8 +21,9 @@ from pipeline.text.segment import Segmentation, Sentence, segment
 log = logging.getLogger(__name__)
 
 
-#: The shipped model (models/README.md: it beats the rule baseline in cross-validation).
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "default"
+#: The shipped model (models/README.md: it beats the rule baseline in cross-validation): inside
+#: the package in an installed wheel, ``models/default`` in a checkout (``pipeline.model.model_dir``).
+DEFAULT_MODEL = shipped_model_dir()
 
 
 def resolve_model(spec: str | os.PathLike[str]) -> str:
