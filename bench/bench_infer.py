@@ -48,7 +48,8 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def load_text(corpus: str, max_chars: int) -> list[tuple[str, str]]:
-    from pipeline.text.reader import ReadError, read_report
+    from pipeline.errors import ReadError
+    from pipeline.text.reader import read_report
 
     docs: list[tuple[str, str]] = []
     total = 0
@@ -80,11 +81,11 @@ def _threads() -> int:
 
 def _predictor(model: str, backend: str, batch_size: int) -> Any:
     from pipeline.model.backends import make_runner
-    from pipeline.model.modeling import ModelPredictor
+    from pipeline.model.load import load_predictor
 
     if backend in ("torch", "onnx", "int8"):
-        return ModelPredictor.load(model, backend=backend, batch_size=batch_size)
-    p = ModelPredictor.load(model, backend="onnx", batch_size=batch_size)  # tokenizer and meta only
+        return load_predictor(model, backend=backend, batch_size=batch_size)
+    p = load_predictor(model, backend="onnx", batch_size=batch_size)  # tokenizer and meta only
     p.runner = make_runner(model, backend)
     return p
 

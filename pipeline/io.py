@@ -7,9 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-
-class OutputError(OSError):
-    """An output that could not be written; nothing already written was touched."""
+from pipeline.errors import OutputError
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -11,9 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.annotation.annotation_io import (
-    AnnotationImportError,
     DocSource,
-    OffsetError,
     OffsetMap,
     dumps_tasks,
     export_doccano,
@@ -25,6 +23,7 @@ from pipeline.annotation.annotation_io import (
 )
 from pipeline.annotation.gold import load_gold_file
 from pipeline.cli import main
+from pipeline.errors import AnnotationImportError, OffsetError
 from pipeline.records import SentenceRecord, Target
 from pipeline.schema import BOUNDS, CATEGORIES
 from pipeline.text.segment import segment

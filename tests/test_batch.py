@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, SEED
 
 from pipeline.annotation.gold import validate_records
-from pipeline.io import OutputError
+from pipeline.errors import OutputError
 from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.tagging.batch import MANIFEST, BatchConfig, discover, load_manifest, run_batch
 from pipeline.tagging.export import TARGET_COLUMNS, canonical_unit, rows_csv, target_row

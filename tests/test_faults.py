@@ -23,8 +23,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.annotation.gold import GoldError, load_gold_dir, load_gold_file, write_gold
-from pipeline.io import OutputError, atomic_write_bytes, atomic_write_text
+from pipeline.annotation.gold import load_gold_dir, load_gold_file, write_gold
+from pipeline.errors import GoldError, OutputError
+from pipeline.io import atomic_write_bytes, atomic_write_text
 from pipeline.records import SentenceRecord
 from pipeline.rules.baseline import RulePredictor
 from pipeline.tagging.tagger import TaggedDocument, Tagger
@@ -264,13 +265,13 @@ def model_copy(tiny_model: Path, tmp_path: Path) -> Path:
 
 
 def _load(folder: Path) -> Any:
-    from pipeline.model.modeling import ModelPredictor
+    from pipeline.model.load import load_predictor
 
-    return ModelPredictor.load(folder)
+    return load_predictor(folder)
 
 
 def _rejected(folder: Path, file: str, message: str) -> str:
-    from pipeline.model.modeling import ModelLoadError
+    from pipeline.errors import ModelLoadError
 
     with pytest.raises(ModelLoadError) as err:
         _load(folder)
@@ -338,7 +339,7 @@ def test_model_weights_do_not_match_label_map(model_copy: Path) -> None:
     """Heads saved for another label set (one category fewer): refused, not silently misread."""
     from safetensors.torch import load_file, save_file
 
-    from pipeline.model.modeling import sha256_file
+    from pipeline.io import sha256_file
 
     w = model_copy / "model.safetensors"
     state = load_file(str(w))
@@ -363,7 +364,7 @@ def test_model_garbled_config_and_missing_vocab(model_copy: Path) -> None:
 
 def test_model_not_a_directory(tmp_path: Path) -> None:
     pytest.importorskip("pipeline.model.modeling")
-    from pipeline.model.modeling import ModelLoadError
+    from pipeline.errors import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="not a model directory"):
         _load(tmp_path / "nowhere")

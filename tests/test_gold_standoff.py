@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from conftest import CORPUS, ROOT
 
-from pipeline.annotation.gold import GoldError, SourceMissing, load_gold_dir, load_gold_file
+from pipeline.annotation.gold import load_gold_dir, load_gold_file
+from pipeline.errors import GoldError, SourceMissing
 from pipeline.schema import PARTS
 from pipeline.text.reader import read_report
 from pipeline.text.segment import segment

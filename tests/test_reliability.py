@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.text.reader import ReadError, read_report
+from pipeline.errors import ReadError
+from pipeline.text.reader import read_report
 from pipeline.text.segment import segment
 
 REPORT = (

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from pipeline.model.encoding import B, I, O
-from pipeline.model.modeling import CATEGORY_SOURCES, JointModel
+from pipeline.model.model_dir import CATEGORY_SOURCES
+from pipeline.model.modeling import JointModel
 from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
 from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.training.loop import (
@@ -141,7 +142,7 @@ def test_pretrain_then_finetune_from_it(tmp_path: Path) -> None:
 
 
 def test_init_from_model_dir_and_attach_cv(tmp_path: Path) -> None:
-    from pipeline.model.modeling import ModelPredictor
+    from pipeline.model.load import load_predictor
     from pipeline.training.loop import attach_cv
 
     doc = _doc()
@@ -155,7 +156,7 @@ def test_init_from_model_dir_and_attach_cv(tmp_path: Path) -> None:
     report = {"chosen_target_category_source": "span", "span": {"targets_strict_f": 0.5},
               "sentence": {"targets_strict_f": 0.4}, "gold_sha256": gold_sha256([doc]), "folds": 3, "by": "paragraph"}
     attach_cv(tmp_path / "m", [doc], report)
-    loaded = ModelPredictor.load(tmp_path / "m")
+    loaded = load_predictor(tmp_path / "m")
     assert loaded.target_category_source == "span"
     assert loaded.meta["cv_metrics"] == {"targets_strict_f": 0.5}
     other = _doc()

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.annotation.gold import validate_records
+from pipeline.errors import AnnotationImportError, OffsetError
 from pipeline.records import SentenceRecord, Target
 from pipeline.schema import BOUNDS, CATEGORIES, CATEGORY2ID, TARGET
 from pipeline.text.segment import Segmentation, Sentence, segment
@@ -45,20 +46,6 @@ NO_DIRECTION = "none"
 FORMAT_VERSION = 1
 #: doccano label separator: ``TARGET|金融``, ``SENTENCE|综合``.
 SEP = "|"
-
-
-class OffsetError(ValueError):
-    """An offset that does not fall on a character boundary of its text."""
-
-
-class AnnotationImportError(ValueError):
-    """An annotation file that cannot become gold; ``problems`` lists ``(task_id, reason)``."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        shown = "\n  ".join(f"task {t}: {r}" for t, r in problems[:30])
-        more = f"\n  … and {len(problems) - 30} more" if len(problems) > 30 else ""
-        super().__init__(f"{len(problems)} problem(s), nothing imported:\n  {shown}{more}")
 
 
 # --------------------------------------------------------------------------- offsets

@@ -22,16 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import GoldError, SourceMissing
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.schema import BOUNDS, CATEGORY2ID, DIRECTIONS
-
-
-class GoldError(ValueError):
-    """An invalid gold file; the message names the file and line."""
-
-
-class SourceMissing(GoldError):
-    """A standoff gold file whose source text is not available here."""
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.annotation.gold import GoldError, validate_records
+from pipeline.annotation.gold import validate_records
+from pipeline.errors import GoldError
 from pipeline.io import atomic_write_text
 from pipeline.schema import (
     BOUNDS,

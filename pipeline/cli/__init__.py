@@ -14,6 +14,8 @@ import argparse
 import importlib
 import sys
 
+from pipeline.errors import ModelLoadError
+
 #: Subcommand modules with ``register(subparsers)``, in the order ``--help`` lists them.
 COMMANDS = ("segment", "tag", "batch", "export", "importgold", "select")
 #: Subcommand modules with their own parser, ``main(argv) -> int``, and their one-line help.
@@ -48,12 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stderr.close()
         return 0
-    except RuntimeError as e:
+    except ModelLoadError as e:
         # A model directory that cannot be trusted (tag, batch): its message names the file, so
-        # print it instead of a traceback. Raised only once pipeline.model.modeling has been imported.
-        modeling = sys.modules.get("pipeline.model.modeling")
-        if modeling is None or not isinstance(e, modeling.ModelLoadError):
-            raise
+        # print it instead of a traceback.
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.io import OutputError
+from pipeline.errors import OutputError
 from pipeline.tagging.batch import BatchConfig, run_batch
 
 

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.annotation.gold import GoldError
+from pipeline.errors import GoldError
 from pipeline.evaluation.evalrun import HISTORY, EvalConfig, read_history_lines, run_evaluation
 from pipeline.evaluation.scoring import HEADLINE
 

@@ -19,8 +19,8 @@ from pipeline.annotation.annotation_io import (
     labelstudio_config,
     renumber,
 )
+from pipeline.errors import ReadError
 from pipeline.io import atomic_write_text
-from pipeline.text.reader import ReadError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,14 +8,13 @@ from pathlib import Path
 
 from pipeline.annotation.annotation_io import (
     OFFSET_UNITS,
-    AnnotationImportError,
     DocSource,
     apply_gold_writes,
     import_tasks,
     load_tasks,
     plan_gold_writes,
 )
-from pipeline.text.reader import ReadError
+from pipeline.errors import AnnotationImportError, ReadError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

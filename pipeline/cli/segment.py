@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from pipeline.text.reader import ReadError, read_report
+from pipeline.errors import ReadError
+from pipeline.text.reader import read_report
 from pipeline.text.segment import segment
 
 

@@ -6,8 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from pipeline.errors import ReadError
 from pipeline.tagging.export import records_jsonl, rows_csv, rows_jsonl, target_row
-from pipeline.text.reader import ReadError, read_report
+from pipeline.text.reader import read_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:

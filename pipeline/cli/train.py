@@ -265,7 +265,8 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     The encoder starts from the masked-LM run ``mlm_dir``; when it is missing and
     ``pretrain_corpus`` is a folder, the pretraining runs first (``ensure_mlm``)."""
     from pipeline.evaluation.evalrun import EvalConfig, run_evaluation
-    from pipeline.model.modeling import CARD_FILE, META_FILE, model_size_bytes
+    from pipeline.model.model_dir import CARD_FILE, read_meta, write_meta
+    from pipeline.model.modeling import model_size_bytes
     from pipeline.training.loop import TrainConfig, examples_from_docs, flat_metrics, gold_sha256, train_model
 
     docs = _load_gold(argparse.Namespace(gold=gold, corpus_dir=corpus_dir))
@@ -282,7 +283,7 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     run = run_evaluation(EvalConfig(gold=gold, out=reports, system="model", path=out, cv=max(2, len(docs)),
                                     cv_by="document", corpus=corpus_dir, n_resamples=n_resamples),
                          gold_docs=docs, log=logging.info)
-    meta = json.loads((Path(out) / META_FILE).read_text(encoding="utf-8"))
+    meta = read_meta(out)
     meta.update(
         cv_metrics=flat_metrics(run.metrics),
         rule_baseline_cv=flat_metrics(run.baseline) if run.baseline else None,
@@ -296,7 +297,7 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     from pipeline.model.modeling import default_card
 
     card = default_card(meta) + _baseline_lines(meta)
-    (Path(out) / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_meta(out, meta)
     (Path(out) / CARD_FILE).write_text(card, encoding="utf-8")
     summary_out = {"out": out, "size_bytes": model_size_bytes(out), "cv_protocol": meta["cv_protocol"],
                    "model_cv": meta["cv_metrics"], "rules_same_folds": meta["rule_baseline_cv"],

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pipeline.annotation.gold import gold_sha256, load_gold_dir, write_gold
 from pipeline.evaluation.scoring import HEADLINE, SUMMARY_KEYS, paired_difference, score
 from pipeline.io import atomic_write_text, rules_sha256, sha256_file
+from pipeline.model.model_dir import read_meta_lenient
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.training.cv import CVResult, Fold, cross_validate
 
@@ -82,15 +83,6 @@ def check_predictions(docs: Sequence[GoldDocument], pred: dict[str, list[Sentenc
                 if not (0 <= t.start <= t.end <= len(d.raw)) or d.raw[t.start : t.end] != t.text:
                     problems.append(f"{where}: target [{t.start}, {t.end}) {t.text!r} does not match the text")
     return problems
-
-
-def read_model_meta(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    p = Path(model_dir) / "govtarget.json"
-    try:
-        meta = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
 
 
 def model_split(meta: dict[str, Any], gold_hash: str, gold_doc_ids: Sequence[str]) -> tuple[str, str]:
@@ -248,7 +240,7 @@ def _model_fold_tagger(model_dir: str, train_fn: TrainFn | None, cfg: EvalConfig
     from pipeline.tagging.tagger import Tagger
     from pipeline.training.cv import split_train_dev
 
-    meta = read_model_meta(model_dir)
+    meta = read_meta_lenient(model_dir)
     if train_fn is None:
         from pipeline.training.loop import TrainConfig, train_predictor
 
@@ -324,7 +316,7 @@ def run_evaluation(
     notes: list[str] = []
     if cfg.system == "model":
         assert cfg.path is not None
-        mmeta = read_model_meta(cfg.path)
+        mmeta = read_meta_lenient(cfg.path)
         meta["model_id"] = Path(cfg.path).name
         meta["model_sha256"] = model_weights_sha256(cfg.path)
         meta["model_train_gold_sha256"] = mmeta.get("train_gold_sha256")
@@ -341,7 +333,7 @@ def run_evaluation(
         if cfg.system == "model":
             notes.append("one model retrained per fold with the configuration recorded in the model directory")
     elif cfg.system == "model":
-        split, why = model_split(read_model_meta(cfg.path or ""), gold_hash, doc_ids)
+        split, why = model_split(read_meta_lenient(cfg.path or ""), gold_hash, doc_ids)
         notes.append(why)
     elif cfg.system == "pred":
         split = "all gold sentences (external predictions: provenance unknown)"

@@ -34,6 +34,11 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.errors import BackendError
+from pipeline.io import atomic_write_text
+from pipeline.model.model_dir import weights_sha256
+from pipeline.model.modeling import load_model_dir
+
 BACKENDS: tuple[str, ...] = ("torch", "onnx", "int8", "torch-int8")
 BACKEND_FILE = "backend.json"
 CACHE_SUBDIR = "onnx"
@@ -41,10 +46,6 @@ OPSET = 17
 Runner = Callable[[Any, Any, Any], tuple[Any, Any]]
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAMES = ("token_logits", "sentence_logits")
-
-
-class BackendError(RuntimeError):
-    """A backend that cannot be built for this model; the message says why."""
 
 
 def physical_cores() -> int:
@@ -94,19 +95,7 @@ def _model_key(model_dir: Path) -> str:
     """Cache key: weights (their recorded or computed sha256), torch version, opset."""
     import torch
 
-    meta_p = model_dir / "govtarget.json"
-    digest = None
-    if meta_p.exists():
-        try:
-            digest = json.loads(meta_p.read_text(encoding="utf-8")).get("files_sha256", {}).get("model.safetensors")
-        except (OSError, ValueError):
-            digest = None
-    if digest is None:
-        h = hashlib.sha256()
-        with open(model_dir / "model.safetensors", "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digest = h.hexdigest()
+    digest = weights_sha256(model_dir, compute=True)
     return hashlib.sha256(f"{digest}|{torch.__version__}|{OPSET}".encode()).hexdigest()[:16]
 
 
@@ -160,7 +149,6 @@ def export_onnx(model_dir: str | os.PathLike[str], out: Path | None = None) -> P
     """Export the fp32 forward to ONNX (dynamic batch and sequence axes); cached."""
     import torch
 
-    from pipeline.model.modeling import load_model_dir
 
     d = Path(model_dir)
     path = out or cache_dir(d) / f"model-{_model_key(d)}.onnx"
@@ -247,7 +235,6 @@ def torch_runner(model_dir: str | os.PathLike[str], quantized: bool = False, dev
                  threads: int | None = None) -> Runner:
     import torch
 
-    from pipeline.model.modeling import load_model_dir
 
     model, _, _ = load_model_dir(Path(model_dir), device=device, load_weights=True)
     assert model is not None
@@ -279,14 +266,6 @@ def make_runner(model_dir: str | os.PathLike[str], backend: str, device: str = "
     raise BackendError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
-def _weights_sha256(model_dir: Path) -> str | None:
-    try:
-        meta = json.loads((model_dir / "govtarget.json").read_text(encoding="utf-8"))
-        return meta.get("files_sha256", {}).get("model.safetensors")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
 def default_backend(model_dir: str | os.PathLike[str]) -> str:
     """The backend recorded in ``<model_dir>/backend.json``; ``"torch"`` when none was chosen.
 
@@ -298,7 +277,7 @@ def default_backend(model_dir: str | os.PathLike[str]) -> str:
         rec = json.loads((d / BACKEND_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "torch"
-    if not isinstance(rec, dict) or rec.get("weights_sha256") != _weights_sha256(d):
+    if not isinstance(rec, dict) or rec.get("weights_sha256") != weights_sha256(d):
         return "torch"
     choice = rec.get("default", "torch")
     return choice if choice in BACKENDS else "torch"
@@ -306,12 +285,11 @@ def default_backend(model_dir: str | os.PathLike[str]) -> str:
 
 def write_backend_choice(model_dir: str | os.PathLike[str], choice: str, evidence: dict[str, Any]) -> Path:
     """Record the default backend, the weights it was measured on, and the measurements."""
-    from pipeline.io import atomic_write_text
 
     if choice not in BACKENDS:
         raise BackendError(f"unknown backend {choice!r}")
     d = Path(model_dir)
-    rec = {"default": choice, "weights_sha256": _weights_sha256(d), **evidence}
+    rec = {"default": choice, "weights_sha256": weights_sha256(d), **evidence}
     p = d / BACKEND_FILE
     atomic_write_text(p, json.dumps(rec, ensure_ascii=False, indent=2) + "\n")
     return p

@@ -16,13 +16,13 @@ category logits. That step is the only thing an inference backend replaces
 A model directory holds ``config.json``, ``model.safetensors``, the tokenizer files,
 ``govtarget.json`` (schema version, label maps, target-category source, training arguments,
 seed, hash of the gold data, cross-validated metrics, library versions, file hashes, creation
-time) and ``MODEL_CARD.md``. ``ModelPredictor.load`` checks all of it and raises
-``ModelLoadError`` naming the file, never giving wrong output.
+time) and ``MODEL_CARD.md`` (``pipeline.model.model_dir``). ``load_model_dir`` checks all of it
+and raises ``ModelLoadError`` naming the file, never giving wrong output; ``pipeline.model.load``
+puts a directory and a backend together into a ``ModelPredictor``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from collections.abc import Callable
@@ -34,25 +34,23 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipeline.io import rules_sha256, sha256_file  # noqa: F401  (sha256_file re-exported: tests)
+from pipeline.errors import ModelLoadError
+from pipeline.io import rules_sha256
 from pipeline.model.encoding import EncodedSentence, context_text, decode, encode, rule_context
+from pipeline.model.model_dir import (
+    CARD_FILE,
+    WEIGHTS_FILE,
+    check_files,
+    file_hashes,
+    read_meta,
+    write_meta,
+)
 from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.schema import BIO_TAGS, CATEGORIES, SCHEMA_VERSION
 
-META_FILE = "govtarget.json"
-WEIGHTS_FILE = "model.safetensors"
-CARD_FILE = "MODEL_CARD.md"
 N_TAGS = len(BIO_TAGS)
 N_CATS = len(CATEGORIES)
-#: Where a target's category comes from: its own pooled span, its sentence, or (rule-feature
-#: models) the rule baseline's category for a span the rules found too, else the sentence's.
-CATEGORY_SOURCES = ("span", "sentence", "rule")
-
 Runner = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[Any, Any]]
-
-
-class ModelLoadError(RuntimeError):
-    """A model directory that cannot be trusted; the message names the file."""
 
 
 def small_bert_config(
@@ -313,24 +311,6 @@ class ModelPredictor:
             self.meta["rules_sha256"] = rules_sha256()
         return save_model_dir(self.model, self.tokenizer, folder, self.meta, fp16=fp16, card=card)
 
-    @classmethod
-    def load(
-        cls,
-        folder: str | os.PathLike[str],
-        device: str = "cpu",
-        backend: str | None = None,
-        batch_size: int = 32,
-    ) -> ModelPredictor:
-        model, tokenizer, meta = load_model_dir(folder, device=device, load_weights=backend in (None, "torch"))
-        runner = None
-        if backend not in (None, "torch"):
-            if backend not in ("onnx", "int8"):
-                raise ValueError(f"unknown backend {backend!r}; expected torch, onnx or int8")
-            from pipeline.model.backends import make_runner  # lazy: onnxruntime only when asked for
-
-            runner = make_runner(Path(folder), backend)
-        name = f"model:{Path(folder).name}" + (f"[{backend}]" if backend not in (None, "torch") else "")
-        return cls(model, tokenizer, meta, device=device, batch_size=batch_size, runner=runner, name=name)
 
 
 def mix_rule_category(probs: np.ndarray, rule_probs: dict[str, float] | None, weight: float) -> np.ndarray:
@@ -400,10 +380,8 @@ def save_model_dir(
         n_parameters=sum(p.numel() for p in model.parameters()),
     )
     full.setdefault("target_category_source", "sentence")
-    full["files_sha256"] = {
-        name: sha256_file(d / name) for name in (WEIGHTS_FILE, "config.json", "vocab.txt") if (d / name).exists()
-    }
-    (d / META_FILE).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
+    full["files_sha256"] = file_hashes(d)
+    write_meta(d, full)
     (d / CARD_FILE).write_text(card or default_card(full), encoding="utf-8")
     return d
 
@@ -429,35 +407,6 @@ def default_card(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _fail(path: Path, msg: str) -> ModelLoadError:
-    return ModelLoadError(f"{path}: {msg}")
-
-
-def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check ``govtarget.json`` (schema version, label maps)."""
-    d = Path(folder)
-    if not d.is_dir():
-        raise ModelLoadError(f"{d}: not a model directory")
-    p = d / META_FILE
-    if not p.exists():
-        raise _fail(p, "missing (not a govtarget model directory)")
-    try:
-        meta = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise _fail(p, f"corrupted ({e})") from e
-    if not isinstance(meta, dict):
-        raise _fail(p, "not a JSON object")
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise _fail(
-            p, f"schema version {meta.get('schema_version')!r}, this code reads {SCHEMA_VERSION}; retrain the model"
-        )
-    if meta.get("bio_tags") != list(BIO_TAGS):
-        raise _fail(p, f"BIO label map {meta.get('bio_tags')} differs from pipeline.schema {list(BIO_TAGS)}")
-    if meta.get("categories") != list(CATEGORIES):
-        raise _fail(p, f"category label map {meta.get('categories')} differs from pipeline.schema")
-    if meta.get("target_category_source", "sentence") not in CATEGORY_SOURCES:
-        raise _fail(p, f"unknown target_category_source {meta.get('target_category_source')!r}")
-    return meta
 
 
 def load_model_dir(
@@ -472,33 +421,28 @@ def load_model_dir(
 
     d = Path(folder)
     meta = read_meta(d)
-    for name in ("config.json", WEIGHTS_FILE, "vocab.txt"):
-        if not (d / name).exists():
-            raise _fail(d / name, "missing")
-    for name, digest in (meta.get("files_sha256") or {}).items():
-        if (d / name).exists() and sha256_file(d / name) != digest:
-            raise _fail(d / name, "corrupted: sha256 differs from the one recorded in govtarget.json")
+    check_files(d, meta)
     try:
         config = AutoConfig.from_pretrained(str(d))
     except Exception as e:  # transformers raises several types for a bad config
-        raise _fail(d / "config.json", f"unreadable ({e})") from e
+        raise ModelLoadError.at(d / "config.json", f"unreadable ({e})") from e
     try:
         tokenizer = BertTokenizerFast.from_pretrained(str(d))
         check_tokenizer(tokenizer, d)
     except Exception as e:
-        raise _fail(d / "vocab.txt", f"tokenizer does not load or fails its checks ({e})") from e
+        raise ModelLoadError.at(d / "vocab.txt", f"tokenizer does not load or fails its checks ({e})") from e
     if len(tokenizer) > config.vocab_size:
-        raise _fail(d / "vocab.txt", f"{len(tokenizer)} tokens but the model has {config.vocab_size} embeddings")
+        raise ModelLoadError.at(d / "vocab.txt", f"{len(tokenizer)} tokens but the model has {config.vocab_size} embeddings")
     try:
         state = load_file(str(d / WEIGHTS_FILE))
     except (SafetensorError, OSError, ValueError) as e:
-        raise _fail(d / WEIGHTS_FILE, f"corrupted ({e})") from e
+        raise ModelLoadError.at(d / WEIGHTS_FILE, f"corrupted ({e})") from e
     tw = state.get("token_head.weight")
     sw = state.get("sentence_head.weight")
     if tw is None or sw is None:
-        raise _fail(d / WEIGHTS_FILE, "lacks the token/sentence heads")
+        raise ModelLoadError.at(d / WEIGHTS_FILE, "lacks the token/sentence heads")
     if tw.shape[0] != N_TAGS + N_CATS or sw.shape[0] != N_CATS:
-        raise _fail(
+        raise ModelLoadError.at(
             d / WEIGHTS_FILE,
             f"head sizes {tw.shape[0]} / {sw.shape[0]} do not match the label maps "
             f"({N_TAGS} tags + {N_CATS} categories / {N_CATS} categories)",
@@ -509,7 +453,7 @@ def load_model_dir(
     try:
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True)
     except RuntimeError as e:
-        raise _fail(d / WEIGHTS_FILE, f"weights do not fit config.json ({str(e)[:300]})") from e
+        raise ModelLoadError.at(d / WEIGHTS_FILE, f"weights do not fit config.json ({str(e)[:300]})") from e
     model.to(device).eval()
     return model, tokenizer, meta
 

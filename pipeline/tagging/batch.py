@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.annotation.gold import validate_records
-from pipeline.io import OutputError, atomic_write_bytes, atomic_write_text
+from pipeline.errors import OutputError, ReadError
+from pipeline.io import atomic_write_bytes, atomic_write_text
 from pipeline.tagging.export import read_jsonl_records, records_jsonl, rows_csv, target_rows
-from pipeline.text.reader import ReadError, read_report
+from pipeline.text.reader import read_report
 
 #: Bumped when the output format changes: older outputs are then redone, not skipped.
 OUTPUT_FORMAT = 1

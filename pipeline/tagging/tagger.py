@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.model.model_dir import shipped_model_dir
+from pipeline.model.model_dir import META_FILE, shipped_model_dir
 from pipeline.predict import Predictor, SentenceInput, SentencePrediction
 from pipeline.records import SentenceRecord, Target
 from pipeline.text.segment import Segmentation, Sentence, segment
@@ -31,7 +31,7 @@ def resolve_model(spec: str | os.PathLike[str]) -> str:
     installation has none; anything else unchanged."""
     if str(spec) != "default":
         return str(spec)
-    if (DEFAULT_MODEL / "govtarget.json").exists():
+    if (DEFAULT_MODEL / META_FILE).exists():
         return str(DEFAULT_MODEL)
     log.warning("no shipped model at %s: using the rule baseline", DEFAULT_MODEL)
     return "rules"
@@ -72,16 +72,13 @@ class Tagger:
             kwargs.pop("device", None)  # inference settings of a model: nothing to set for the rules
             kwargs.pop("backend", None)
             return cls(RulePredictor(), **kwargs)
-        from pipeline.model.modeling import ModelPredictor
+        from pipeline.model.load import load_predictor  # torch: only when a model is asked for
 
         device = kwargs.pop("device", "cpu")
-        backend = kwargs.pop("backend", None)
-        if backend is None:  # the backend measured as fastest within 0.005 F1 (<model>/backend.json)
-            from pipeline.model.backends import default_backend
-
-            backend = default_backend(spec)
+        # None: the backend measured as fastest within 0.005 F1 (<model>/backend.json)
+        backend = kwargs.pop("backend", None) or "auto"
         batch_size = int(kwargs.get("batch_size", 32))  # sentences per forward pass: the predictor batches
-        return cls(ModelPredictor.load(spec, device=device, backend=backend, batch_size=batch_size), **kwargs)
+        return cls(load_predictor(spec, device=device, backend=backend, batch_size=batch_size), **kwargs)
 
     def __call__(self, text: str, doc_id: str = "doc") -> TaggedDocument:
         return self.tag_many([(doc_id, text)])[0]

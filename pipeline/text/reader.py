@@ -14,16 +14,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import ReadError
+
 # Characters that make up most of any Chinese government report (simplified forms).
 _COMMON_SIMPLIFIED = set(
     "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质各业"
     "报告工作经济社会发展建设推进改革开放城市服务企业项目全面加强深化实施完成增长亿元万人保障提升推动落实创新产业环境群众生态农村教育医疗安全政府市场投资消费就业"
 )
 _BIG5_ONLY_HINT = set("們國這為來個發學會時說對經過後還進與")
-
-
-class ReadError(ValueError):
-    """A file that cannot be read as a report; the message names the file."""
 
 
 @dataclass(frozen=True)

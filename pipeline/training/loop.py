@@ -20,7 +20,6 @@ can be mixed in with a lower weight.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import random
@@ -47,8 +46,8 @@ from pipeline.model.encoding import (
     encode,
     rule_context,
 )
+from pipeline.model.model_dir import CARD_FILE, CATEGORY_SOURCES, META_FILE, read_meta, write_meta
 from pipeline.model.modeling import (
-    CATEGORY_SOURCES,
     N_CATS,
     N_TAGS,
     JointModel,
@@ -336,7 +335,7 @@ def build_model(config: TrainConfig, vocab_texts: Sequence[str]) -> tuple[JointM
         tok = AutoTokenizer.from_pretrained(config.encoder)
         check_tokenizer(tok, config.encoder)
         model = JointModel.from_pretrained_encoder(config.encoder)
-    elif init and (init / "govtarget.json").exists():
+    elif init and (init / META_FILE).exists():
         # A govtarget model directory (e.g. the silver stage): encoder and heads carry over.
         from pipeline.model.modeling import load_model_dir
 
@@ -852,7 +851,7 @@ def attach_cv(model_dir: str | Path, docs: Sequence[GoldDocument], cv_report: di
 
     Refuses a report computed on other gold data than the model was fitted on.
     """
-    from pipeline.model.modeling import CARD_FILE, META_FILE, default_card, read_meta
+    from pipeline.model.modeling import default_card
 
     d = Path(model_dir)
     meta = read_meta(d)
@@ -869,7 +868,7 @@ def attach_cv(model_dir: str | Path, docs: Sequence[GoldDocument], cv_report: di
                      "predictions; CV config = final config except the final fit's fixed epoch count"),
         cv_config=cv_report.get("config"),
     )
-    (d / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_meta(d, meta)
     (d / CARD_FILE).write_text(default_card(meta), encoding="utf-8")
     return meta
 
