@@ -12,7 +12,6 @@ prediction files needs no model code.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -28,7 +27,7 @@ from pipeline.evaluation.scoring import HEADLINE, SUMMARY_KEYS, paired_differenc
 from pipeline.io import atomic_write_text, rules_sha256, sha256_file
 from pipeline.model.model_dir import read_meta_lenient
 from pipeline.records import GoldDocument, SentenceRecord
-from pipeline.training.cv import CVResult, Fold, cross_validate
+from pipeline.training.cv import CVResult, Fold, cross_validate, train_fold
 
 SystemKind = Literal["rules", "model", "pred"]
 TRAIN_SPLIT = "train (NOT an accuracy estimate)"
@@ -238,7 +237,6 @@ def _cv_score(docs: Sequence[GoldDocument], make_tagger: Callable[[Fold], DocTag
 def _model_fold_tagger(model_dir: str, train_fn: TrainFn | None, cfg: EvalConfig) -> Callable[[Fold], DocTagger]:
     """Retrain per fold with the configuration recorded in the model directory."""
     from pipeline.tagging.tagger import Tagger
-    from pipeline.training.cv import split_train_dev
 
     meta = read_meta_lenient(model_dir)
     if train_fn is None:
@@ -254,18 +252,10 @@ def _model_fold_tagger(model_dir: str, train_fn: TrainFn | None, cfg: EvalConfig
         train_fn = train_predictor
     else:
         config = meta.get("train_args") or {}
-    dev_fraction = float(getattr(config, "dev_fraction", None) or 0.15)
 
     def make(fold: Fold) -> DocTagger:
-        train, dev = split_train_dev(fold.train, frac=dev_fraction, seed=cfg.seed + fold.index)
         assert train_fn is not None
-        # One seed per fold, as pipeline.training.loop.cross_validate_model does.
-        fold_config = (
-            dataclasses.replace(config, seed=config.seed + fold.index)
-            if dataclasses.is_dataclass(config) and hasattr(config, "seed")
-            else config
-        )
-        return tagger_docs(Tagger(train_fn(train, dev, fold_config)))
+        return tagger_docs(Tagger(train_fold(fold, config, train_fn, seed=cfg.seed)))
 
     return make
 

@@ -10,15 +10,17 @@ same raw text. Deterministic for a given seed.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pipeline.evaluation.scoring import SentenceUnit, align_document, score, score_units, summary
 from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.text.segment import paragraphs
 
+P = TypeVar("P")
 GroupBy = Literal["paragraph", "document"]
 #: A group of sentences that must stay on one side: (doc_id, paragraph index).
 GroupKey = tuple[str, int]
@@ -109,6 +111,25 @@ def split_train_dev(
         return list(docs), []
     dev_groups = _assign_groups(docs, k, seed)[0]
     return _split(docs, dev_groups)
+
+
+#: Fits one model: (train docs, dev docs, configuration) → a predictor.
+TrainFn = Callable[[list[GoldDocument], list[GoldDocument], Any], P]
+
+
+def train_fold(fold: Fold, config: Any, train_fn: TrainFn[P], seed: int = 0) -> P:
+    """The model of one CV fold, the same way wherever a model is cross-validated (training's
+    ``cross_validate_model`` and evaluation's ``--cv`` with a model directory).
+
+    A development part (``config.dev_fraction`` of the fold's training sentences, whole
+    paragraphs, seed ``seed + fold.index``) is held out for early stopping, so the fold's test
+    part is never looked at; a dataclass configuration with a ``seed`` gets ``seed + fold.index``.
+    """
+    frac = getattr(config, "dev_fraction", None)
+    train, dev = split_train_dev(fold.train, frac=0.15 if frac is None else float(frac), seed=seed + fold.index)
+    if dataclasses.is_dataclass(config) and not isinstance(config, type) and hasattr(config, "seed"):
+        config = dataclasses.replace(config, seed=config.seed + fold.index)
+    return train_fn(train, dev, config)
 
 
 # --------------------------------------------------------------------------- scoring across folds

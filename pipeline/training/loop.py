@@ -677,7 +677,7 @@ def cross_validate_model(
     n_resamples: int = 1000,
 ) -> ModelCV:
     """k-fold CV; one model per fold; out-of-fold predictions scored with both category sources."""
-    from pipeline.training.cv import cross_validate, split_train_dev
+    from pipeline.training.cv import cross_validate, train_fold
 
     t0 = time.time()
     cache: dict[int, ModelPredictor] = {}
@@ -686,9 +686,7 @@ def cross_validate_model(
 
     def predictor_for(fold: Any) -> ModelPredictor:
         if fold.index not in cache:
-            train, dev = split_train_dev(fold.train, frac=config.dev_fraction, seed=seed + fold.index)
-            cfg = replace(config, seed=config.seed + fold.index)
-            p = train_predictor(train, dev, cfg, silver=silver)
+            p = train_fold(fold, config, lambda tr, dv, c: train_predictor(tr, dv, c, silver=silver), seed=seed)
             best_epochs.append(int(p.meta.get("best_epoch", 0)))
             if "decoding_selection" in p.meta:
                 sel = p.meta["decoding_selection"]
