@@ -20,7 +20,7 @@ The gold set is the model's training data, so this figure measures how much a ba
 the model's output, not its accuracy. Agreement with fp32 on the benchmark text (strict F1 of a
 backend's target spans against fp32's) is reported too; it needs no labels.
 ``--write-default`` records in ``<model>/backend.json`` the fastest backend within 0.005 strict
-F1 of fp32 (``pipeline.backends.choose_backend``); ``--write-readme`` puts the table into
+F1 of fp32 (``pipeline.model.backends.choose_backend``); ``--write-readme`` puts the table into
 ``bench/README.md``.
 """
 
@@ -48,7 +48,8 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def load_text(corpus: str, max_chars: int) -> list[tuple[str, str]]:
-    from pipeline.reader import ReadError, read_report
+    from pipeline.errors import ReadError
+    from pipeline.text.reader import read_report
 
     docs: list[tuple[str, str]] = []
     total = 0
@@ -71,7 +72,7 @@ def peak_rss_mb() -> float:
 def _threads() -> int:
     import torch
 
-    from pipeline.backends import default_threads
+    from pipeline.model.backends import default_threads
 
     n = default_threads()  # GOVTARGET_THREADS (set by --threads) or the physical cores
     torch.set_num_threads(n)
@@ -79,12 +80,12 @@ def _threads() -> int:
 
 
 def _predictor(model: str, backend: str, batch_size: int) -> Any:
-    from pipeline.backends import make_runner
-    from pipeline.modeling import ModelPredictor
+    from pipeline.model.backends import make_runner
+    from pipeline.model.load import load_predictor
 
     if backend in ("torch", "onnx", "int8"):
-        return ModelPredictor.load(model, backend=backend, batch_size=batch_size)
-    p = ModelPredictor.load(model, backend="onnx", batch_size=batch_size)  # tokenizer and meta only
+        return load_predictor(model, backend=backend, batch_size=batch_size)
+    p = load_predictor(model, backend="onnx", batch_size=batch_size)  # tokenizer and meta only
     p.runner = make_runner(model, backend)
     return p
 
@@ -93,7 +94,7 @@ def _predictor(model: str, backend: str, batch_size: int) -> Any:
 
 
 def measure_ours(a: argparse.Namespace) -> dict[str, Any]:
-    from pipeline.tagger import Tagger
+    from pipeline.tagging.tagger import Tagger
 
     threads = _threads()
     docs = load_text(a.corpus, a.chars)
@@ -128,8 +129,8 @@ def measure_ours(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def gold_f1(tagger: Any, gold: str, corpus: str) -> float:
-    from pipeline.gold import load_gold_dir
-    from pipeline.scoring import score
+    from pipeline.annotation.gold import load_gold_dir
+    from pipeline.evaluation.scoring import score
 
     docs, _ = load_gold_dir(gold, corpus_dir=corpus)
     tagged = tagger.tag_many([(d.doc_id, d.raw) for d in docs])
@@ -138,7 +139,7 @@ def gold_f1(tagger: Any, gold: str, corpus: str) -> float:
 
 def _sentences(docs: list[tuple[str, str]]) -> list[Any]:
     from pipeline.predict import SentenceInput
-    from pipeline.segment import segment
+    from pipeline.text.segment import segment
 
     out = []
     for _, text in docs:
@@ -148,7 +149,7 @@ def _sentences(docs: list[tuple[str, str]]) -> list[Any]:
 
 
 def measure_bare(a: argparse.Namespace) -> dict[str, Any]:
-    from pipeline.modeling import pad_batch
+    from pipeline.model.modeling import pad_batch
 
     threads = _threads()
     docs = load_text(a.corpus, a.chars)
@@ -173,7 +174,7 @@ def hf_token_classifier(model_dir: str) -> tuple[Any, Any]:
     import torch
     from transformers import BertForTokenClassification
 
-    from pipeline.modeling import load_model_dir
+    from pipeline.model.modeling import load_model_dir
     from pipeline.schema import BIO_TAGS
 
     joint, tok, _ = load_model_dir(model_dir, load_weights=True)
@@ -248,7 +249,7 @@ def machine() -> str:
     import torch
     import transformers
 
-    from pipeline.backends import physical_cores
+    from pipeline.model.backends import physical_cores
 
     return (f"{cpu}, {os.cpu_count()} logical / {physical_cores()} physical cores; torch {torch.__version__}, "
             f"onnxruntime {onnxruntime.__version__}, transformers {transformers.__version__}")
@@ -334,7 +335,7 @@ def main() -> int:
           and "gold_strict_f" in r}
     speed = {r["name"].split("/")[1]: r["cps"] for r in results if r.get("name", "").startswith("ours/") and "cps" in r}
     if "torch" in f1:
-        from pipeline.backends import choose_backend
+        from pipeline.model.backends import choose_backend
 
         agree = {r["name"].split("/")[1]: r["agreement_fp32"] for r in results
                  if r.get("name", "").startswith("ours/") and "agreement_fp32" in r}
@@ -349,7 +350,7 @@ def main() -> int:
     meta = f"Machine: {machine()}. Model: `{a.model}`. Command: `python bench/bench_infer.py " + " ".join(
         x for x in sys.argv[1:] if x not in ("--write-readme", "--write-default")) + "`"
     if a.write_default and choice:
-        from pipeline.backends import write_backend_choice
+        from pipeline.model.backends import write_backend_choice
 
         write_backend_choice(a.model, choice, {"gold_strict_f": f1, "chars_per_second": speed,
                                                "agreement_with_fp32": agree, "measured": meta})

@@ -28,8 +28,8 @@ def _one(cfg: dict, steps: int, batch: int, length: int, threads: int) -> dict:
 
     import torch
 
-    from pipeline.modeling import JointModel, small_bert_config
-    from pipeline.training import TrainConfig
+    from pipeline.model.modeling import JointModel, small_bert_config
+    from pipeline.training.loop import TrainConfig
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)

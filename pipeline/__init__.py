@@ -13,7 +13,7 @@ __all__ = ["Tagger", "TaggedDocument"]
 
 def __getattr__(name: str) -> Any:
     if name in ("Tagger", "TaggedDocument"):
-        from pipeline import tagger
+        from pipeline.tagging import tagger
 
         return getattr(tagger, name)
     raise AttributeError(f"module 'pipeline' has no attribute {name!r}")

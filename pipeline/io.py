@@ -7,9 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-
-class OutputError(OSError):
-    """An output that could not be written; nothing already written was touched."""
+from pipeline.errors import OutputError
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -53,5 +51,5 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 def rules_sha256() -> str | None:
     """sha256 of the rule module's source: the rule baseline's "weights". Evaluation history
     tracks rule edits with it, and a rule-feature model records the rules it was trained on."""
-    f = Path(__file__).resolve().parent / "rules.py"
+    f = Path(__file__).resolve().parent / "rules" / "baseline.py"
     return sha256_file(f) if f.is_file() else None

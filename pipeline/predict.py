@@ -2,8 +2,8 @@
 
 A predictor sees sentence texts only (offsets relative to the sentence) plus the sentence's
 ``part``; the tagger maps its spans back to raw document offsets, normalises fields and builds
-records. Both the rule baseline (``pipeline.rules.RulePredictor``) and the model
-(``pipeline.modeling.ModelPredictor``) implement ``Predictor``.
+records. Both the rule baseline (``pipeline.rules.baseline.RulePredictor``) and the model
+(``pipeline.model.modeling.ModelPredictor``) implement ``Predictor``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class SentencePrediction:
 @dataclass(frozen=True)
 class SentenceInput:
     text: str
-    #: "review", "plan" or "other" (pipeline.segment): figures in the review are results.
+    #: "review", "plan" or "other" (pipeline.text.segment): figures in the review are results.
     part: str = "plan"
     #: The heading path, innermost last, for category context.
     section_path: tuple[str, ...] = ()

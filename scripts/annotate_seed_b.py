@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.gold import validate_records  # noqa: E402
+from pipeline.annotation.gold import validate_records  # noqa: E402
 from pipeline.records import GoldDocument, SentenceRecord, Target  # noqa: E402
 from pipeline.schema import CATEGORY2ID, CLAUSE_DELIMITERS, HEDGE_ZHENGQU_BEFORE, HEDGES  # noqa: E402
 
@@ -63,7 +63,7 @@ def s(prefix: str, category: str, *targets: T) -> S:
 
 
 # fmt: off
-# The blind annotation. One entry per kept sentence of pipeline.segment.segment(raw), in order.
+# The blind annotation. One entry per kept sentence of pipeline.text.segment.segment(raw), in order.
 # Comments give the rule (GUIDELINES section) behind non-obvious calls.
 SPEC: tuple[S, ...] = (
     s("拓展国际交往。", "开放"),  # 0
@@ -448,7 +448,7 @@ def lint_span(sentence: str, start: int, end: int) -> list[str]:
 
 def build_records(raw: str, spec: tuple[S, ...] = SPEC) -> list[SentenceRecord]:
     """The spec as gold records over ``raw``. Raises SpecError on any mismatch (never skips)."""
-    from pipeline.segment import segment
+    from pipeline.text.segment import segment
 
     sents = segment(raw).sentences
     if len(sents) != len(spec):
@@ -566,13 +566,13 @@ def guideline_examples(path: Path = SHARED_GUIDELINES) -> set[str]:
 
 
 def agreement_report(gold: GoldDocument, other: GoldDocument, examples: set[str] | None = None) -> dict[str, Any]:
-    """pipeline.scoring.agreement's figures, strict F1 without the guidelines' own examples, all disagreements.
+    """pipeline.evaluation.scoring.agreement's figures, strict F1 without the guidelines' own examples, all disagreements.
 
     The seed is the report the guidelines quote their examples from, so agreement on those
     targets is given, not earned; ``strict_f_non_examples`` leaves out every target whose text is
     a back-quoted example of the shared guidelines (in either annotation).
     """
-    from pipeline.scoring import agreement
+    from pipeline.evaluation.scoring import agreement
 
     m = agreement([gold], [other])
     metrics: dict[str, Any] = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", metavar="PATH", help="with --agree: write the metrics and disagreements here")
     args = ap.parse_args(argv)
 
-    from pipeline.reader import read_report
+    from pipeline.text.reader import read_report
 
     raw = read_report(RAW).text
     try:
@@ -625,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write_text(OUT, text)
         print(f"wrote {OUT.relative_to(ROOT)}: {len(records)} sentences, {n_t} targets")
     if args.agree:
-        from pipeline.gold import load_gold_file
+        from pipeline.annotation.gold import load_gold_file
 
         gold = load_gold_file(args.agree, raw_dir=RAW.parent)
         res = agreement_report(gold, _doc(records, raw))

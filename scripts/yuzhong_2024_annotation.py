@@ -1,16 +1,16 @@
 """Gold annotation of the seed report yuzhong-2024, written by hand, sentence by sentence.
 
-Read by scripts/annotate_seed.py, which computes every offset (never count by hand) and writes
+Read by pipeline/annotation/seed.py, which computes every offset (never count by hand) and writes
 data/gold/yuzhong-2024.jsonl and data/audit/yuzhong-2024.tsv.
 
 One ``S(sent_id, category, prefix, *items)`` per kept sentence of
-``pipeline.segment.segment(raw).sentences``; ``prefix`` is the start of the sentence text and
+``pipeline.text.segment.segment(raw).sentences``; ``prefix`` is the start of the sentence text and
 guards against a changed segmentation. Items:
 
 * ``T(text, value, unit, bound="exact", direction=None, ...)``: a target, given as its exact text
   inside the sentence (``occurrence`` picks the n-th match when the text occurs twice).
 * ``X(phrase, reason)``: every number token inside ``phrase`` (all its occurrences in the
-  sentence) is excluded for ``reason`` (a key of ``pipeline.audit.EXCLUSION_REASONS``).
+  sentence) is excluded for ``reason`` (a key of ``pipeline.annotation.audit.EXCLUSION_REASONS``).
 
 Rules: ../shared/annotation/GUIDELINES.md v1.4 and data/GUIDELINES.md (decision log: the
 numbers in square brackets below, e.g. [D3], refer to its entries).

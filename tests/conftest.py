@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,20 @@ def corpus_files() -> list[Path]:
     if not files:
         pytest.skip("../shared/corpus is absent")
     return files
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _package_is_this_checkout() -> object:
+    """Every ``pipeline`` module the tests imported is this checkout's. An editable install of
+    another checkout answers for module paths that no longer exist here, so a stale import
+    would otherwise pass against someone else's code."""
+    yield
+    pkg = ROOT / "pipeline"
+    foreign = sorted(
+        f"{name} ({m.__file__})"
+        for name, m in list(sys.modules.items())
+        if (name == "pipeline" or name.startswith("pipeline."))
+        and getattr(m, "__file__", None)
+        and not Path(m.__file__).resolve().is_relative_to(pkg)
+    )
+    assert not foreign, "modules imported from outside this checkout: " + ", ".join(foreign)

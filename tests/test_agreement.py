@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from pipeline.gold import load_gold_file, validate_records
+from pipeline.annotation.gold import load_gold_file, validate_records
 from pipeline.records import GoldDocument, SentenceRecord, Target
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,10 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.annotation_io import (
-    AnnotationImportError,
+from pipeline.annotation.annotation_io import (
     DocSource,
-    OffsetError,
     OffsetMap,
     dumps_tasks,
     export_doccano,
@@ -23,11 +21,12 @@ from pipeline.annotation_io import (
     load_tasks,
     utf16_prefix,
 )
+from pipeline.annotation.gold import load_gold_file
 from pipeline.cli import main
-from pipeline.gold import load_gold_file
+from pipeline.errors import AnnotationImportError, OffsetError
 from pipeline.records import SentenceRecord, Target
 from pipeline.schema import BOUNDS, CATEGORIES
-from pipeline.segment import segment
+from pipeline.text.segment import segment
 
 TOY = (
     "各位代表！\r\n"

@@ -10,23 +10,17 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline import backends
-from pipeline.backends import (
-    BackendError,
-    choose_backend,
-    default_backend,
-    export_onnx,
-    make_runner,
-    write_backend_choice,
-)
+from pipeline.errors import BackendError
+from pipeline.model import backends
+from pipeline.model.backends import choose_backend, default_backend, export_onnx, make_runner, write_backend_choice
 
 TEXTS = ["地区生产总值增长5%左右，城镇新增就业4.6万人。社会消费品零售总额突破1450亿元。GDP、5G、REITs"]
 
 
 def make_tiny_model(folder: Path, seed: int = 0) -> Path:
     """A random two-layer BERT (hidden 32) saved as a full model directory; no download."""
-    from pipeline.modeling import JointModel, save_model_dir, small_bert_config
-    from pipeline.vocab import build_vocab, load_tokenizer, save_vocab
+    from pipeline.model.modeling import JointModel, save_model_dir, small_bert_config
+    from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
 
     torch.manual_seed(seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,12 +94,12 @@ def test_export_is_cached_and_atomic(tiny: Path, monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.slow
 def test_predictor_with_onnx_runner_gives_same_records(tiny: Path) -> None:
-    from pipeline.modeling import ModelPredictor
-    from pipeline.tagger import Tagger
+    from pipeline.model.load import load_predictor
+    from pipeline.tagging.tagger import Tagger
 
     text = "二、2025年工作安排\n地区生产总值增长6%左右，城镇新增就业4.6万人。\n社会消费品零售总额突破1450亿元。\n"
-    base = Tagger(ModelPredictor.load(tiny, backend="torch"), suppress_review=False)(text, "d")
-    pred = ModelPredictor.load(tiny, backend="torch")
+    base = Tagger(load_predictor(tiny, backend="torch"), suppress_review=False)(text, "d")
+    pred = load_predictor(tiny, backend="torch")
     pred.runner = make_runner(tiny, "onnx")
     other = Tagger(pred, suppress_review=False)(text, "d")
     a = [(s.category, [(t.start, t.end) for t in s.targets]) for s in base.sentences]

@@ -1,4 +1,4 @@
-"""Char↔token alignment, BIO encode/decode and windows (pipeline.encoding, pipeline.vocab)."""
+"""Char↔token alignment, BIO encode/decode and windows (pipeline.model.encoding, pipeline.model.vocab)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transformers import BertTokenizerFast
 
-from pipeline.encoding import B, I, O, context_text, decode, decode_tags, encode, reconcile_with_rules
-from pipeline.textnorm import normalize
-from pipeline.vocab import build_vocab, check_tokenizer, load_tokenizer, save_vocab, unk_rate
+from pipeline.model.encoding import B, I, O, context_text, decode, decode_tags, encode, reconcile_with_rules
+from pipeline.model.vocab import build_vocab, check_tokenizer, load_tokenizer, save_vocab, unk_rate
+from pipeline.text.textnorm import normalize
 
 MIXED = "GDP增长5%左右，5G基站新增1200个，发行REITs产品２只，社会消费品零售总额突破１４５０亿元，𠮷祥 a\u200bb\ufeffc。"
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from test_scoring import copy_doc, tiny_gold
 
-import evaluate
-from pipeline.evalrun import (
+from pipeline.annotation.gold import write_gold
+from pipeline.cli import evaluate
+from pipeline.evaluation.evalrun import (
     TRAIN_SPLIT,
     EvalConfig,
     gold_set_sha256,
@@ -22,7 +23,6 @@ from pipeline.evalrun import (
     read_history_lines,
     run_evaluation,
 )
-from pipeline.gold import write_gold
 from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.records import GoldDocument, SentenceRecord
 
@@ -167,7 +167,7 @@ def test_load_predictions_names_the_bad_line(tmp_path: Path) -> None:
 
 
 def test_gold_hash_matches_the_training_code() -> None:
-    training = pytest.importorskip("pipeline.training")
+    training = pytest.importorskip("pipeline.training.loop")
     docs = [tiny_gold("d1"), tiny_gold("d2")]
     assert gold_set_sha256(docs) == training.gold_sha256(docs) == gold_set_sha256(docs[::-1])
     other = copy_doc(docs[0])
@@ -190,8 +190,8 @@ def test_model_on_its_training_data_is_labelled_everywhere(tmp_path: Path) -> No
     mdir.mkdir()
     (mdir / "model.safetensors").write_bytes(b"weights")
     (mdir / "govtarget.json").write_text(json.dumps({"train_gold_sha256": gold_set_sha256([gold])}))
-    from pipeline.evalrun import tagger_docs
-    from pipeline.tagger import Tagger
+    from pipeline.evaluation.evalrun import tagger_docs
+    from pipeline.tagging.tagger import Tagger
 
     cfg = EvalConfig(system="model", path=str(mdir), out=str(tmp_path / "r"), run_id="m", n_resamples=50)
     res = run_evaluation(
@@ -255,7 +255,7 @@ def test_cv_with_model_retrains_per_fold_without_leakage(tmp_path: Path) -> None
     cfg = EvalConfig(system="model", path=str(mdir), out=str(tmp_path / "r"), run_id="cv", cv=2, n_resamples=0)
     res = run_evaluation(cfg, gold_docs=[gold], train_fn=train_fn, baseline_tagger=_fixed({}), log=_quiet)
     assert len(seen_train) == 2
-    from pipeline.cv import make_folds
+    from pipeline.training.cv import make_folds
 
     folds = make_folds([gold], k=2, seed=0)
     for fold, trained in zip(folds, seen_train):
@@ -325,6 +325,8 @@ def test_error_analysis_notebook_runs(tmp_path: Path) -> None:
     env_before = dict(os.environ)
     os.environ["GOVTARGET_RUN_DIR"] = str(res.run_dir)
     os.environ["MPLBACKEND"] = "Agg"
+    # The kernel imports this checkout's package, not whichever one is installed.
+    os.environ["PYTHONPATH"] = os.pathsep.join(x for x in (str(ROOT), env_before.get("PYTHONPATH")) if x)
     try:
         NotebookClient(
             nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}

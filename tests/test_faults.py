@@ -3,7 +3,7 @@ with a clear message naming the file; nothing crashes, nothing is half-loaded, o
 
 * bad input text given to the tagger (empty, full-width, Chinese numerals, NUL, HTML, 50,000
   characters without punctuation, numbers only, characters outside the BMP);
-* broken gold files (``pipeline.gold.load_gold_file`` raises ``GoldError`` naming file and line);
+* broken gold files (``pipeline.annotation.gold.load_gold_file`` raises ``GoldError`` naming file and line);
 * broken model directories (``ModelLoadError`` naming the file, at load time);
 * disk full / unwritable output (``OutputError`` naming the path; the old file is untouched and
   no temporary file is left behind).
@@ -23,11 +23,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.gold import GoldError, load_gold_dir, load_gold_file, write_gold
-from pipeline.io import OutputError, atomic_write_bytes, atomic_write_text
+from pipeline.annotation.gold import load_gold_dir, load_gold_file, write_gold
+from pipeline.errors import GoldError, OutputError
+from pipeline.io import atomic_write_bytes, atomic_write_text
 from pipeline.records import SentenceRecord
-from pipeline.rules import RulePredictor
-from pipeline.tagger import TaggedDocument, Tagger
+from pipeline.rules.baseline import RulePredictor
+from pipeline.tagging.tagger import TaggedDocument, Tagger
 
 PLAN = "二、2024年工作安排\n"
 
@@ -251,7 +252,7 @@ def test_gold_dir_is_all_or_nothing(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("pipeline.modeling")
+    pytest.importorskip("pipeline.model.modeling")
     from test_properties import make_tiny_model
 
     # A 512-token window: the 50,000-character line below needs about a hundred windows.
@@ -264,13 +265,13 @@ def model_copy(tiny_model: Path, tmp_path: Path) -> Path:
 
 
 def _load(folder: Path) -> Any:
-    from pipeline.modeling import ModelPredictor
+    from pipeline.model.load import load_predictor
 
-    return ModelPredictor.load(folder)
+    return load_predictor(folder)
 
 
 def _rejected(folder: Path, file: str, message: str) -> str:
-    from pipeline.modeling import ModelLoadError
+    from pipeline.errors import ModelLoadError
 
     with pytest.raises(ModelLoadError) as err:
         _load(folder)
@@ -338,7 +339,7 @@ def test_model_weights_do_not_match_label_map(model_copy: Path) -> None:
     """Heads saved for another label set (one category fewer): refused, not silently misread."""
     from safetensors.torch import load_file, save_file
 
-    from pipeline.modeling import sha256_file
+    from pipeline.io import sha256_file
 
     w = model_copy / "model.safetensors"
     state = load_file(str(w))
@@ -362,8 +363,8 @@ def test_model_garbled_config_and_missing_vocab(model_copy: Path) -> None:
 
 
 def test_model_not_a_directory(tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.modeling")
-    from pipeline.modeling import ModelLoadError
+    pytest.importorskip("pipeline.model.modeling")
+    from pipeline.errors import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="not a model directory"):
         _load(tmp_path / "nowhere")
@@ -512,8 +513,8 @@ class RulesV2(RulePredictor):
 def test_resume_redoes_what_a_changed_model_config_or_output_invalidates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline import batch
-    from pipeline.batch import BatchConfig, run_batch
+    from pipeline.tagging import batch
+    from pipeline.tagging.batch import BatchConfig, run_batch
 
     src = tmp_path / "in"
     src.mkdir()
@@ -536,7 +537,7 @@ def test_resume_redoes_what_a_changed_model_config_or_output_invalidates(
     (out / "r1.jsonl").write_text("edited by hand\n", encoding="utf-8")
     assert run(RulesV2(), BatchConfig(suppress_review=False)) == ["ok", "skipped", "skipped"], "an edited output"
     assert (out / "r1.jsonl").read_text(encoding="utf-8").startswith('{"doc_id": "r1"')
-    monkeypatch.setattr(batch, "code_hash", lambda: "changed-code")  # e.g. an edited pipeline/rules.py
+    monkeypatch.setattr(batch, "code_hash", lambda: "changed-code")  # e.g. an edited pipeline/rules/baseline.py
     assert run(RulesV2(), BatchConfig(suppress_review=False)) == ["ok"] * 3, "changed code"
 
 
@@ -596,7 +597,7 @@ def test_disk_full_mid_batch_loses_nothing_and_resumes(
     """ENOSPC on the n-th file replacement or fsync of a batch run (document outputs, manifest
     journal lines): the run stops with OutputError, every output the manifest lists is complete,
     and a rerun finishes to exactly the outputs of an undisturbed run."""
-    from pipeline.batch import BatchConfig, load_manifest, run_batch
+    from pipeline.tagging.batch import BatchConfig, load_manifest, run_batch
 
     src = tmp_path / "in"
     src.mkdir()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.fields import canonical_unit, find_numbers, parse_chinese, parse_fields
+from pipeline.fields.parse import canonical_unit, find_numbers, parse_chinese, parse_fields
 
 # (span text, value, unit, bound, direction, value_max)
 CASES = [
@@ -191,7 +191,7 @@ def test_overlong_number_gives_no_value_not_infinity() -> None:
 
 
 def test_coordinated_figures_share_the_verb_and_the_trailing_qualifier() -> None:
-    from pipeline.fields import share_coordinated
+    from pipeline.fields.parse import share_coordinated
 
     s = "城乡居民人均可支配收入分别增长6%和6.5%左右，城镇新增就业85万人。"
     a = s.index("城乡")

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CORPUS, ROOT
 
-from pipeline.gold import GoldError, SourceMissing, load_gold_dir, load_gold_file
-from pipeline.reader import read_report
+from pipeline.annotation.gold import load_gold_dir, load_gold_file
+from pipeline.errors import GoldError, SourceMissing
 from pipeline.schema import PARTS
-from pipeline.segment import segment
+from pipeline.text.reader import read_report
+from pipeline.text.segment import segment
 
 STANDOFF = ROOT / "data" / "gold" / "standoff"
 FILES = sorted(STANDOFF.glob("*.jsonl"))
 
 
 def _script() -> Any:
-    spec = importlib.util.spec_from_file_location("annotate_standoff", ROOT / "scripts" / "annotate_standoff.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["annotate_standoff"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    from pipeline.annotation import standoff
+
+    return standoff
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.modeling import (
-    META_FILE,
-    WEIGHTS_FILE,
+from pipeline.errors import ModelLoadError
+from pipeline.model.load import load_predictor
+from pipeline.model.model_dir import META_FILE, WEIGHTS_FILE
+from pipeline.model.modeling import (
     JointModel,
-    ModelLoadError,
     ModelPredictor,
     model_size_bytes,
     rule_hints,
@@ -22,7 +22,7 @@ from pipeline.modeling import (
 from pipeline.predict import SentenceInput
 from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.schema import CATEGORIES
-from pipeline.training import TrainConfig, examples_from_docs, train_model
+from pipeline.training.loop import TrainConfig, examples_from_docs, train_model
 
 RAW = (
     "一、2024年工作安排\n"
@@ -83,7 +83,7 @@ def test_overfit_save_reload_same_predictions(trained: tuple[ModelPredictor, Pat
         assert abs(sum(p.category_probs.values()) - 1.0) < 1e-6
         assert all(0.0 < x.score <= 1.0 for x in p.spans)
     assert before[-1].spans == []  # empty sentence: a prediction, no spans
-    reloaded = ModelPredictor.load(out)
+    reloaded = load_predictor(out)
     after = reloaded.predict(_inputs(doc))
     assert reloaded.target_category_source == "span"
     for a, b in zip(before, after):
@@ -112,7 +112,7 @@ def test_batch_order_and_size_do_not_change_predictions(trained: tuple[ModelPred
 
 
 def test_tagger_offsets_point_into_raw(trained: tuple[ModelPredictor, Path, GoldDocument]) -> None:
-    from pipeline.tagger import Tagger
+    from pipeline.tagging.tagger import Tagger
 
     pred, out, _ = trained
     tagged = Tagger.load(out)(RAW, "toy")
@@ -134,7 +134,7 @@ def test_missing_file_is_named(trained: tuple[ModelPredictor, Path, GoldDocument
     d = _copy(trained[1], tmp_path)
     (d / missing).unlink()
     with pytest.raises(ModelLoadError, match=missing.replace(".", r"\.")):
-        ModelPredictor.load(d)
+        load_predictor(d)
 
 
 def _edit_meta(d: Path, **changes: object) -> None:
@@ -147,14 +147,14 @@ def test_other_schema_version(trained: tuple[ModelPredictor, Path, GoldDocument]
     d = _copy(trained[1], tmp_path)
     _edit_meta(d, schema_version=999)
     with pytest.raises(ModelLoadError, match="schema version"):
-        ModelPredictor.load(d)
+        load_predictor(d)
 
 
 def test_label_map_mismatch(trained: tuple[ModelPredictor, Path, GoldDocument], tmp_path: Path) -> None:
     d = _copy(trained[1], tmp_path)
     _edit_meta(d, categories=list(reversed(CATEGORIES)))
     with pytest.raises(ModelLoadError, match="category label map"):
-        ModelPredictor.load(d)
+        load_predictor(d)
 
 
 def test_head_sizes_must_match_label_maps(trained: tuple[ModelPredictor, Path, GoldDocument], tmp_path: Path) -> None:
@@ -166,7 +166,7 @@ def test_head_sizes_must_match_label_maps(trained: tuple[ModelPredictor, Path, G
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(d / WEIGHTS_FILE))
     _edit_meta(d, files_sha256={})
     with pytest.raises(ModelLoadError, match="head sizes"):
-        ModelPredictor.load(d)
+        load_predictor(d)
 
 
 def test_corrupted_weights(trained: tuple[ModelPredictor, Path, GoldDocument], tmp_path: Path) -> None:
@@ -175,22 +175,22 @@ def test_corrupted_weights(trained: tuple[ModelPredictor, Path, GoldDocument], t
     data[-100:] = b"\x00" * 100
     (d / WEIGHTS_FILE).write_bytes(bytes(data))
     with pytest.raises(ModelLoadError, match="corrupted"):
-        ModelPredictor.load(d)
+        load_predictor(d)
     _edit_meta(d, files_sha256={})  # without the hash, a truncated file is still caught
     (d / WEIGHTS_FILE).write_bytes(bytes(data[:1000]))
     with pytest.raises(ModelLoadError, match=WEIGHTS_FILE.replace(".", r"\.")):
-        ModelPredictor.load(d)
+        load_predictor(d)
 
 
 def test_corrupted_meta_and_unknown_backend(trained: tuple[ModelPredictor, Path, GoldDocument], tmp_path: Path) -> None:
     d = _copy(trained[1], tmp_path)
     with pytest.raises(ValueError, match="backend"):
-        ModelPredictor.load(d, backend="tpu")
+        load_predictor(d, backend="tpu")
     (d / META_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelLoadError, match="corrupted"):
-        ModelPredictor.load(d)
+        load_predictor(d)
     with pytest.raises(ModelLoadError, match="not a model directory"):
-        ModelPredictor.load(tmp_path / "nowhere")
+        load_predictor(tmp_path / "nowhere")
 
 
 def test_forward_is_separable(trained: tuple[ModelPredictor, Path, GoldDocument]) -> None:
@@ -238,7 +238,7 @@ def test_rule_features_overfit_save_reload(tmp_path: Path) -> None:
     meta = json.loads((tmp_path / "m" / META_FILE).read_text(encoding="utf-8"))
     assert meta["rule_features"] is True and meta["train_args"]["rule_features"] is True
     assert meta["rule_category_weight"] == 0.5 and len(meta["rules_sha256"]) == 64
-    reloaded = ModelPredictor.load(tmp_path / "m")
+    reloaded = load_predictor(tmp_path / "m")
     assert reloaded.rule_features and reloaded.rule_category_weight == 0.5
     after = reloaded.predict(inputs)
     for a, b in zip(before, after):

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.indicators import figure_kind, load_indicators, match_indicator
-from pipeline.metadata import ManifestError, apply_manifest, extract_metadata, read_manifest
-from pipeline.panel import (
+from pipeline.panel.indicators import figure_kind, load_indicators, match_indicator
+from pipeline.panel.metadata import ManifestError, apply_manifest, extract_metadata, read_manifest
+from pipeline.panel.tables import (
     HardnessRule,
     PanelError,
     build_panel,
@@ -414,7 +414,7 @@ def test_cli_panel_writes_the_files_and_refuses_a_non_batch(
 
 
 def test_score_metadata_accuracy_per_field_and_errors() -> None:
-    from pipeline.metadata import score_metadata
+    from pipeline.panel.metadata import score_metadata
 
     gold = {
         "a": {

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED
 
-from pipeline.panel import PanelDocument, panel_from_documents
+from pipeline.panel.tables import PanelDocument, panel_from_documents
 
 #: GOVTARGET_GDP_FIXTURE points the test at another copy of the fixture.
 FIXTURE = Path(
@@ -42,7 +42,7 @@ def _path(row: dict[str, str]) -> Path:
 
 @lru_cache(maxsize=1)
 def _tagger():  # type: ignore[no-untyped-def]
-    from pipeline.tagger import Tagger
+    from pipeline.tagging.tagger import Tagger
 
     return Tagger.load("rules")
 
@@ -57,7 +57,7 @@ def _num(s: str) -> float | None:
 
 def _panel_row(path: Path) -> tuple[dict[str, object] | None, str, int | None]:
     """The headline gdp_growth row of one report, its government and plan year."""
-    from pipeline.batch import InputFile, read_input
+    from pipeline.tagging.batch import InputFile, read_input
 
     text, _ = read_input(InputFile(path, str(path), str(path), path.stem))
     doc = _tagger()(text, doc_id=path.stem)

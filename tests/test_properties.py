@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.gold import validate_records
+from pipeline.annotation.gold import validate_records
 from pipeline.predict import SentenceInput
 from pipeline.records import SentenceRecord
-from pipeline.rules import RulePredictor
+from pipeline.rules.baseline import RulePredictor
 from pipeline.schema import BOUNDS, CATEGORIES, DIRECTIONS
-from pipeline.segment import segment
-from pipeline.tagger import TaggedDocument, Tagger
+from pipeline.tagging.tagger import TaggedDocument, Tagger
+from pipeline.text.segment import segment
 
 # Pieces of report text, and the dirt found in scraped reports, mixed with arbitrary characters.
 PIECES = [
@@ -142,8 +142,8 @@ def make_tiny_model(folder: Path, seed: int = 0, max_length: int = 48, stride: i
     directory; short windows so that a sentence of ~40 characters already needs several."""
     import torch
 
-    from pipeline.modeling import JointModel, save_model_dir, small_bert_config
-    from pipeline.vocab import build_vocab, load_tokenizer, save_vocab
+    from pipeline.model.modeling import JointModel, save_model_dir, small_bert_config
+    from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
 
     torch.manual_seed(seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,7 +159,7 @@ def make_tiny_model(folder: Path, seed: int = 0, max_length: int = 48, stride: i
 
 @pytest.fixture(scope="module")
 def model_tagger(tmp_path_factory: pytest.TempPathFactory) -> Tagger:
-    pytest.importorskip("pipeline.modeling")  # the model stage may not be in this checkout yet
+    pytest.importorskip("pipeline.model.modeling")  # the model stage may not be in this checkout yet
     folder = make_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
     # Review suppression off: the random model's spans are checked everywhere.
     return Tagger.load(folder, suppress_review=False, batch_size=8)

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.reader import ReadError, decode_bytes, read_report
-from pipeline.textnorm import normalize
+from pipeline.errors import ReadError
+from pipeline.text.reader import decode_bytes, read_report
+from pipeline.text.textnorm import normalize
 
 SAMPLE = "今年经济社会发展的主要预期目标是：地区生产总值增长5.5%左右，城镇新增就业4.6万人，居民消费价格涨幅3%左右。\r\n"
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.reader import ReadError, read_report
-from pipeline.segment import segment
+from pipeline.errors import ReadError
+from pipeline.text.reader import read_report
+from pipeline.text.segment import segment
 
 REPORT = (
     "各位代表：\n"

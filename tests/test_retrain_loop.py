@@ -120,10 +120,10 @@ def correct(tasks: list[dict[str, Any]]) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_annotation_loop(tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.rules")
-    from pipeline.evalrun import TRAIN_SPLIT, EvalConfig, read_history_lines, run_evaluation
-    from pipeline.gold import load_gold_dir
-    from pipeline.training import TrainConfig, finetune
+    pytest.importorskip("pipeline.rules.baseline")
+    from pipeline.annotation.gold import load_gold_dir
+    from pipeline.evaluation.evalrun import TRAIN_SPLIT, EvalConfig, read_history_lines, run_evaluation
+    from pipeline.training.loop import TrainConfig, finetune
 
     proj = tmp_path / "proj"
     (proj / "incoming").mkdir(parents=True)
@@ -168,8 +168,8 @@ def test_annotation_loop(tmp_path: Path) -> None:
     assert meta["train_documents"] == ["county-a-2025", "county-b-2025"]
 
     # The retrained model drives the next selection round (token entropy from the real predictor).
-    from pipeline.select import select
-    from pipeline.tagger import Tagger
+    from pipeline.annotation.select import select
+    from pipeline.tagging.tagger import Tagger
 
     nxt = proj / "incoming" / "county-c-2025.txt"
     nxt.write_text("二、2025年重点工作\n新增养老床位200张。\n加快建设智慧城市，推进数字政府建设。\n", encoding="utf-8")

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.predict import SentenceInput
-from pipeline.rules import RulePredictor, categorize, find_target_spans
+from pipeline.rules.baseline import RulePredictor, categorize, find_target_spans
 from pipeline.schema import CATEGORIES
 
 RULES = RulePredictor()
@@ -189,7 +189,7 @@ def test_doubling_targets() -> None:
 
 
 def test_lexicon_keywords_belong_to_one_category() -> None:
-    from pipeline.rules import LEXICON
+    from pipeline.rules.baseline import LEXICON
 
     seen: dict[str, str] = {}
     for cat, words in LEXICON.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -14,10 +15,7 @@ from seqeval.metrics import recall_score as seq_r
 from seqeval.scheme import IOB2
 from sklearn.metrics import f1_score as sk_f1
 
-from pipeline.cv import make_folds, split_train_dev
-from pipeline.records import GoldDocument, SentenceRecord, Target
-from pipeline.schema import CATEGORIES, Span
-from pipeline.scoring import (
+from pipeline.evaluation.scoring import (
     PAIRED_METRICS,
     _macro_f1_from_confusion,
     agreement,
@@ -27,6 +25,9 @@ from pipeline.scoring import (
     paired_difference,
     score,
 )
+from pipeline.records import GoldDocument, SentenceRecord, Target
+from pipeline.schema import CATEGORIES, Span
+from pipeline.training.cv import make_folds, split_train_dev, train_fold
 
 # ----------------------------------------------------------------------------- builders
 
@@ -382,6 +383,28 @@ def test_train_dev_split_keeps_paragraphs_whole() -> None:
     train, dev = split_train_dev(docs, frac=0.2, seed=0)
     assert dev and not set(_keys(train)) & set(_keys(dev))
     assert sorted(_keys(train) + _keys(dev)) == sorted(_keys(docs))
+
+
+def test_train_fold_holds_out_dev_inside_the_fold_and_seeds_per_fold() -> None:
+    """The one per-fold fit (training's and evaluation's CV both use it): the dev part comes out
+    of the fold's training part, never its test part, and each fold gets its own seed."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        seed: int = 10
+        dev_fraction: float = 0.2
+
+    docs = [_para_doc("a", 20)]
+    seen = []
+    for fold in make_folds(docs, k=4, seed=0):
+        train, dev, cfg = train_fold(fold, Cfg(), lambda tr, dv, c: (tr, dv, c), seed=3)
+        assert dev and sorted(_keys(train) + _keys(dev)) == sorted(_keys(fold.train))
+        assert not set(_keys(dev)) & set(_keys(fold.test))
+        assert (train, dev) == tuple(split_train_dev(fold.train, frac=0.2, seed=3 + fold.index))
+        seen.append(cfg.seed)
+    assert seen == [10, 11, 12, 13]
+    plain = {"seed": 1}  # a configuration that is not a dataclass goes through untouched
+    assert train_fold(make_folds(docs, k=2)[1], plain, lambda tr, dv, c: c) is plain
 
 
 def test_paired_difference_of_a_system_with_itself_is_zero_and_not_better() -> None:

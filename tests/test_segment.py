@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.reader import read_report
-from pipeline.segment import SKIP_REASONS, Segmentation, part_switches, segment, split_sentences
+from pipeline.text.reader import read_report
+from pipeline.text.segment import SKIP_REASONS, Segmentation, part_switches, segment, split_sentences
 
 # Text built from the characters and pieces that matter to the splitter, plus anything at all.
 _TOKENS = [

@@ -10,12 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.annotation_io import DocSource, import_tasks
-from pipeline.encoding import EncodedSentence, Window
-from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
-from pipeline.records import SentenceRecord, Target
-from pipeline.schema import CATEGORIES
-from pipeline.select import (
+from pipeline.annotation.annotation_io import DocSource, import_tasks
+from pipeline.annotation.select import (
     ShingleIndex,
     combine,
     has_quantity,
@@ -26,7 +22,11 @@ from pipeline.select import (
     shingles,
     token_entropies,
 )
-from pipeline.tagger import Tagger
+from pipeline.model.encoding import EncodedSentence, Window
+from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
+from pipeline.records import SentenceRecord, Target
+from pipeline.schema import CATEGORIES
+from pipeline.tagging.tagger import Tagger
 
 
 class FakePredictor:
@@ -169,7 +169,7 @@ def test_paragraph_unit_and_max_per_doc(corpus: tuple[Path, Path]) -> None:
 
 
 def test_pick_respects_n_and_gold() -> None:
-    from pipeline.select import Candidate
+    from pipeline.annotation.select import Candidate
 
     cands = [Candidate("d", (i,), 0, 1, t, 1.0 - i / 10) for i, t in enumerate(
         ["城镇新增就业4.6万人。", "城镇新增就业5万人。", "完成固定资产投资220亿元。", "加强生态环境保护工作。"])]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.modeling import model_size_bytes
-from pipeline.reader import read_report
-from pipeline.tagger import Tagger
+from pipeline.model.modeling import model_size_bytes
+from pipeline.tagging.tagger import Tagger
+from pipeline.text.reader import read_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "models" / "default"

@@ -10,9 +10,9 @@ from spacy import displacy
 from spacy.tokens import Doc
 from test_batch import REPORT, FakePredictor
 
-import pipeline.spacy_component  # noqa: F401  (registers the factory)
-from pipeline.spacy_component import blank_zh
-from pipeline.tagger import Tagger
+import pipeline.tagging.spacy_component  # noqa: F401  (registers the factory)
+from pipeline.tagging.spacy_component import blank_zh
+from pipeline.tagging.tagger import Tagger
 
 
 @pytest.fixture()
@@ -60,7 +60,7 @@ def test_pipe_batches_and_empty_doc(nlp: spacy.language.Language) -> None:
 
 def test_unaligned_span_is_warned_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw["suppress_review"])))
-    nlp = spacy.blank("zh", config=pipeline.spacy_component.CHAR_ZH_CONFIG)
+    nlp = spacy.blank("zh", config=pipeline.tagging.spacy_component.CHAR_ZH_CONFIG)
     # Tokens of two characters each: a target starting at an odd offset cannot align strictly.
     nlp.tokenizer = lambda text: Doc(nlp.vocab, words=[text[i : i + 2] for i in range(0, len(text), 2)],
                                      spaces=[False] * ((len(text) + 1) // 2))

@@ -10,8 +10,8 @@ import pytest
 from test_evaluate import _gold_dir
 from test_training import LINES, _doc
 
-import train
-from pipeline.modeling import ModelPredictor
+from pipeline.cli import train
+from pipeline.model.load import load_predictor
 
 TINY_ENCODER = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64)
 
@@ -41,7 +41,7 @@ def test_retrain_pretrains_when_needed_then_fits_and_cross_validates(
     assert len(meta["cv_per_fold"]["per_fold"]) == len(meta["cv_per_fold"]["baseline_per_fold"]) == 2
     lines = (reports / "history.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
-    ModelPredictor.load(out)  # the directory passes every load-time check
+    load_predictor(out)  # the directory passes every load-time check
 
     # A second run reuses the masked-LM encoder instead of pretraining again.
     before = (mlm / "model.safetensors").stat().st_mtime_ns

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.encoding import B, I, O
-from pipeline.modeling import CATEGORY_SOURCES, JointModel
-from pipeline.pretrain import PretrainConfig, mask_tokens, pack, pretrain
+from pipeline.model.encoding import B, I, O
+from pipeline.model.model_dir import CATEGORY_SOURCES
+from pipeline.model.modeling import JointModel
+from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
 from pipeline.records import GoldDocument, SentenceRecord, Target
-from pipeline.training import (
+from pipeline.training.loop import (
     CATEGORY_WEIGHT_GRID,
     RULE_PRIOR_GRID,
     TrainConfig,
@@ -28,7 +29,7 @@ from pipeline.training import (
     select_decoding,
     train_model,
 )
-from pipeline.vocab import build_vocab, load_tokenizer, save_vocab
+from pipeline.training.pretrain import PretrainConfig, mask_tokens, pack, pretrain
 
 LINES = [
     ("社会消费品零售总额突破1450亿元。", "商贸", ["社会消费品零售总额突破1450亿元"]),
@@ -141,8 +142,8 @@ def test_pretrain_then_finetune_from_it(tmp_path: Path) -> None:
 
 
 def test_init_from_model_dir_and_attach_cv(tmp_path: Path) -> None:
-    from pipeline.modeling import ModelPredictor
-    from pipeline.training import attach_cv
+    from pipeline.model.load import load_predictor
+    from pipeline.training.loop import attach_cv
 
     doc = _doc()
     ex = examples_from_docs([doc])
@@ -155,7 +156,7 @@ def test_init_from_model_dir_and_attach_cv(tmp_path: Path) -> None:
     report = {"chosen_target_category_source": "span", "span": {"targets_strict_f": 0.5},
               "sentence": {"targets_strict_f": 0.4}, "gold_sha256": gold_sha256([doc]), "folds": 3, "by": "paragraph"}
     attach_cv(tmp_path / "m", [doc], report)
-    loaded = ModelPredictor.load(tmp_path / "m")
+    loaded = load_predictor(tmp_path / "m")
     assert loaded.target_category_source == "span"
     assert loaded.meta["cv_metrics"] == {"targets_strict_f": 0.5}
     other = _doc()

@@ -1,0 +1,367 @@
+"""Turn a hand-written annotation spec into standoff gold JSONL (and back).
+
+Standoff gold (``data/gold/standoff/<doc>.jsonl``, format in ``pipeline/annotation/gold.py``) carries
+offsets and labels for corpus reports whose text the project may not commit. It is written
+from a *spec*: a JSON file that holds the annotator's reading of one report, keyed by text so
+that it survives changes of the segmenter:
+
+.. code-block:: json
+
+    {"source": "2022_baoding_gaoyang_county.txt",
+     "sentences": [
+       {"prefix": "报告人", "part": "other", "category": "综合"},
+       {"prefix": "2022年经济社会发展主要预期目标", "part": "plan", "category": "综合",
+        "targets": [{"text": "地区生产总值增长6.5%以上", "value": 6.5, "unit": "%",
+                     "bound": "at_least", "direction": "up"}]}]}
+
+* ``sentences`` lists every kept sentence of ``segment(read_report(source).text)`` in order;
+  ``prefix`` must start the sentence (after an optional leading space strip). A missing,
+  extra or mismatched sentence is an error, never a guess.
+* ``part`` is the annotator's truth (``review``/``plan``/``other``); it is written into each
+  record as ``part`` and may differ from the segmenter's (``seg_part`` is reported).
+* Targets are found with ``str.find`` inside the sentence, each searched from the end of the
+  previous one (list them in text order); ``category`` defaults to the sentence's.
+  ``value``/``unit``/``bound``/``direction`` are required, ``value_max`` only for ranges.
+* Specs contain corpus text: keep them out of git (``data/gold/standoff/specs/`` ignores them).
+  ``export`` rebuilds a spec from a committed standoff file when the corpus is present.
+
+Usage::
+
+    govtarget standoff build SPEC.json [...] --corpus ../shared/corpus --out data/gold/standoff
+    govtarget standoff skeleton ../shared/corpus/X.txt > data/gold/standoff/specs/X.spec.json
+    govtarget standoff export data/gold/standoff/X.jsonl --corpus ../shared/corpus > X.spec.json
+    govtarget standoff rebuild data/gold/standoff/*.jsonl --corpus ../shared/corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.annotation.gold import validate_records
+from pipeline.errors import GoldError
+from pipeline.io import atomic_write_text
+from pipeline.schema import (
+    BOUNDS,
+    CATEGORY2ID,
+    CLAUSE_DELIMITERS,
+    DIRECTIONS,
+    ENUM_MARKER_PATTERN,
+    GUIDELINES_VERSION,
+    HEDGE_ZHENGQU_BEFORE,
+    HEDGES,
+    PARTS,
+)
+from pipeline.text.reader import read_report
+from pipeline.text.segment import Segmentation, segment
+
+#: The repository root (the default gold and spec paths are inside a checkout).
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Characters that may sit right before a target span: clause delimiters and 、/和 coordination;
+#: a stripped hedge (GUIDELINES 2.2) may also sit there, see ``_starts_clause``.
+_BEFORE_OK = set(CLAUSE_DELIMITERS) | set("、和及与“\"（(")
+#: Characters that may follow a target span: a delimiter, coordination, or a closing quote.
+_AFTER_OK = set(CLAUSE_DELIMITERS) | set("、和及与”’\"）)")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
+#: What may join the two ends of a range (``1—2家``, ``5%-6%``, ``2至3个``).
+_RANGE_JOINERS = ("—", "-", "－", "–", "~", "～", "至", "到", "——")
+
+
+class SpecError(ValueError):
+    """A spec that does not fit its document; the message names the spec and the sentence."""
+
+
+@dataclass(frozen=True)
+class Built:
+    doc_id: str
+    header: dict[str, Any]
+    records: list[dict[str, Any]]
+    #: ``(sent_id, segmenter part, annotated part)`` where the two differ.
+    part_disagreements: list[tuple[int, str, str]]
+
+
+def _starts_clause(sentence: str, k: int) -> bool:
+    """Whether a span starting at ``k`` starts a clause, possibly right after a stripped hedge
+    and/or enumeration marker (GUIDELINES 2.2, v1.5: ``二是力争新建…`` → ``新建…``)."""
+    head = sentence[:k]
+    for _ in range(2):  # 全力确保…: two hedges in a row are both removed
+        for hedge in HEDGES:
+            if head.endswith(hedge):
+                head = head[: -len(hedge)]
+                break
+        else:
+            if head.endswith("争取") and sentence.startswith(HEDGE_ZHENGQU_BEFORE, k):
+                head = head[:-2]
+    m = re.search(f"(?:{ENUM_MARKER_PATTERN})$", head)
+    if m and (m.start() == 0 or head[m.start() - 1] in _BEFORE_OK):
+        head = head[: m.start()]
+    return not head or head[-1] in _BEFORE_OK
+
+
+def _ends_clause(sentence: str, end: int) -> bool:
+    return end >= len(sentence) or sentence[end] in _AFTER_OK or sentence.startswith("以及", end)
+
+
+def _fmt_number(v: float | int) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v)
+
+
+def _check_fields(t: dict[str, Any], span: str, where: str) -> list[str]:
+    """Consistency checks that catch typos in a hand-written target (not a normaliser)."""
+    errs = []
+    for key in ("value", "unit", "bound", "direction"):
+        if key not in t:
+            errs.append(f"{where}: target {span!r} lacks {key!r}")
+    if errs:
+        return errs
+    if t["bound"] not in BOUNDS:
+        errs.append(f"{where}: target {span!r}: unknown bound {t['bound']!r}")
+    if t["direction"] not in DIRECTIONS:
+        errs.append(f"{where}: target {span!r}: unknown direction {t['direction']!r}")
+    v = t["value"]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        errs.append(f"{where}: target {span!r}: value must be a number, got {v!r}")
+        return errs
+    ascii_span = span.translate(_FULLWIDTH_DIGITS)
+    if any(c.isdigit() for c in ascii_span) and v != 0:
+        # An Arabic-numeral target must show its value (and unit right after it) in the span.
+        num = _fmt_number(v)
+        unit = (t["unit"] or "").translate(_FULLWIDTH_DIGITS)
+        shown = [f"{num}{unit}", f"{num}多{unit}"]  # 3500多个: 多 (more than) sits between
+        if "value_max" in t and isinstance(t["value_max"], (int, float)):
+            top = _fmt_number(t["value_max"])
+            shown += [f"{num}{j}{top}{unit}" for j in _RANGE_JOINERS]
+            shown += [f"{num}{unit}{j}{top}{unit}" for j in _RANGE_JOINERS]
+        if not any(x in ascii_span for x in shown):
+            errs.append(f"{where}: target {span!r}: value {num!r} with unit {unit!r} not found in the span")
+    if "value_max" in t:
+        if t["bound"] != "at_least":
+            errs.append(f"{where}: target {span!r}: a range has bound 'at_least' (GUIDELINES 2.3)")
+        if not isinstance(t["value_max"], (int, float)) or t["value_max"] <= v:
+            errs.append(f"{where}: target {span!r}: value_max must be a number above value")
+    return errs
+
+
+def _align(spec: list[dict[str, Any]], seg: Segmentation, name: str) -> list[dict[str, Any]]:
+    """The spec entry of each kept sentence, in order.
+
+    A spec entry whose sentence the segmenter now skips as furniture is dropped (an annotation
+    of furniture has nothing to say); any other mismatch is an error naming the place.
+    """
+    skipped = [s.text for s in seg.skipped]
+    out: list[dict[str, Any]] = []
+    i = 0
+    for s in seg.sentences:
+        while i < len(spec):
+            prefix = spec[i].get("prefix")
+            if not isinstance(prefix, str) or not prefix:
+                raise SpecError(f"{name}: spec sentence {i} has no prefix")
+            if s.text.startswith(prefix):
+                break
+            if any(prefix in t for t in skipped) and not spec[i].get("targets"):
+                print(f"note: {name}: {prefix!r} is furniture now; its spec entry is dropped", file=sys.stderr)
+                i += 1
+                continue
+            raise SpecError(f"{name}: sent_id {s.sent_id} {s.text[:30]!r} does not start with spec prefix {prefix!r}")
+        else:
+            raise SpecError(f"{name}: no spec entry for sent_id {s.sent_id} {s.text[:30]!r}")
+        out.append(spec[i])
+        i += 1
+    if i < len(spec):
+        raise SpecError(f"{name}: spec entries left over from {spec[i].get('prefix')!r} on")
+    return out
+
+
+def build(spec: dict[str, Any], corpus_dir: Path, name: str = "<spec>") -> Built:
+    """Build the standoff header and records of one spec. Raises SpecError on any mismatch."""
+    source = spec.get("source")
+    if not isinstance(source, str):
+        raise SpecError(f"{name}: spec lacks 'source'")
+    path = corpus_dir / source
+    if not path.exists():
+        raise SpecError(f"{name}: source {path} not found")
+    report = read_report(path)
+    raw = report.text
+    doc_id = spec.get("doc_id", path.stem)
+    seg = segment(raw)
+    sents = seg.sentences
+    if not isinstance(spec.get("sentences"), list):
+        raise SpecError(f"{name}: spec lacks a 'sentences' list")
+    entries = _align(spec["sentences"], seg, name)
+
+    records: list[dict[str, Any]] = []
+    errors: list[str] = []
+    disagreements: list[tuple[int, str, str]] = []
+    for entry, s in zip(entries, sents):
+        where = f"{name}: sent_id {s.sent_id} ({entry['prefix']!r})"
+        cat = entry.get("category")
+        if cat not in CATEGORY2ID:
+            errors.append(f"{where}: unknown or missing category {cat!r}")
+        part = entry.get("part")
+        if part not in PARTS:
+            errors.append(f"{where}: unknown or missing part {part!r}")
+        elif part != s.part:
+            disagreements.append((s.sent_id, s.part, part))
+        targets = []
+        cursor = 0
+        for t in entry.get("targets", []):
+            span = t.get("text")
+            if not isinstance(span, str) or not span:
+                errors.append(f"{where}: target without text")
+                continue
+            k = s.text.find(span, cursor)
+            if k < 0:
+                errors.append(f"{where}: target {span!r} not found after offset {cursor} of the sentence")
+                continue
+            if s.text.find(span, k + 1) >= 0 and not t.get("repeated_ok"):
+                # A later copy exists: the order-based search picked the first; say so loudly.
+                errors.append(f"{where}: target {span!r} occurs again later; list targets in order and set repeated_ok")
+            if not t.get("free") and not (_starts_clause(s.text, k) and _ends_clause(s.text, k + len(span))):
+                errors.append(f"{where}: target {span!r} is not a whole clause (GUIDELINES 2.2); set free if meant")
+            if span[-1] in CLAUSE_DELIMITERS or span[-1] in "、":
+                errors.append(f"{where}: target {span!r} ends in punctuation")
+            errors.extend(_check_fields(t, span, where))
+            tcat = t.get("category", cat)
+            if tcat not in CATEGORY2ID:
+                errors.append(f"{where}: target {span!r}: unknown category {tcat!r}")
+            start = s.start + k
+            rec_t: dict[str, Any] = {
+                "start": start,
+                "end": start + len(span),
+                "category": tcat,
+                "value": t.get("value"),
+                "unit": "%" if t.get("unit") == "％" else t.get("unit"),  # GUIDELINES 2.3: `%` for percent
+                "bound": t.get("bound", "exact"),
+                "direction": t.get("direction"),
+            }
+            if "value_max" in t:
+                rec_t["value_max"] = t["value_max"]
+            assert raw[rec_t["start"] : rec_t["end"]] == span  # offsets are sacred
+            targets.append(rec_t)
+            cursor = k + len(span)
+        if targets and part != "plan":
+            errors.append(f"{where}: targets in a {part!r} sentence; only plan sentences hold targets")
+        records.append(
+            {
+                "doc_id": doc_id,
+                "sent_id": s.sent_id,
+                "start": s.start,
+                "end": s.end,
+                "category": cat,
+                "part": part,
+                "targets": targets,
+            }
+        )
+    if errors:
+        raise SpecError(f"{len(errors)} problem(s):\n  " + "\n  ".join(errors))
+    problems = validate_records(list(enumerate(records, 2)), raw, name)
+    if problems:
+        raise SpecError("\n  ".join(str(p) for p in problems))
+    header = {
+        "standoff": True,
+        "doc_id": doc_id,
+        "source": source,
+        "sha256": report.sha256,
+        "guidelines": GUIDELINES_VERSION,
+    }
+    return Built(doc_id, header, records, disagreements)
+
+
+def to_jsonl(built: Built) -> str:
+    lines = [built.header, *built.records]
+    return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+
+
+def export(standoff: Path, corpus_dir: Path) -> dict[str, Any]:
+    """Rebuild a spec (with corpus text) from a standoff file; the inverse of ``build``."""
+    from pipeline.annotation.gold import load_gold_file
+
+    header = json.loads(standoff.read_text(encoding="utf-8").splitlines()[0])
+    doc = load_gold_file(standoff, corpus_dir=corpus_dir)
+    out: dict[str, Any] = {"source": header["source"], "doc_id": doc.doc_id, "sentences": []}
+    for s in doc.sentences:
+        entry: dict[str, Any] = {"prefix": s.text[:20], "part": s.extra.get("part"), "category": s.category}
+        ts = []
+        for t in s.targets:
+            d: dict[str, Any] = {"text": t.text, "value": t.value, "unit": t.unit, "bound": t.bound}
+            d["direction"] = t.direction
+            if t.value_max is not None:
+                d["value_max"] = t.value_max
+            if t.category != s.category:
+                d["category"] = t.category
+            k = t.start - s.start
+            if not (_starts_clause(s.text, k) and _ends_clause(s.text, k + len(t.text))):
+                d["free"] = True
+            if s.text.find(t.text, t.end - s.start) >= 0:
+                d["repeated_ok"] = True
+            ts.append(d)
+        if ts:
+            entry["targets"] = ts
+        out["sentences"].append(entry)
+    return out
+
+
+def skeleton(path: Path) -> dict[str, Any]:
+    """A spec to fill in: every kept sentence with the segmenter's part and no category yet."""
+    sents = segment(read_report(path).text).sentences
+    return {
+        "source": path.name,
+        "sentences": [{"prefix": s.text[:20], "part": s.part, "category": None} for s in sents],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="spec(s) → standoff JSONL")
+    b.add_argument("specs", nargs="+", type=Path)
+    b.add_argument("--corpus", type=Path, required=True)
+    b.add_argument("--out", type=Path, default=ROOT / "data" / "gold" / "standoff")
+    e = sub.add_parser("export", help="standoff JSONL → spec (needs the corpus)")
+    e.add_argument("standoff", type=Path)
+    e.add_argument("--corpus", type=Path, required=True)
+    r = sub.add_parser("rebuild", help="standoff JSONL → spec → standoff JSONL again (after a segmenter change)")
+    r.add_argument("standoff", nargs="+", type=Path)
+    r.add_argument("--corpus", type=Path, required=True)
+    k = sub.add_parser("skeleton", help="corpus file → empty spec to fill in")
+    k.add_argument("source", type=Path)
+    args = ap.parse_args(argv)
+    if args.cmd == "skeleton":
+        print(json.dumps(skeleton(args.source), ensure_ascii=False, indent=1))
+        return 0
+    if args.cmd == "export":
+        print(json.dumps(export(args.standoff, args.corpus), ensure_ascii=False, indent=1))
+        return 0
+    status = 0
+    inputs = args.standoff if args.cmd == "rebuild" else args.specs
+    for sp in inputs:
+        try:
+            if args.cmd == "rebuild":
+                spec = export(sp, args.corpus)
+            else:
+                spec = json.loads(sp.read_text(encoding="utf-8"))
+            built = build(spec, args.corpus, str(sp))
+        except (SpecError, GoldError, json.JSONDecodeError, OSError) as err:
+            print(f"error: {sp}: {err}", file=sys.stderr)
+            status = 1
+            continue
+        out = sp if args.cmd == "rebuild" else args.out / f"{built.doc_id}.jsonl"
+        atomic_write_text(out, to_jsonl(built))
+        n_t = sum(len(r["targets"]) for r in built.records)
+        n_rev = sum(r["part"] == "review" for r in built.records)
+        print(f"{out}: {len(built.records)} sentences ({n_rev} review), {n_t} targets")
+        for sid, seg_part, part in built.part_disagreements:
+            print(f"  sent_id {sid}: segmenter says {seg_part}, annotated {part}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The ``govtarget`` command line: a thin layer of subcommands over importable functions.
+
+Each subcommand lives in ``pipeline/cli/<name>.py``. Most expose ``register(subparsers)``, which
+adds its parser and sets ``func`` to a function of the parsed arguments returning an exit code.
+The developer tools with subcommands of their own (``train``, ``evaluate``, ``standoff``,
+``seed``, ``audit``, ``digest``) expose ``main(argv)``: ``govtarget train ARGS`` is
+``pipeline.cli.train.main(ARGS)``, and the repository's ``train.py`` / ``evaluate.py`` are shims
+over the same functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pipeline.errors import ModelLoadError
+
+#: Subcommand modules with ``register(subparsers)``, in the order ``--help`` lists them.
+COMMANDS = ("segment", "tag", "batch", "export", "importgold", "select", "panel")
+#: Subcommand modules with their own parser, ``main(argv) -> int``, and their one-line help.
+TOOLS = {
+    "train": "train a model (pretraining, fine-tuning, CV); `govtarget train --help`",
+    "evaluate": "score a system against the gold set; agreement; history of runs",
+    "standoff": "build standoff gold from annotation specs (and back)",
+    "seed": "rebuild the seed gold and its numbers audit from the seed's annotation spec",
+    "audit": "check a numbers audit: every number token of a report accounted for",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govtarget", description="Quantified policy targets in Chinese government work reports."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"pipeline.cli.{name}").register(sub)
+    for name, help_ in TOOLS.items():  # listed here; `main` hands their arguments on untouched
+        sub.add_parser(name, help=help_, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in TOOLS:
+        return int(importlib.import_module(f"pipeline.cli.{argv[0]}").main(argv[1:]) or 0)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stderr.close()
+        return 0
+    except ModelLoadError as e:
+        # A model directory that cannot be trusted (tag, batch): its message names the file, so
+        # print it instead of a traceback.
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,590 @@
+"""Stage: normalise one target span's text into fields (GUIDELINES 2.3).
+
+``parse_fields(text)`` reads a target span (``社会消费品零售总额突破1450亿元``) and returns
+``value`` / ``unit`` / ``bound`` / ``direction`` / ``value_max`` in the gold format, plus
+extras: ``unit_canonical``, ``value_canonical``, ``indicator``, ``year``, ``number_text``,
+``number_start``, ``number_end``. Pure function of the text; never raises on odd input.
+
+Conventions (written down so they are tested, not guessed):
+
+* ``value`` is in the *written* unit: ``4.6万人`` → 4.6 with unit ``万人``. Trailing ``万``/``亿``
+  of a Chinese numeral belong to the unit too (``四十六万平方米`` → 46, ``万平方米``), so Arabic
+  and Chinese spellings of one figure give the same record. ``零``/``清零`` → 0; ``两`` → 2.
+* A span with several numbers: names, ordinals, years, dates and quoted titles are not
+  candidates; among the rest a number with a unit beats a bare one, a non-money number beats a
+  money amount (GUIDELINES 2.2: the value is what is delivered, the amount is a modifier), and
+  then the last one wins (``每千人口拥有3岁以下婴幼儿托位数4.5个`` → 4.5).
+* ``unit_canonical`` is ``{"unit": base, "multiplier": m}``; percentages stay in percent
+  (``{"unit": "percent", "multiplier": 1}``, ``value_canonical`` 3 for ``3%``) and
+  ``个百分点`` is ``percentage_point``, never mixed with ``%``.
+* ``控制在X`` without a suffix is read as ``at_most`` (a ceiling), like ``控制在X以内``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import cn2an
+
+from pipeline.schema import HEDGE_ZHENGQU_BEFORE, HEDGES
+from pipeline.text.textnorm import normalize
+
+Number = int | float
+
+# --- units -------------------------------------------------------------------------------
+
+MAGNITUDES: dict[str, int] = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3, "百": 10**2}
+
+_COUNT_WORDS = (
+    "个 家 项 条 处 所 座 场 件 次 套 辆 台 张 批 栋 幢 间 宗 块 支 部 篇 册 份 株 棵 只 头 列 艘 架 架次 "
+    "班 班次 趟 门 种 类 款 对 组 队 片 根 盏 口 眼 把 本 首 幅 集 单 起 例 笔 所 校 园 村 镇 床 户次 家次 "
+    "场次 期次 人份 标段 条次 处次 项次 路 站 座次 位次"
+).split()
+
+#: Written base unit → canonical base unit. Longest written forms are tried first.
+BASE_UNITS: dict[str, str] = {
+    "元": "yuan",
+    "美元": "usd",
+    "人": "persons",
+    "人次": "person_times",
+    "名": "persons",
+    "位": "persons",
+    "户": "households",
+    "平方米": "m2",
+    "平米": "m2",
+    "㎡": "m2",
+    "m2": "m2",
+    "平方公里": "km2",
+    "亩": "mu",
+    "公顷": "ha",
+    "公里": "km",
+    "千米": "km",
+    "km": "km",
+    "米": "m",
+    "吨": "t",
+    "吨标准煤": "tce",
+    "吨标煤": "tce",
+    "斤": "jin",
+    "公斤": "kg",
+    "千克": "kg",
+    "立方米": "m3",
+    "千瓦": "kW",
+    "kW": "kW",
+    "千瓦时": "kWh",
+    "kWh": "kWh",
+    "兆瓦": "MW",
+    "MW": "MW",
+    "GW": "GW",
+    "千伏": "kV",
+    "kV": "kV",
+    "KV": "kV",
+    "天": "days",
+    "工作日": "workdays",
+    "小时": "hours",
+    "分钟": "minutes",
+    "年": "years",
+    "个月": "months",
+    "周": "weeks",
+    "岁": "years_of_age",
+    "%": "percent",
+    "‰": "per_mille",
+    "个百分点": "percentage_point",
+    "百分点": "percentage_point",
+    "倍": "times",
+    "番": "doublings",
+    "标箱": "teu",
+    "TEU": "teu",
+    "微克/立方米": "ug_m3",
+    "分": "points",
+    "级": "levels",  # only as a cap (管理层级3级以内); 4A级, 二级医院 are identifiers
+}
+for _w in _COUNT_WORDS:
+    BASE_UNITS.setdefault(_w, "count")
+
+_MONEY = {"yuan", "usd"}
+#: Units that are not scaled by a magnitude prefix (``千米`` is km, not 1000 × 米).
+_UNSCALED = {"%", "‰", "个百分点", "百分点", "千米", "千瓦", "千瓦时", "千克", "千伏", "级"}
+
+
+def _unit_table() -> list[str]:
+    forms = set(BASE_UNITS) | set(MAGNITUDES)
+    for m in MAGNITUDES:
+        for b in BASE_UNITS:
+            if b not in _UNSCALED and not b.isascii():
+                forms.add(m + b)
+    return sorted(forms, key=len, reverse=True)
+
+
+_UNIT_RE = re.compile("|".join(re.escape(u) for u in _unit_table()))
+
+
+def canonical_unit(unit: str | None) -> dict[str, Any] | None:
+    """``亿元`` → ``{"unit": "yuan", "multiplier": 1e8}``; ``None`` for no or unknown unit."""
+    if not unit:
+        return None
+    if unit in BASE_UNITS:
+        return {"unit": BASE_UNITS[unit], "multiplier": 1}
+    for m in sorted(MAGNITUDES, key=len, reverse=True):
+        if unit.startswith(m):
+            rest = unit[len(m) :]
+            if not rest:
+                return {"unit": "number", "multiplier": MAGNITUDES[m]}
+            if rest in BASE_UNITS:
+                return {"unit": BASE_UNITS[rest], "multiplier": MAGNITUDES[m]}
+    return None
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+_CN_DIGITS = "〇零一二两三四五六七八九"
+_CN_CHARS = _CN_DIGITS + "十百千万亿"
+_ARABIC = re.compile(r"(?<![A-Za-z0-9.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_CHINESE = re.compile(f"[〇一二两三四五六七八九十百千][{_CN_CHARS}]*")
+_PERCENT_CN = re.compile(r"百分之([0-9.]+|[〇零一二两三四五六七八九十点]+)")
+_RANGE_SEP = re.compile(r"\s*(?:——|—|―|–|‒|-|~|〜|至|到)\s*")
+_YEAR = re.compile(r"(?<![0-9])((?:19|20)\d{2})\s*年")
+_QUOTES = (("“", "”"), ("「", "」"), ("《", "》"), ('"', '"'), ("‘", "’"), ("『", "』"))
+
+#: A Chinese numeral right before these is part of a name or a fixed word, not a quantity.
+_CN_NOT_QUANTITY_AFTER = "大化是者体系些流般样道直致律心同再定度切手揽站网线号期届轮级星带路部门环圈"
+#: Right after a number (before its unit): an identifier or ordinal, not a quantity.
+_ID_AFTER = re.compile(r"(?:号|期|届|轮|级(?!以内|以下)|星|月(?!份)|日|时(?!间)|路|大(?!于))")
+_ZERO_AFTER_OK = re.compile(
+    r"(?:新增|增长|增加|发生|事故|伤亡|死亡|投诉|上访|案件|积案|违建|污染|排放|感染|欠薪|拖欠|容忍|差错|失误|"
+    r"反弹|返贫|漏报|遗漏|超标|突破|黑臭|库存|风险)"
+)
+_ZERO_BEFORE_OK = ("清", "保持", "实现", "做到", "确保", "达到", "坚持", "力争", "持续")
+#: An amount that opens the span as an investment (投资4.4亿元…): the indicator starts after it.
+_INVEST_LEAD = re.compile(r"(?:总|累计|计划|新增)?(?:投资|投入|安排资金|筹集资金|争取资金|融资)(?:约|超过|超|近)?")
+_TIME_FRAME_AFTER = re.compile(r"(?:行动|攻坚|计划|规划|内|来|以来|时间|间|期间|周期|任期)")
+
+# Bound words (GUIDELINES 2.3). Prefix words come right before the number; suffixes after the unit.
+_PREFIX_BOUNDS: tuple[tuple[str, str], ...] = (
+    ("不超过", "at_most"),
+    ("不高于", "at_most"),
+    ("控制在", "at_most"),
+    ("超过", "at_least"),
+    ("突破", "at_least"),
+    ("不低于", "at_least"),
+    ("不少于", "at_least"),
+    ("至少", "at_least"),
+    ("逾", "at_least"),
+    ("超", "at_least"),
+    ("大约", "about"),
+    ("约", "about"),
+    ("接近", "about"),
+    ("近", "about"),
+)
+_SUFFIX_BOUNDS: tuple[tuple[str, str], ...] = (
+    ("以上", "at_least"),
+    ("左右", "about"),
+    ("上下", "about"),
+    ("以内", "at_most"),
+    ("之内", "at_most"),
+    ("以下", "at_most"),
+)
+_DIRECTIONS: tuple[tuple[str, str], ...] = (
+    ("增长", "up"),
+    ("提高", "up"),
+    ("提升", "up"),
+    ("增加", "up"),
+    ("下降", "down"),
+    ("降低", "down"),
+    ("减少", "down"),
+    ("压减", "down"),
+    ("上涨", "up"),
+    ("上升", "up"),
+    ("削减", "down"),
+    ("缩减", "down"),
+)
+_TRAILING_VERBS = (
+    "达到",
+    "达",
+    "实现",
+    "保持在",
+    "保持",
+    "稳定在",
+    "稳定",
+    "控制在",
+    "维持在",
+    "提高到",
+    "提升到",
+    "提高至",
+    "提升至",
+    "降低到",
+    "降低至",
+    "下降到",
+    "下降至",
+    "增长到",
+    "增长至",
+    "拟按",
+    "按",
+    "为",
+    "在",
+    "至",
+    "到",
+    "的",
+)
+
+
+@dataclass
+class Candidate:
+    """One number found in a span, with offsets into the span text."""
+
+    start: int
+    end: int  # end of the number text (of the upper end for a range)
+    value: Number
+    kind: str  # "arabic", "chinese", "zero", "percent_cn"
+    unit: str | None = None
+    unit_end: int = 0  # end of number + filler + unit
+    value_max: Number | None = None
+    excluded: str | None = None
+
+    @property
+    def is_money(self) -> bool:
+        cu = canonical_unit(self.unit)
+        return bool(cu and cu["unit"] in _MONEY)
+
+
+def _tidy(x: float) -> Number:
+    """An integral float becomes an int so JSON writes ``1450`` not ``1450.0``."""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
+        return int(x)
+    return x
+
+
+def parse_arabic(s: str) -> Number | None:
+    try:
+        v = float(s.replace(",", ""))
+    except ValueError:
+        return None
+    # A 400-digit string overflows to inf: no value is more honest than Infinity in the JSON.
+    return _tidy(v) if v - v == 0 else None
+
+
+def parse_chinese(s: str) -> Number | None:
+    """Chinese numeral → number. Handles what cn2an rejects (``百``, ``千``, ``两千``)."""
+    if not s:
+        return None
+    if s[0] in "十百千":
+        s = "一" + s  # 十二 works in cn2an, 百/千 alone do not
+    try:
+        v = cn2an.cn2an(s, "normal")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return _tidy(float(v)) if isinstance(v, (int, float)) else None
+
+
+def _in_quotes(t: str, pos: int) -> bool:
+    """True when ``pos`` sits inside a quoted title (“…”, 《…》): numbers there are names."""
+    for o, c in _QUOTES:
+        if o == c:
+            if t[:pos].count(o) % 2 == 1 and o in t[pos:]:
+                return True
+            continue
+        open_at = t.rfind(o, 0, pos)
+        if open_at != -1 and t.rfind(c, 0, pos) < open_at and c in t[pos:]:
+            return True
+    return False
+
+
+def _read_unit(t: str, pos: int) -> tuple[str | None, int]:
+    """The unit written at ``pos`` (skipping ``余``/``多`` and spaces), and where it ends."""
+    p = pos
+    while p < len(t) and t[p] in " 余多":
+        p += 1
+    m = _UNIT_RE.match(t, p)
+    if not m:
+        return None, pos
+    return m.group(0), m.end()
+
+
+def find_numbers(text: str) -> list[Candidate]:
+    """Every number in ``text`` (offsets into ``text``), with exclusions marked, in order."""
+    t = normalize(text)
+    cands: list[Candidate] = []
+    taken = [False] * len(t)
+
+    def add(c: Candidate) -> None:
+        cands.append(c)
+        for i in range(c.start, max(c.end, c.unit_end)):
+            taken[i] = True
+
+    for m in _PERCENT_CN.finditer(t):
+        raw = m.group(1)
+        v = parse_arabic(raw) if raw[0].isdigit() else parse_chinese(raw.replace("点", "点"))
+        if v is None:
+            continue
+        add(Candidate(m.start(), m.end(), v, "percent_cn", "%", m.end()))
+
+    for m in _ARABIC.finditer(t):
+        if taken[m.start()]:
+            continue
+        v = parse_arabic(m.group(0))
+        if v is None:
+            continue
+        add(_finish(t, Candidate(m.start(), m.end(), v, "arabic")))
+
+    for m in _CHINESE.finditer(t):
+        s, e = m.start(), m.end()
+        if any(taken[s:e]):
+            continue
+        run = m.group(0)
+        # Trailing 万/亿 are the unit's magnitude (46万 → 46 + 万…), like for Arabic numbers.
+        while run and run[-1] in "万亿" and len(run) > 1:
+            run, e = run[:-1], e - 1
+        v = parse_chinese(run)
+        if v is None:
+            continue
+        c = _finish(t, Candidate(s, e, v, "chinese"))
+        nxt = t[e : e + 1]
+        if c.unit is None or (nxt and nxt in _CN_NOT_QUANTITY_AFTER):
+            c.excluded = c.excluded or "chinese numeral without a measure word"
+        if run == "一" and t[e : e + 1] in ("批", "系", "些", "流", "般", "体", "步", "线", "站", "件"):
+            c.excluded = "一 as an article"
+        add(c)
+
+    for i, ch in enumerate(t):
+        if ch != "零" or taken[i]:
+            continue
+        before, after = t[:i], t[i + 1 :]
+        if (
+            before.endswith("清")
+            or _ZERO_AFTER_OK.match(after)
+            or (before.endswith(_ZERO_BEFORE_OK) and not re.match(r"[售部碳星散工距基]", after))
+        ):
+            add(Candidate(i, i + 1, 0, "zero", None, i + 1))
+
+    cands.sort(key=lambda c: c.start)
+    return cands
+
+
+def _finish(t: str, c: Candidate) -> Candidate:
+    """Attach unit, range upper end and exclusions to a freshly found number."""
+    s, e = c.start, c.end
+    if c.kind == "arabic" and re.match(r"[A-Za-z]", t[e : e + 1]) and not _UNIT_RE.match(t, e):
+        c.excluded = "part of a name (5G, 4A)"
+    before = t[:s]
+    if before.endswith("第"):
+        c.excluded = "ordinal"
+    if _in_quotes(t, s):
+        c.excluded = "inside a quoted title"
+    if c.kind == "arabic" and isinstance(c.value, int) and 1900 <= c.value <= 2100:
+        if re.match(r"\s*(?:年|—|-|–|~|至)", t[e:]):
+            c.excluded = "year"
+    if _ID_AFTER.match(t, e) and not t.startswith("个月", e):
+        c.excluded = c.excluded or "identifier or date"
+    unit, unit_end = _read_unit(t, e)
+    c.unit, c.unit_end = unit, (unit_end if unit else e)
+    # A range: 1—2家, 5%—6%, 五至六个.
+    sep = _RANGE_SEP.match(t, c.unit_end)
+    if sep and c.excluded is None:
+        p = sep.end()
+        m2 = _ARABIC.match(t, p) if c.kind == "arabic" else _CHINESE.match(t, p)
+        if m2:
+            v2 = parse_arabic(m2.group(0)) if c.kind == "arabic" else parse_chinese(m2.group(0))
+            unit2, unit2_end = _read_unit(t, m2.end())
+            same_unit = unit is None or unit2 is None or unit == unit2
+            if v2 is not None and same_unit and v2 > c.value and not (unit2 and "年" == unit2[-1:]):
+                c.value_max = v2
+                c.end = m2.end()
+                c.unit = unit2 or unit
+                c.unit_end = unit2_end if unit2 else m2.end()
+    if c.unit in ("年", "个月", "周", "天") and _TIME_FRAME_AFTER.match(t, c.unit_end):
+        c.excluded = c.excluded or "time frame"
+    return c
+
+
+def choose(cands: list[Candidate]) -> Candidate | None:
+    """The number that is the target's value (see module docstring)."""
+    ok = [c for c in cands if c.excluded is None]
+    if not ok:
+        return None
+    return max(
+        enumerate(ok), key=lambda ic: (ic[1].unit is not None or ic[1].kind == "zero", not ic[1].is_money, ic[0])
+    )[1]
+
+
+def _bound(t: str, c: Candidate) -> str:
+    if c.value_max is not None:
+        return "at_least"
+    after = t[c.unit_end :].lstrip(" ")
+    for w, b in _SUFFIX_BOUNDS:
+        if after.startswith(w):
+            return b
+    before = t[: c.start].rstrip(" ")
+    for w, b in _PREFIX_BOUNDS:
+        if before.endswith(w):
+            return b
+    return "exact"
+
+
+_RATE_UNITS = {"%", "‰", "个百分点", "百分点", "倍"}
+_GAP_FILLER = re.compile(r"(?:不超过|不低于|不少于|超过|突破|至少|控制在|达到|大约|接近|[到至达为了在约超近逾])*")
+
+
+def _direction(region: str, unit: str | None) -> str | None:
+    """``up``/``down`` when a direction word governs the number (GUIDELINES 2.3).
+
+    The word must stand right before the number (``增长5%``, ``提高到80%``), or the number is a
+    rate, or the word opens the span as its verb (``减少碳排放10万吨``). A direction word
+    buried in a compound verb before an object (``改造提升X小区6个``) does not make a count a change.
+    """
+    # Nouns that contain a direction word: 工业增加值 is value added, 人口自然增长率 a rate.
+    for noun in ("增加值", "增长率", "增长极", "增长点", "增长速度", "下降率"):
+        region = region.replace(noun, "＿" * len(noun))
+    best, where, word = None, -1, ""
+    for w, d in _DIRECTIONS:
+        i = region.rfind(w)
+        if i > where:
+            best, where, word = d, i, w
+    if best is None:
+        return None
+    gap = region[where + len(word) :].strip()
+    if _GAP_FILLER.fullmatch(gap) or unit in _RATE_UNITS:
+        return best
+    if _strip_hedges(region.strip()).startswith(word):
+        return best
+    return None
+
+
+def _strip_hedges(s: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for h in HEDGES:
+            if s.startswith(h):
+                s, changed = s[len(h) :], True
+        if s.startswith("争取") and s[2:].startswith(HEDGE_ZHENGQU_BEFORE):
+            s, changed = s[2:], True
+    return s
+
+
+def _indicator(t: str, c: Candidate, region_start: int) -> str | None:
+    s = t[region_start : c.start]
+    if c.kind == "zero" and s.endswith("清"):
+        s = s[:-1]
+        if re.fullmatch(r"(?:动态|全面|基本|持续|全部|实现|逐步|力争|确保)*", s):
+            s = t[c.end :]
+    s = re.sub(r"^[\s，,、；;：:]+", "", s)
+    s = _strip_hedges(s)
+    s = re.sub(r"^(?:到|至|在)?(?:19|20)\d{2}\s*年(?:底|末|前)?[，,]?", "", s)
+    s = _strip_hedges(s)
+    changed = True
+    while changed and s:
+        changed = False
+        s = s.rstrip(" ，,、")
+        for w in [w for w, _ in _PREFIX_BOUNDS] + [w for w, _ in _DIRECTIONS] + list(_TRAILING_VERBS):
+            if s.endswith(w) and len(s) > len(w):
+                s, changed = s[: -len(w)], True
+                break
+    s = s.strip(" ，,、；;：:")
+    if not s:
+        rest = t[c.unit_end :]
+        for w, _ in _SUFFIX_BOUNDS:
+            if rest.startswith(w):
+                rest = rest[len(w) :]
+        rest = rest.strip(" ，,、；;：:。")
+        return rest or None
+    return s
+
+
+def _canonical_value(value: Number | None, unit_canonical: dict[str, Any] | None) -> Number | None:
+    if value is None or unit_canonical is None:
+        return None
+    try:
+        v = Decimal(str(value)) * Decimal(unit_canonical["multiplier"])
+    except InvalidOperation:
+        return None
+    return int(v) if v == v.to_integral_value() else float(v)
+
+
+def parse_fields(text: str) -> dict[str, Any]:
+    """Normalise a target span's text into its fields (GUIDELINES 2.3). Never raises."""
+    out: dict[str, Any] = {
+        "value": None,
+        "unit": None,
+        "bound": "exact",
+        "direction": None,
+        "value_max": None,
+        "unit_canonical": None,
+        "value_canonical": None,
+        "indicator": None,
+        "year": None,
+        "number_text": None,
+        "number_start": None,
+        "number_end": None,
+    }
+    if not isinstance(text, str) or not text:
+        return out
+    try:
+        return _parse(text, out)
+    except Exception:  # noqa: BLE001 - a field parser must not take the batch down; value stays None
+        return out
+
+
+def _parse(text: str, out: dict[str, Any]) -> dict[str, Any]:
+    t = normalize(text)
+    y = _YEAR.search(t)
+    if y:
+        out["year"] = int(y.group(1))
+    cands = find_numbers(text)
+    c = choose(cands)
+    if c is None:
+        out["indicator"] = _strip_hedges(t).strip() or None
+        return out
+    # Where the indicator and the direction word are looked for: after a money amount that
+    # only modifies the delivered quantity (投资4.4亿元新改扩建…4条).
+    region_start, lead_end = 0, 0
+    for o in cands:
+        if o is not c and o.excluded is None and o.start < c.start and o.is_money:
+            region_start, lead_end = max(region_start, o.unit_end), o.start
+            while region_start < len(t) and t.startswith(("以上", "左右", "以内", "以下"), region_start):
+                region_start += 2
+    out["value"] = c.value
+    out["value_max"] = c.value_max
+    out["unit"] = c.unit
+    out["bound"] = _bound(t, c)
+    out["direction"] = _direction(t[region_start : c.start], c.unit)
+    out["unit_canonical"] = canonical_unit(c.unit)
+    out["value_canonical"] = _canonical_value(c.value, out["unit_canonical"])
+    out["indicator"] = _indicator(t, c, region_start if _INVEST_LEAD.fullmatch(_strip_hedges(t[:lead_end])) else 0)
+    out["number_text"] = text[c.start : c.end]
+    out["number_start"] = c.start
+    out["number_end"] = c.end
+    if c.kind == "percent_cn":
+        out["unit_canonical"] = {"unit": "percent", "multiplier": 1}
+        out["value_canonical"] = c.value
+    return out
+
+
+#: Coordinators between the figures of one ``分别`` clause (``分别增长7%和8%``).
+_COORDINATORS = ("和", "、", "及", "与")
+
+
+def share_coordinated(sentence: str, spans: list[tuple[int, int]], fields: list[dict[str, Any]]) -> None:
+    """GUIDELINES rule 4 (project note D27): in ``城乡居民人均可支配收入分别增长6%和6.5%左右`` the
+    figures after the first are spans of their own (``6.5%左右``) that share the first one's verb,
+    so they take its direction; a qualifier of the last figure (``左右``, ``以上``) covers them
+    all, so an ``exact`` bound before it takes the last one's. ``spans`` are sentence-relative,
+    sorted; ``fields`` (from ``parse_fields``, same order) are updated in place."""
+    i = 0
+    while i < len(spans):
+        if "分别" not in sentence[spans[i][0] : spans[i][1]]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(spans) and sentence[spans[j][1] : spans[j + 1][0]] in _COORDINATORS:
+            j += 1
+        group = fields[i : j + 1]
+        for f in group[1:]:
+            if f.get("direction") is None:
+                f["direction"] = group[0].get("direction")
+        last = group[-1].get("bound", "exact")
+        for f in group[:-1]:
+            if last != "exact" and f.get("bound", "exact") == "exact":
+                f["bound"] = last
+        i = j + 1

@@ -1,0 +1,364 @@
+"""Stage: sentences ↔ model features. Char↔token alignment, BIO encode/decode, windows.
+
+Everything goes through the fast tokenizer's ``offset_mapping``, never through token counts:
+WordPiece splits digit strings (``1450`` → ``145 ##0``), one ``[UNK]`` can cover several
+characters, and whitespace/U+200B/U+FEFF produce no token at all.
+
+* The model sees ``textnorm.normalize(text)``, a same-length copy, so offsets are identical.
+* Encoding: a token takes the BIO label of its first character; a gold boundary that falls
+  inside a word piece is counted in ``EncodedSentence.misaligned`` and warned about, never
+  silently shifted.
+* Sentences longer than the window become overlapping windows (tokenizer ``stride`` is the
+  overlap); the windows are checked to cover every token, so nothing is truncated silently.
+* Decoding merges the windows (probabilities of a token seen twice are averaged), then reads
+  spans from the argmax tags: an ``I`` without a ``B`` starts a span, spans never overlap, and
+  a predicted token label covers every character the token spans.
+
+BIO tags exist only inside this module and the model; everything outside sees ``(start, end)``.
+
+Rule features (stacking, ``rule_spans``): sentence tokens get token type 0 (outside any rule
+span), 2 (first token of a rule span) or 3 (inside one), from the rule baseline's spans on the
+same sentence (first character decides, like labels); context tokens keep type 1. The rule
+baseline's sentence category is prepended to the context text (``rule_context``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from transformers import PreTrainedTokenizerFast
+
+from pipeline.schema import TAG2ID
+from pipeline.text.textnorm import normalize
+
+log = logging.getLogger(__name__)
+
+O, B, I = TAG2ID["O"], TAG2ID["B-TARGET"], TAG2ID["I-TARGET"]  # noqa: E741 (BIO names)
+#: Ignored by the cross-entropy losses (special tokens, context tokens, no gold).
+IGNORE = -100
+#: Longest heading context (characters) given to the model after the sentence.
+MAX_CONTEXT_CHARS = 24
+#: Token types: sentence, context, first token of a rule span, inside a rule span.
+TYPE_SENT, TYPE_CTX, TYPE_RULE_B, TYPE_RULE_I = 0, 1, 2, 3
+#: The rule baseline's BIO tag a rule token type stands for (every other type: O).
+RULE_TAG_OF_TYPE = {TYPE_RULE_B: B, TYPE_RULE_I: I}
+#: Type vocabulary a rule-feature model needs.
+RULE_TYPE_VOCAB = 4
+#: Room for the rule category prefix (``民生｜``) in front of the heading context.
+_PREFIX_CHARS = 6
+_PART_WORDS = {"review": "回顾", "plan": "部署", "other": "其他"}
+
+
+@dataclass
+class Window:
+    """One model input. ``offsets[t]`` is the sentence char range of token ``t`` or ``None``
+    for special and context tokens."""
+
+    input_ids: list[int]
+    token_type_ids: list[int]
+    offsets: list[tuple[int, int] | None]
+    tag_labels: list[int] | None = None
+    cat_labels: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+@dataclass
+class EncodedSentence:
+    text: str
+    windows: list[Window]
+    #: Gold span boundaries that fall strictly inside a token (reported, not shifted).
+    misaligned: int = 0
+    misaligned_examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DecodedSpan:
+    start: int
+    end: int
+    #: Mean probability of the chosen tag over the span's tokens.
+    score: float
+    min_score: float
+    #: Mean of the per-token category logits over the span (``None`` without a category head).
+    category_logits: np.ndarray | None = None
+
+
+def context_text(part: str = "plan", section_path: tuple[str, ...] = ()) -> str:
+    """Second segment given to the model: where the sentence sits (part + innermost heading)."""
+    heading = section_path[-1][:MAX_CONTEXT_CHARS] if section_path else ""
+    return f"{_PART_WORDS.get(part, '其他')}：{heading}"
+
+
+def rule_context(rule_category: str, context: str) -> str:
+    """Context segment with the rule baseline's sentence category in front (``民生｜部署：…``)."""
+    return f"{rule_category}｜{context}"
+
+
+def char_tags(n_chars: int, spans: list[tuple[int, int]]) -> list[int]:
+    """BIO tag per character for half-open spans (sentence-relative)."""
+    tags = [O] * n_chars
+    for s, e in sorted(spans):
+        if not (0 <= s < e <= n_chars):
+            raise ValueError(f"span [{s}, {e}) outside a sentence of {n_chars} characters")
+        if any(t != O for t in tags[s:e]):
+            raise ValueError(f"span [{s}, {e}) overlaps another span")
+        tags[s] = B
+        for i in range(s + 1, e):
+            tags[i] = I
+    return tags
+
+
+def _boundary_problems(
+    text: str, offsets: list[tuple[int, int]], spans: list[tuple[int, int]]
+) -> list[str]:
+    probs = []
+    for s, e in spans:
+        for ts, te in offsets:
+            for b, name in ((s, "start"), (e, "end")):
+                if ts < b < te:
+                    probs.append(f"span {text[s:e]!r} {name} {b} inside token {text[ts:te]!r} [{ts}, {te})")
+    return probs
+
+
+def encode(
+    tokenizer: PreTrainedTokenizerFast,
+    text: str,
+    context: str = "",
+    spans: list[tuple[int, int]] | None = None,
+    span_categories: list[int] | None = None,
+    max_length: int = 128,
+    stride: int = 32,
+    rule_spans: list[tuple[int, int]] | None = None,
+) -> EncodedSentence:
+    """Encode one sentence (with optional gold spans and their category ids) into windows.
+
+    ``rule_spans`` (sentence-relative, from the rule baseline) set token types 2/3 on the
+    sentence tokens they cover; ``None`` keeps the plain 0/1 types.
+    """
+    if not tokenizer.is_fast:
+        raise ValueError("a fast tokenizer is required (offsets, and slow ones order overflow windows differently)")
+    context = normalize(context[: MAX_CONTEXT_CHARS + 4 + _PREFIX_CHARS])
+    n_ctx = len(tokenizer(context, add_special_tokens=False)["input_ids"]) if context else 0
+    room = max_length - n_ctx - (3 if context else 2)
+    if room <= stride:
+        raise ValueError(f"max_length {max_length} leaves {room} sentence tokens, not more than stride {stride}")
+    norm = normalize(text)
+    enc = tokenizer(
+        norm,
+        context if context else None,
+        truncation="only_first" if context else True,
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        return_token_type_ids=True,
+    )
+    ctags = char_tags(len(text), spans) if spans is not None else None
+    rtags = char_tags(len(text), rule_spans) if rule_spans is not None else None
+    rule_type = {O: TYPE_SENT, **{tag: t for t, tag in RULE_TAG_OF_TYPE.items()}}
+    ccats: list[int] | None = None
+    if spans is not None and span_categories is not None:
+        ccats = [IGNORE] * len(text)
+        for (s, e), c in zip(spans, span_categories):
+            for i in range(s, e):
+                ccats[i] = c
+    windows: list[Window] = []
+    covered: set[tuple[int, int]] = set()
+    for w in range(len(enc["input_ids"])):
+        seq_ids = enc.sequence_ids(w)
+        offs: list[tuple[int, int] | None] = []
+        for (s, e), sid in zip(enc["offset_mapping"][w], seq_ids):
+            offs.append((int(s), int(e)) if sid == 0 and e > s else None)
+        covered.update(o for o in offs if o is not None)
+        tag_labels = cat_labels = None
+        if ctags is not None:
+            # A token takes the label of its first character; specials/context are ignored.
+            tag_labels = [ctags[o[0]] if o is not None else IGNORE for o in offs]
+            if ccats is not None:
+                cat_labels = [ccats[o[0]] if o is not None else IGNORE for o in offs]
+        types = list(enc["token_type_ids"][w])
+        if rtags is not None:
+            # Per window from its own offsets, so overlapping windows carry the right types.
+            types = [rule_type[rtags[o[0]]] if o is not None else t for o, t in zip(offs, types)]
+        windows.append(
+            Window(
+                input_ids=list(enc["input_ids"][w]),
+                token_type_ids=types,
+                offsets=offs,
+                tag_labels=tag_labels,
+                cat_labels=cat_labels,
+            )
+        )
+    full = tokenizer(norm, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    full_offs = [(int(s), int(e)) for s, e in full if e > s]
+    missing = set(full_offs) - covered
+    if missing:  # nothing may be truncated silently
+        raise RuntimeError(f"windows lost {len(missing)} tokens of a {len(text)}-character sentence")
+    out = EncodedSentence(text=text, windows=windows)
+    if spans:
+        probs = _boundary_problems(text, full_offs, spans)
+        if probs:
+            out.misaligned = len(probs)
+            out.misaligned_examples = probs[:3]
+            log.warning("gold boundary inside a word piece: %s", "; ".join(probs[:3]))
+    return out
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=-1, keepdims=True)
+    ez = np.exp(z)
+    return ez / ez.sum(axis=-1, keepdims=True)
+
+
+def merge_windows(
+    encoded: EncodedSentence,
+    tag_logits: list[np.ndarray],
+    cat_logits: list[np.ndarray] | None = None,
+) -> list[tuple[tuple[int, int], np.ndarray, np.ndarray | None]]:
+    """Per distinct token (sorted by offset): averaged tag probabilities and category logits."""
+    acc: dict[tuple[int, int], list] = {}
+    for w, win in enumerate(encoded.windows):
+        probs = _softmax(np.asarray(tag_logits[w], dtype=np.float64))
+        for t, off in enumerate(win.offsets):
+            if off is None:
+                continue
+            cl = np.asarray(cat_logits[w][t], dtype=np.float64) if cat_logits is not None else None
+            if off in acc:
+                a = acc[off]
+                a[0] = a[0] + probs[t]
+                if cl is not None:
+                    a[1] = a[1] + cl
+                a[2] += 1
+            else:
+                acc[off] = [probs[t].copy(), cl, 1]
+    out = []
+    for off in sorted(acc):
+        p, cl, n = acc[off]
+        out.append((off, p / n, cl / n if cl is not None else None))
+    return out
+
+
+def rule_tags(encoded: EncodedSentence) -> dict[tuple[int, int], int]:
+    """The rule baseline's BIO tag per sentence token, read back from the rule token types."""
+    out: dict[tuple[int, int], int] = {}
+    for win in encoded.windows:
+        for off, t in zip(win.offsets, win.token_type_ids):
+            if off is not None:
+                out[off] = RULE_TAG_OF_TYPE.get(t, O)
+    return out
+
+
+def decode(
+    encoded: EncodedSentence,
+    tag_logits: list[np.ndarray],
+    cat_logits: list[np.ndarray] | None = None,
+    rule_prior: float = 0.0,
+    reconcile: bool = False,
+) -> list[DecodedSpan]:
+    """Valid, non-overlapping spans (sentence-relative) from per-window token logits.
+
+    ``rule_prior`` (β ≥ 0; only for rule-feature encodings): each token's tag is
+    ``argmax log p(tag) + β·[tag = rule tag]``, so the model overrides the rule baseline's tag
+    only where it gives another tag more than ``e^β`` times the rule tag's probability
+    (β = 0: the model alone; a large β: the rule spans). Span scores are the probabilities of
+    the chosen tags under that combined distribution (the one a residually trained model,
+    ``TrainConfig.rule_prior_train``, was trained to output).
+
+    ``reconcile`` (with a rule prior): the model's departures from the rule spans pass through
+    ``reconcile_with_rules`` (kept only where every resulting span holds a numeral).
+    """
+    tokens = merge_windows(encoded, tag_logits, cat_logits)
+    prior = rule_tags(encoded) if rule_prior > 0 else None
+    if prior is not None:
+        combined = []
+        for off, p, cl in tokens:
+            bonus = np.zeros(len(p))
+            bonus[prior[off]] = rule_prior
+            combined.append((off, _softmax(np.log(np.clip(p, 1e-12, 1.0)) + bonus), cl))
+        tokens = combined
+    spans = _spans(tokens, [int(np.argmax(p)) for _, p, _ in tokens])
+    if prior is None or not reconcile:
+        return spans
+    rules = _spans(tokens, [prior[off] for off, _, _ in tokens])
+    by_range = {(d.start, d.end): d for d in rules} | {(d.start, d.end): d for d in spans}
+    keep = reconcile_with_rules(encoded.text, [(d.start, d.end) for d in spans], [(d.start, d.end) for d in rules])
+    return [by_range[r] for r in keep]
+
+
+def _spans(tokens: list[tuple[tuple[int, int], np.ndarray, np.ndarray | None]], tags: list[int]) -> list[DecodedSpan]:
+    """Spans of a tag sequence over merged tokens; a span's score is the mean probability of
+    its tokens' tags. An ``I`` without a ``B`` starts a span (lenient on the model, strict on
+    validity)."""
+    spans: list[DecodedSpan] = []
+    cur: list[tuple[tuple[int, int], float, np.ndarray | None]] = []
+
+    def close() -> None:
+        if cur:
+            scores = [c[1] for c in cur]
+            cls = [c[2] for c in cur if c[2] is not None]
+            spans.append(
+                DecodedSpan(
+                    start=cur[0][0][0],
+                    end=cur[-1][0][1],
+                    score=float(np.mean(scores)),
+                    min_score=float(np.min(scores)),
+                    category_logits=np.mean(cls, axis=0) if cls else None,
+                )
+            )
+            cur.clear()
+
+    for (off, p, cl), tag in zip(tokens, tags):
+        if tag == B:
+            close()
+            cur.append((off, float(p[tag]), cl))
+        elif tag == I:
+            cur.append((off, float(p[tag]), cl))
+        else:
+            close()
+    close()
+    return spans
+
+
+#: A target is a quantified commitment (GUIDELINES): every target span holds a numeral.
+_NUMERAL = re.compile(r"[0-9０-９〇零一二两三四五六七八九十百千万亿]")
+
+
+def reconcile_with_rules(
+    text: str, model_spans: list[tuple[int, int]], rule_spans: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Accept the model's departures from the rule spans only where they stay valid targets.
+
+    Model and rule spans are grouped into clusters of overlapping spans. In a cluster where the
+    model disagrees with the rules (a split, a trim, an extension, an added span), the model's
+    spans are taken only if every one of them holds a numeral (a target is quantified); a
+    fragment such as ``建`` or ``技术中心`` makes the whole cluster fall back to the rule spans.
+    A rule span the model drops entirely (no model span overlaps it) stays dropped.
+    """
+    items = sorted([(s, e, 0) for s, e in rule_spans] + [(s, e, 1) for s, e in model_spans])
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(items):
+        end, j = items[i][1], i + 1
+        while j < len(items) and items[j][0] < end:  # overlaps the cluster so far
+            end = max(end, items[j][1])
+            j += 1
+        cluster = items[i:j]
+        rules = [(s, e) for s, e, src in cluster if src == 0]
+        model = [(s, e) for s, e, src in cluster if src == 1]
+        if model == rules or all(_NUMERAL.search(text[s:e]) for s, e in model):
+            out.extend(model)
+        else:
+            out.extend(rules)
+        i = j
+    return out
+
+
+def decode_tags(encoded: EncodedSentence, tags_per_window: list[list[int]]) -> list[tuple[int, int]]:
+    """Spans from hard tag ids (used by tests and for gold round-trips)."""
+    eye = np.eye(3) * 10.0
+    logits = [np.stack([eye[t if t >= 0 else O] for t in tags]) if tags else np.zeros((0, 3)) for tags in tags_per_window]
+    return [(s.start, s.end) for s in decode(encoded, logits)]

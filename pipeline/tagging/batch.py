@@ -1,0 +1,549 @@
+"""Stage: tag many report files into an output folder, resumably.
+
+``run_batch(inputs, out_dir, config)`` reads every ``.txt`` (and ``.docx``) report under the
+inputs, tags them in chunks (sentences of several documents go to the predictor together, which
+sorts them by length), and writes:
+
+* ``DIR/<doc_id>.jsonl``: gold-format sentence records (``evaluate.py --pred DIR`` scores them);
+* ``DIR/targets.csv``: one row per target for all documents, UTF-8 with BOM, rebuilt from the
+  per-document files at the end so a resumed run never duplicates rows;
+* ``DIR/summary.json``: documents ok / failed / skipped with reasons, characters, targets,
+  time, model id and hash;
+* ``DIR/manifest.ndjson``: what is done, one entry per line keyed by input path, with its size
+  and mtime and a run fingerprint (model hash, code hash, configuration). A document is skipped
+  on a rerun only when all of these match and its output file still has the recorded sha256.
+  Entries are appended (flushed and fsynced) as documents finish, so the cost stays linear in
+  the number of documents; a torn last line from a kill is dropped when the manifest is read,
+  and the file is rewritten compact and sorted (atomically) at the start and end of each run.
+
+Every file is written atomically (``pipeline.io``), the document output before its manifest
+entry, so a run killed at any point leaves nothing half-written that looks done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pipeline.annotation.gold import validate_records
+from pipeline.errors import OutputError, ReadError
+from pipeline.io import atomic_write_bytes, atomic_write_text
+from pipeline.tagging.export import read_jsonl_records, records_jsonl, rows_csv, target_rows
+from pipeline.text.reader import read_report
+
+#: Bumped when the output format changes: older outputs are then redone, not skipped.
+OUTPUT_FORMAT = 1
+MANIFEST = "manifest.ndjson"  # not *.jsonl: evaluate.py --pred DIR reads every .jsonl as records
+SUMMARY = "summary.json"
+TARGETS_CSV = "targets.csv"
+SUFFIXES = (".txt", ".docx")
+# Modules whose code shapes the output; a change to any of them redoes finished documents.
+_CODE_MODULES = ("tagging/tagger", "text/segment", "text/reader", "records", "schema", "text/textnorm", "fields/parse",
+                 "rules/baseline", "model/modeling", "model/backends", "tagging/export", "predict", "model/vocab")
+_TMP = re.compile(r"^\..+\.[^.]+\.tmp$")
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    model: str = "rules"
+    device: str = "cpu"
+    backend: str | None = None
+    batch_size: int = 32
+    #: Documents are tagged in chunks of about this many characters (memory stays bounded).
+    chunk_chars: int = 200_000
+    suppress_review: bool = True
+    #: Intra-op threads for the model (default: physical cores; fewer is faster on a busy machine).
+    threads: int | None = None
+
+    def fingerprint_fields(self) -> dict[str, Any]:
+        """What changes the output (batch size and chunking only change speed)."""
+        return {"device": self.device, "backend": self.backend, "suppress_review": self.suppress_review,
+                "format": OUTPUT_FORMAT}
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    #: The path as the user would recognise it (input argument joined with the relative path).
+    display: str
+    #: Manifest key: the absolute path.
+    key: str
+    doc_id: str
+
+
+@dataclass
+class DocResult:
+    doc_id: str
+    source: str
+    #: "ok", "failed" or "skipped".
+    status: str
+    #: Why it failed or was skipped; for "ok", why it was (re)tagged ("new", "input changed", …).
+    reason: str = ""
+    chars: int = 0
+    sentences: int = 0
+    targets: int = 0
+    encoding: str = ""
+
+
+@dataclass
+class BatchSummary:
+    out_dir: str
+    model: str
+    model_id: str
+    model_hash: str
+    code_hash: str
+    config: dict[str, Any]
+    results: list[DocResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def failed(self) -> list[DocResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def to_json(self) -> dict[str, Any]:
+        done_now = [r for r in self.results if r.status == "ok"]
+        chars_now = sum(r.chars for r in done_now)
+        return {
+            "out_dir": self.out_dir,
+            "model": self.model,
+            "model_id": self.model_id,
+            "model_hash": self.model_hash,
+            "code_hash": self.code_hash,
+            "config": self.config,
+            "documents": {"total": len(self.results), "ok": self.count("ok"), "failed": self.count("failed"),
+                          "skipped": self.count("skipped")},
+            "characters_tagged": chars_now,
+            "characters_total": sum(r.chars for r in self.results if r.status != "failed"),
+            "targets_total": sum(r.targets for r in self.results if r.status != "failed"),
+            "seconds": round(self.seconds, 3),
+            "chars_per_second": round(chars_now / self.seconds, 1) if self.seconds > 0 and chars_now else None,
+            "failed": [{"doc_id": r.doc_id, "source": r.source, "reason": r.reason} for r in self.failed],
+            "skipped": [{"doc_id": r.doc_id, "source": r.source, "reason": r.reason}
+                        for r in self.results if r.status == "skipped"],
+            "documents_detail": [asdict(r) for r in self.results],
+        }
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _short_hash(s: str, n: int = 8) -> str:
+    return hashlib.sha1(s.encode("utf-8")).hexdigest()[:n]
+
+
+def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = None) -> tuple[list[InputFile], list[DocResult]]:
+    """Report files under ``inputs`` (files, or folders searched recursively), with unique doc ids.
+
+    doc_id is the file stem; stems shared by several files get ``-<hash of their relative path>``
+    (the path below the input folder, prefixed by the folder's name), so ids are deterministic
+    whatever the order of the arguments. Inputs that do not exist come back as failures.
+    """
+    found: list[tuple[Path, str, str]] = []  # path, display, relative key for disambiguation
+    missing: list[DocResult] = []
+    excl = exclude.resolve() if exclude is not None else None
+    for arg in inputs:
+        p = Path(arg)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if any(part.startswith(".") for part in rel.parts) or f.suffix.lower() not in SUFFIXES:
+                    continue
+                if not f.is_file() or (excl is not None and excl in f.resolve().parents):
+                    continue
+                found.append((f, str(f), f"{p.resolve().name}/{rel.as_posix()}"))
+        elif p.exists():
+            found.append((p, str(p), p.name))
+        else:
+            missing.append(DocResult(doc_id=p.stem, source=str(p), status="failed", reason="no such file or directory"))
+    seen: set[str] = set()
+    unique: list[tuple[Path, str, str]] = []
+    for f, disp, rel in found:
+        key = str(f.resolve())
+        if key not in seen:  # the same file named twice (a file and its folder) is tagged once
+            seen.add(key)
+            unique.append((f, disp, rel))
+    stems: dict[str, int] = {}
+    for f, _, _ in unique:
+        stems[f.stem] = stems.get(f.stem, 0) + 1
+    out: list[InputFile] = []
+    used: set[str] = set()
+    for f, disp, rel in unique:
+        doc_id = f.stem if stems[f.stem] == 1 else f"{f.stem}-{_short_hash(rel)}"
+        if doc_id in used:  # same relative path under two same-named folders: fall back to the absolute path
+            doc_id = f"{f.stem}-{_short_hash(str(f.resolve()))}"
+        used.add(doc_id)
+        out.append(InputFile(path=f, display=disp, key=str(f.resolve()), doc_id=doc_id))
+    return out, missing
+
+
+def read_input(inp: InputFile) -> tuple[str, str]:
+    """``(text, encoding)`` of one input; raises ReadError naming the file."""
+    if inp.path.suffix.lower() == ".docx":
+        try:
+            import docx  # python-docx; optional
+        except ImportError as e:
+            raise ReadError(f"{inp.display}: .docx needs python-docx (pip install python-docx)") from e
+        try:
+            d = docx.Document(str(inp.path))
+        except Exception as e:  # python-docx raises several kinds on a damaged file
+            raise ReadError(f"{inp.display}: not a readable .docx ({type(e).__name__}: {e})") from e
+        return "\n".join(par.text for par in d.paragraphs), "docx"
+    rep = read_report(inp.path, doc_id=inp.doc_id)
+    return rep.text, rep.encoding + (" (lossy)" if rep.lossy else "")
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def code_hash() -> str:
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parents[1]
+    for name in _CODE_MODULES:
+        f = here / f"{name}.py"
+        if f.exists():
+            h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def model_hash(spec: str) -> str:
+    """sha256 over a model directory's files (caches excluded); ``"rules"`` hashes to itself."""
+    if spec == "rules":
+        return "rules"
+    p = Path(spec)
+    if not p.is_dir():
+        raise FileNotFoundError(f"model directory {spec} not found")
+    h = hashlib.sha256()
+    for f in sorted(p.rglob("*")):
+        rel = f.relative_to(p)
+        # Backend caches (ONNX exports) live in dot-folders or onnx/: derived, not the model.
+        if not f.is_file() or any(x.startswith(".") for x in rel.parts) or rel.parts[0] in ("onnx", "cache"):
+            continue
+        h.update(rel.as_posix().encode() + b"\0")
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:16]
+
+
+def run_fingerprint(mhash: str, chash: str, config: BatchConfig) -> str:
+    payload = json.dumps({"model": mhash, "code": chash, "config": config.fingerprint_fields()}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def load_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    """Entries by input key; the last line for a key wins; unreadable lines (a torn tail) are dropped."""
+    entries: dict[str, dict[str, Any]] = {}
+    try:
+        text = (out / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return entries  # absent or unreadable: outputs are redone, never trusted
+    for line in text.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(e, dict) and isinstance(e.get("key"), str) and e.get("format") == OUTPUT_FORMAT:
+            entries[e["key"]] = e
+    return entries
+
+
+def _manifest_line(e: dict[str, Any]) -> str:
+    return json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _compact_manifest(out: Path, entries: dict[str, dict[str, Any]]) -> None:
+    atomic_write_text(out / MANIFEST, "".join(_manifest_line(entries[k]) for k in sorted(entries)))
+
+
+class _Journal:
+    """Append-only manifest writer: each line is flushed and fsynced before the next document."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.f = open(path, "a", encoding="utf-8")
+        except OSError as e:
+            raise OutputError(f"{path}: cannot write ({e.strerror or e})") from e
+
+    def add(self, entry: dict[str, Any]) -> None:
+        try:
+            self.f.write(_manifest_line(entry))
+            self.f.flush()
+            os.fsync(self.f.fileno())
+        except OSError as e:
+            raise OutputError(f"{self.f.name}: cannot write ({e.strerror or e})") from e
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _stat(inp: InputFile) -> tuple[int, int]:
+    st = inp.path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def why_redo(entry: dict[str, Any] | None, inp: InputFile, fp: str, out: Path) -> str | None:
+    """Why a document must be tagged (again); ``None`` when its earlier output stands."""
+    if not entry:
+        return "new"
+    try:
+        if [entry.get("size"), entry.get("mtime_ns")] != list(_stat(inp)):
+            return "input changed"
+    except OSError:
+        return "input unreadable"
+    if entry.get("fingerprint") != fp:
+        return "model, code or configuration changed"
+    if entry.get("doc_id") != inp.doc_id:
+        return "doc_id changed"
+    if entry.get("status") == "empty":
+        return None
+    if entry.get("status") != "ok" or _sha256(out / entry.get("output", "")) != entry.get("output_sha256"):
+        return "output missing or modified"
+    return None
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def check_writable(out: Path) -> None:
+    """Create ``out`` if needed and prove a file can be written there; raise OutputError if not."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-probe-{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise OutputError(f"{out}: output folder is not writable ({e.strerror or e})") from e
+
+
+def _clean_temp(out: Path) -> None:
+    """Remove temp files a killed run left behind (ours only: ``.<name>.<random>.tmp``)."""
+    for f in out.iterdir():
+        if f.is_file() and _TMP.match(f.name):
+            try:
+                f.unlink()
+            except OSError:
+                pass
+
+
+def _chunks(items: list[InputFile], sizes: dict[str, int], max_chars: int) -> list[list[InputFile]]:
+    chunks: list[list[InputFile]] = []
+    cur: list[InputFile] = []
+    total = 0
+    for it in items:
+        n = sizes.get(it.key, 0)
+        if cur and total + n > max_chars:
+            chunks.append(cur)
+            cur, total = [], 0
+        cur.append(it)
+        total += n
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def _doc_output(doc: Any) -> bytes:
+    """Validated JSONL bytes of a tagged document; raises ValueError on any broken record."""
+    recs = [(i + 1, s.to_json()) for i, s in enumerate(doc.sentences)]
+    problems = validate_records(recs, doc.text, doc.doc_id)
+    if problems:
+        raise ValueError(f"{len(problems)} invalid record(s), first: {problems[0]}")
+    try:
+        return records_jsonl(doc.sentences).encode("utf-8")
+    except UnicodeEncodeError as e:  # lone surrogates cannot be written as UTF-8
+        raise ValueError(f"text not encodable as UTF-8 ({e.reason} at {e.start})") from e
+
+
+def run_batch(
+    inputs: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    config: BatchConfig | None = None,
+    tagger: Any = None,
+    progress: bool = True,
+    on_document: Callable[[DocResult], None] | None = None,
+) -> BatchSummary:
+    """Tag every report under ``inputs`` into ``out_dir``; see the module docstring.
+
+    ``tagger`` overrides ``config.model`` (tests pass a fake). ``on_document`` is called after
+    each document is finished (written or failed). Raises OutputError when ``out_dir`` cannot be
+    written; every other per-document problem is recorded in the summary and the run goes on.
+    """
+    cfg = config or BatchConfig()
+    if tagger is None:
+        from pipeline.tagging.tagger import resolve_model
+
+        cfg = replace(cfg, model=resolve_model(cfg.model))  # "default": the shipped model
+    out = Path(out_dir)
+    check_writable(out)
+    _clean_temp(out)
+    t0 = time.perf_counter()
+    files, missing = discover(inputs, exclude=out)
+    mhash = model_hash(cfg.model) if tagger is None else f"custom:{getattr(tagger, 'name', type(tagger).__name__)}"
+    chash = code_hash()
+    fp = run_fingerprint(mhash, chash, cfg)
+    entries = load_manifest(out)
+    _compact_manifest(out, entries)  # drops a torn last line before anything is appended
+
+    results: dict[str, DocResult] = {}
+    pending: list[InputFile] = []
+    redo: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    for inp in files:
+        e = entries.get(inp.key)
+        why = why_redo(e, inp, fp, out)
+        if why is None:
+            reason = "done in an earlier run (unchanged input, model and configuration)"
+            if e.get("status") == "empty":
+                reason = "no sentences (empty report), unchanged since an earlier run"
+            results[inp.key] = DocResult(inp.doc_id, inp.display, "skipped", reason, e.get("chars", 0),
+                                         e.get("sentences", 0), e.get("targets", 0), e.get("encoding", ""))
+        else:
+            redo[inp.key] = why
+            pending.append(inp)
+            try:
+                sizes[inp.key] = _stat(inp)[0]
+            except OSError:
+                sizes[inp.key] = 0
+
+    summary = BatchSummary(out_dir=str(out), model=cfg.model, model_id="", model_hash=mhash, code_hash=chash,
+                           config=asdict(cfg))
+    if pending and tagger is None:
+        from pipeline.tagging.tagger import Tagger
+
+        kwargs: dict[str, Any] = {}
+        if cfg.model != "rules":
+            kwargs = {"device": cfg.device, "backend": cfg.backend}
+            from pipeline.model.backends import apply_threads
+
+            apply_threads(cfg.threads)  # default: 1 on ≤ 2 cores (measured faster), else physical cores
+        tagger = Tagger.load(cfg.model, suppress_review=cfg.suppress_review, batch_size=cfg.batch_size, **kwargs)
+    summary.model_id = getattr(tagger, "name", cfg.model) if tagger is not None else cfg.model
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(pending), unit="doc", desc="tagging", disable=not progress, dynamic_ncols=True)
+    journal = _Journal(out / MANIFEST)
+    chars_done = 0
+
+    def finish(inp: InputFile, res: DocResult) -> None:
+        results[inp.key] = res
+        bar.update(1)
+        el = max(time.perf_counter() - t0, 1e-9)
+        bar.set_postfix_str(f"{chars_done:,} chars, {chars_done / el:,.0f} chars/s", refresh=False)
+        if on_document is not None:
+            on_document(res)
+
+    try:
+        for chunk in _chunks(pending, sizes, cfg.chunk_chars):
+            texts: list[tuple[InputFile, str, str, int, int]] = []
+            for inp in chunk:
+                try:
+                    size, mtime = _stat(inp)  # taken before reading: a file changed meanwhile is redone next time
+                    text, enc = read_input(inp)
+                except (ReadError, OSError) as e:
+                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", str(e)))
+                    continue
+                texts.append((inp, text, enc, size, mtime))
+            tagged = _tag_chunk(tagger, texts)
+            for (inp, text, enc, size, mtime), doc in zip(texts, tagged):
+                if isinstance(doc, BaseException):
+                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"tagging failed: {_reason(doc)}",
+                                          len(text), encoding=enc))
+                    continue
+                entry: dict[str, Any] = {"format": OUTPUT_FORMAT, "key": inp.key, "doc_id": inp.doc_id, "source": inp.display, "size": size,
+                                         "mtime_ns": mtime, "fingerprint": fp, "chars": len(text),
+                                         "sentences": len(doc.sentences), "targets": len(doc.targets()),
+                                         "encoding": enc}
+                if not doc.sentences:
+                    entry["status"] = "empty"
+                    entries[inp.key] = entry
+                    journal.add(entry)
+                    finish(inp, DocResult(inp.doc_id, inp.display, "skipped", "no sentences (empty report)",
+                                          len(text), encoding=enc))
+                    continue
+                try:
+                    data = _doc_output(doc)
+                except ValueError as e:
+                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"invalid output: {e}", len(text),
+                                          encoding=enc))
+                    continue
+                name = f"{inp.doc_id}.jsonl"
+                atomic_write_bytes(out / name, data)
+                if inp.path.suffix.lower() == ".docx":  # keep the text the offsets refer to
+                    atomic_write_text(out / f"{inp.doc_id}.txt", text)
+                entry.update(status="ok", output=name, output_sha256=hashlib.sha256(data).hexdigest())
+                entries[inp.key] = entry
+                journal.add(entry)  # after the output: a kill in between only redoes this document
+                chars_done += len(text)
+                finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], len(text), len(doc.sentences),
+                                      len(doc.targets()), enc))
+    finally:
+        bar.close()
+        journal.close()
+
+    ordered = [results[f.key] for f in files] + missing
+    summary.results = ordered
+    _compact_manifest(out, entries)
+    _write_targets_csv(out, files, results, entries)
+    summary.seconds = time.perf_counter() - t0
+    atomic_write_text(out / SUMMARY, json.dumps(summary.to_json(), ensure_ascii=False, indent=1) + "\n")
+    return summary
+
+
+def _reason(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+
+
+def _tag_chunk(tagger: Any, texts: list[tuple[InputFile, str, str, int, int]]) -> list[Any]:
+    """Tag a chunk together; if that fails, tag its documents one by one to isolate the bad one."""
+    if not texts:
+        return []
+    docs = [(inp.doc_id, text) for inp, text, *_ in texts]
+    try:
+        return list(tagger.tag_many(docs))
+    except Exception as e:
+        if len(docs) == 1:
+            return [e]
+    out: list[Any] = []
+    for d in docs:
+        try:
+            out.append(tagger.tag_many([d])[0])
+        except Exception as e:
+            out.append(e)
+    return out
+
+
+def _write_targets_csv(out: Path, files: list[InputFile], results: dict[str, DocResult],
+                       entries: dict[str, Any]) -> None:
+    """Rebuild targets.csv from the per-document files of this run's documents, in doc_id order."""
+    rows: list[dict[str, Any]] = []
+    for inp in sorted(files, key=lambda f: f.doc_id):
+        res = results.get(inp.key)
+        e = entries.get(inp.key)
+        if res is None or res.status == "failed" or not e or e.get("status") != "ok":
+            continue
+        recs = read_jsonl_records((out / e["output"]).read_text(encoding="utf-8"))
+        rows.extend(target_rows(recs, source=inp.display))
+    atomic_write_text(out / TARGETS_CSV, rows_csv(rows, bom=True))
