@@ -46,6 +46,9 @@ _BYLINE_ANY = re.compile(
     r"^(添加时间|发布时间|浏览次数|点击次数)\s*[0-9０-９]"
 )
 _DELIVERY = re.compile(r"^[—─-]{1,4}.{0,40}(会议上|大会上)")
+# The delivery line of the header ("2025年1月20日在安徽省第十四届人民代表大会第三次会议上…省长"),
+# with or without its leading dash; only in the header, and never a sentence of its own.
+_DELIVERY_DATED = re.compile(r"^[—─-]*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,60}(会议|大会)(上|的)")
 _TITLE_WORDS = re.compile(r"政府工作报告|政\s*府\s*工\s*作\s*报\s*告")
 _PUNCT_BODY = set("，,。；;！!？?、：:")
 # Punctuation that only running text has: site navigation and link lists carry none of it.
@@ -250,7 +253,8 @@ def _furniture(line: str, in_header: bool, repeated_short: bool) -> str | None:
         return "byline"
     if len(compact) <= 40 and _DATELINE.search(compact):
         return "dateline"
-    if _DELIVERY.match(line):
+    if _DELIVERY.match(line) or (in_header and len(compact) <= 100 and _DELIVERY_DATED.match(compact)
+                                 and not any(c in "。；;！!？?" for c in line.rstrip().rstrip("。"))):
         return "title"
     has_punct = any(c in _PUNCT_BODY for c in line)
     if not has_punct and len(compact) <= 40 and not is_heading(line):
