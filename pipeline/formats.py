@@ -15,10 +15,12 @@ Formats and libraries:
   WordprocessingML. Body paragraphs and tables in document order, one paragraph per line
   (``<w:br/>`` gives a line break too), table cells of a row separated by a tab. Headers,
   footers, footnotes and text boxes are not body text and are not read.
-* **PDF** (``%PDF``): pypdfium2, the Python binding of PDFium (Chrome's PDF engine). Chosen over
-  pdfplumber because it is a self-contained wheel (no system libraries), 10-50x faster on long
-  reports (pdfplumber is pure Python on pdfminer.six), decodes CJK CID fonts through their CMaps,
-  and gives each character's box, which is all the layout analysis below needs. Layout: characters
+* **PDF** (``%PDF``): pdfplumber (on pdfminer.six), pure Python, MIT. It gives every character
+  with its exact box and decodes CJK CID fonts through the Adobe CMaps it ships, which is all the
+  layout analysis below needs. pypdfium2 (PDFium) was tried first and is about 3x faster, but
+  PDFium's text layer silently drops a text object that repeats one just before it at the same
+  place (its fake-bold filter): on a two-column test page it lost a real "。", and text must
+  never be dropped. pdfplumber reads about 20 pages a second here. Layout: characters
   are grouped into rows by their vertical centre and rows into segments at wide horizontal gaps;
   a page whose segments leave a vertical gutter near the middle is read column by column
   (full-width lines such as titles keep their place); rows in the top or bottom band of a page
@@ -193,14 +195,19 @@ def read_docx(data: bytes, name: str) -> Extracted:
 
 # --------------------------------------------------------------------------- PDF
 
-_PAGE_NUM = re.compile(r"^[-—–－·•\s]*(?:第\s*)?[0-9０-９]{1,4}(?:\s*页)?(?:\s*[/／]\s*[0-9]{1,4}|\s*共\s*[0-9]+\s*页)?[-—–－·•\s]*$")
+_PAGE_NUM = re.compile(
+    r"^[-—–－·•\s]*(?:第\s*)?[0-9０-９]{1,4}(?:\s*页)?(?:\s*[/／]\s*[0-9]{1,4}|\s*共\s*[0-9]+\s*页)?[-—–－·•\s]*$"
+)
 #: A band this share of the page height at the top and at the bottom holds headers and footers.
 _BAND = 0.1
 
 
+_Char = tuple[str, float, float, float, float]  # text, x0, x1, vertical centre, font size
+
+
 @dataclass
 class _Seg:
-    """A run of characters on one row of a page (a line, or one column's part of it)."""
+    """A line of a page in reading order: a whole row, or one column's part of it."""
 
     text: str
     x0: float
@@ -211,171 +218,176 @@ class _Seg:
     furniture: bool = False
 
 
-def _page_chars(textpage: Any) -> list[tuple[str, float, float, float, float]]:
-    import pypdfium2.raw as pdfium_c
-
-    out: list[tuple[str, float, float, float, float]] = []
-    raw = textpage.raw
-    n = textpage.count_chars()
-    pending_high: int | None = None
-    for i in range(n):
-        if pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
-            continue  # spaces and line breaks PDFium made up: layout is ours to decide
-        code = pdfium_c.FPDFText_GetUnicode(raw, i)
-        if 0xD800 <= code < 0xDC00:
-            pending_high = code
+def _page_chars(page: Any) -> list[_Char]:
+    """The characters pdfminer.six found on a pdfplumber page, in PDF units (origin bottom left)."""
+    out: list[_Char] = []
+    height = float(page.height)
+    for c in page.chars:
+        text = "".join(ch for ch in c["text"] if ch == "\t" or (ord(ch) >= 32 and ch not in "\ufffe\uffff"))
+        if not text:
             continue
-        if 0xDC00 <= code < 0xE000 and pending_high is not None:
-            code = 0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00)
-        pending_high = None
-        if code in (0, 0xFFFE, 0xFFFF) or (code < 32 and code != 9) or 0xD800 <= code < 0xE000:
-            continue
-        ch = chr(code)
-        if pdfium_c.FPDFText_IsHyphen(raw, i) == 1:
-            ch = "-"
-        x0, y0, x1, y1 = textpage.get_charbox(i, loose=True)
-        size = pdfium_c.FPDFText_GetFontSize(raw, i) or (y1 - y0) or 10.0
-        out.append((ch, x0, x1, (y0 + y1) / 2, size))
+        size = float(c.get("size") or (c["bottom"] - c["top"]) or 10.0)
+        out.append((text, float(c["x0"]), float(c["x1"]), height - (float(c["top"]) + float(c["bottom"])) / 2, size))
     return out
 
 
-def _rows(chars: list[tuple[str, float, float, float, float]]) -> list[list[_Seg]]:
-    """Rows top-down, each a list of segments left to right."""
+def _rows(chars: list[_Char]) -> list[list[_Char]]:
+    """Characters grouped into rows by vertical centre, rows top-down, each left to right."""
     chars = sorted(chars, key=lambda c: (-c[3], c[1]))
-    rows: list[list[tuple[str, float, float, float, float]]] = []
+    rows: list[list[_Char]] = []
     for c in chars:
         if rows and abs(rows[-1][0][3] - c[3]) <= 0.4 * min(rows[-1][0][4], c[4]):
             rows[-1].append(c)
         else:
             rows.append([c])
-    out: list[list[_Seg]] = []
+    out = []
     for row in rows:
         row.sort(key=lambda c: c[1])
-        size = statistics.median(c[4] for c in row)
-        segs: list[_Seg] = []
-        cur: list[tuple[str, float, float, float, float]] = []
-        for c in row:
-            if cur and c[1] - cur[-1][2] > 1.5 * size:
-                segs.append(_seg(cur))
-                cur = []
-            cur.append(c)
-        if cur:
-            segs.append(_seg(cur))
-        segs = [s for s in segs if s.text.strip()]
-        if segs:
-            out.append(segs)
+        if any(not c[0].isspace() for c in row):
+            out.append(row)
     return out
 
 
-def _seg(chars: list[tuple[str, float, float, float, float]]) -> _Seg:
-    text = "".join(c[0] for c in chars)
-    return _Seg(text, chars[0][1], chars[-1][2], statistics.median(c[3] for c in chars),
-                statistics.median(c[4] for c in chars))
+def _seg(chars: list[_Char], col: str = "full", furniture: bool = False) -> _Seg:
+    """A segment of ``chars`` (one row, left to right); a wide gap inside reads as one space.
+    Spaces at either end are kept (a space wrapped to a line's start or end still separates
+    words once lines are joined); its box is that of its visible characters."""
+    size = statistics.median(c[4] for c in chars)
+    parts: list[str] = []
+    for i, c in enumerate(chars):
+        if i and c[1] - chars[i - 1][2] > 1.5 * size and not parts[-1].isspace() and not c[0].isspace():
+            parts.append(" ")
+        parts.append(c[0])
+    ink = [c for c in chars if not c[0].isspace()] or chars
+    return _Seg("".join(parts), ink[0][1], ink[-1][2], statistics.median(c[3] for c in ink), size, col, furniture)
 
 
 def _furniture_key(text: str) -> str:
     return re.sub(r"[0-9０-９]+", "#", "".join(text.split()))
 
 
-def _mark_page_furniture(pages: list[tuple[float, list[list[_Seg]]]]) -> None:
-    """Rows in a page's top or bottom band that are page numbers, or whose text (digits aside)
-    recurs in the bands of other pages, are headers/footers."""
+def _in_band(row: list[_Char], height: float) -> bool:
+    y = row[0][3]
+    return y >= height * (1 - _BAND) or y <= height * _BAND
+
+
+def _page_furniture(pages: list[tuple[float, list[list[_Char]]]]) -> list[list[bool]]:
+    """Per page and row: is it a header/footer? Rows in a page's top or bottom band that are
+    page numbers, are set off from the body by a gap of more than two line pitches, or whose
+    text (digits aside) recurs in the bands of other pages."""
     counts: dict[str, int] = {}
     for height, rows in pages:
         for row in rows:
-            if row[0].y >= height * (1 - _BAND) or row[0].y <= height * _BAND:
-                key = _furniture_key(" ".join(s.text for s in row))
+            if _in_band(row, height):
+                key = _furniture_key(_seg(row).text.strip())
                 counts[key] = counts.get(key, 0) + 1
+    flags: list[list[bool]] = []
     for height, rows in pages:
-        for row in rows:
-            if not (row[0].y >= height * (1 - _BAND) or row[0].y <= height * _BAND):
-                continue
-            text = " ".join(s.text for s in row)
-            if len("".join(text.split())) > 60:
-                continue
-            if _PAGE_NUM.match(text) or (len(pages) > 1 and counts[_furniture_key(text)] > 1):
-                for s in row:
-                    s.furniture = True
+        ys = [r[0][3] for r in rows]
+        gaps = [a - b for a, b in zip(ys, ys[1:])]
+        size = statistics.median(c[4] for r in rows for c in r) if rows else 10.0
+        line_gaps = [g for g in gaps if 0 < g < 3 * size]  # a pitch of body lines, not the margins
+        pitch = statistics.median(line_gaps) if line_gaps else 1.5 * size
+        page_flags = []
+        for i, row in enumerate(rows):
+            text = _seg(row).text.strip()
+            # The first or last row of a page, set off from the body by a wide gap.
+            isolated = len(rows) > 1 and (
+                (i == 0 and gaps[0] > 2 * pitch) or (i == len(rows) - 1 and gaps[-1] > 2 * pitch)
+            )
+            page_flags.append(
+                _in_band(row, height)
+                and len("".join(text.split())) <= 60
+                and bool(_PAGE_NUM.match(text) or isolated or (len(pages) > 1 and counts[_furniture_key(text)] > 1))
+            )
+        flags.append(page_flags)
+    return flags
 
 
-def _assign_columns(width: float, rows: list[list[_Seg]]) -> bool:
-    """Find a vertical gutter near the middle of the page; mark segments left/right/full.
-    Return True when the page is read as two columns."""
-    body = [s for row in rows for s in row if not s.furniture]
-    if len(body) < 6:
-        return False
-    lo, hi = int(width * 0.3), int(width * 0.7)
-    best: tuple[int, int] | None = None  # (crossing count, x)
-    for x in range(lo, hi + 1, 2):
-        crossing = sum(1 for s in body if s.x0 < x < s.x1)
-        left = sum(1 for s in body if s.x1 <= x)
-        right = sum(1 for s in body if s.x0 >= x)
-        if left >= 3 and right >= 3 and crossing <= 0.2 * len(body):
-            if best is None or crossing < best[0]:
-                best = (crossing, x)
-    if best is None:
-        return False
-    gx = best[1]
-    # Two columns means rows shared by both sides, not just a few short lines on one side.
-    shared = sum(1 for row in rows if any(s.x1 <= gx for s in row) and any(s.x0 >= gx for s in row))
-    if shared < 3:
-        return False
-    for row in rows:
-        for s in row:
-            s.col = "left" if s.x1 <= gx else "right" if s.x0 >= gx else "full"
-    return True
+def _runs(row: list[_Char]) -> list[tuple[float, float]]:
+    """The x-intervals a row's characters cover, neighbours closer than a third of a character merged."""
+    out: list[tuple[float, float]] = []
+    for c in row:
+        if c[0].isspace():
+            continue
+        if out and c[1] - out[-1][1] < 0.3 * c[4]:
+            out[-1] = (out[-1][0], max(out[-1][1], c[2]))
+        else:
+            out.append((c[1], c[2]))
+    return out
 
 
-def _reading_order(rows: list[list[_Seg]], columns: bool) -> list[_Seg]:
-    """Header furniture, body in reading order (column by column between full-width lines),
-    footer furniture."""
+def _gutter(width: float, rows: list[list[_Char]]) -> float | None:
+    """The x of a vertical gutter near the middle of the page that body rows have text on both
+    sides of and at most a fifth of them cross (titles), or None. Body text of a one-column page
+    crosses the middle on most rows; a page of short lines (a list, a table) with text on both
+    sides passes and is read column by column: tables are a known limit."""
+    if len(rows) < 6:
+        return None
+    runs = [_runs(r) for r in rows]
+    best: tuple[int, int] | None = None
+    best_xs: list[float] = []
+    for x in range(int(width * 0.3), int(width * 0.7) + 1):
+        crossing = sum(1 for rr in runs if any(a < x < b for a, b in rr))
+        if crossing > 0.2 * len(rows):
+            continue
+        shared = sum(
+            1
+            for rr in runs
+            if not any(a < x < b for a, b in rr) and any(b <= x for _, b in rr) and any(a >= x for a, _ in rr)
+        )
+        if shared < 1:
+            continue
+        score = (crossing, -shared)
+        if best is None or score < best:
+            best, best_xs = score, [x]
+        elif score == best and x == best_xs[-1] + 1:
+            best_xs.append(x)  # the middle of the widest stretch with the best score
+    return statistics.median(best_xs) if best_xs else None
+
+
+def _reading_order(rows: list[list[_Char]], furniture: list[bool], gutter: float | None) -> list[_Seg]:
+    """Header rows, the body in reading order (column by column between full-width lines),
+    footer rows."""
     top: list[_Seg] = []
     bottom: list[_Seg] = []
-    body_rows: list[list[_Seg]] = []
-    seen_body = False
-    for row in rows:
-        if all(s.furniture for s in row):
-            (bottom if seen_body else top).append(_join_row(row))
-        else:
-            seen_body = True
-            body_rows.append(row)
     order: list[_Seg] = []
-    if not columns:
-        for row in body_rows:
-            order.append(_join_row(row))
-    else:
-        left: list[_Seg] = []
-        right: list[_Seg] = []
-        for row in body_rows:
-            full = [s for s in row if s.col == "full"]
-            if full:
-                order.extend(left + right)
-                left, right = [], []
-                order.append(_join_row(full))
-            left.extend(s for s in row if s.col == "left")
-            right.extend(s for s in row if s.col == "right")
-        order.extend(left + right)
+    left: list[_Seg] = []
+    right: list[_Seg] = []
+    seen_body = False
+    for row, furn in zip(rows, furniture):
+        if furn:
+            (bottom if seen_body else top).append(_seg(row, furniture=True))
+            continue
+        seen_body = True
+        if gutter is None:
+            order.append(_seg(row))
+            continue
+        if any(c[1] < gutter < c[2] for c in row if not c[0].isspace()):
+            order.extend(left + right)  # a full-width line (a title): the columns above are done
+            left, right = [], []
+            order.append(_seg(row))
+            continue
+        lc = [c for c in row if c[2] <= gutter]
+        rc = [c for c in row if c[2] > gutter]
+        if any(not c[0].isspace() for c in lc):
+            left.append(_seg(lc, "left"))
+        if any(not c[0].isspace() for c in rc):
+            right.append(_seg(rc, "right"))
+    order.extend(left + right)
     return top + order + bottom
-
-
-def _join_row(row: list[_Seg]) -> _Seg:
-    if len(row) == 1:
-        return row[0]
-    s = _Seg(" ".join(x.text for x in row), row[0].x0, row[-1].x1, row[0].y, row[0].size, row[0].col,
-             all(x.furniture for x in row))
-    return s
 
 
 def _joiner(prev: str, nxt: str) -> str:
     """What goes between two wrapped lines of one paragraph: a space between Latin letters,
     nothing otherwise (CJK lines, and numbers broken over a line, join directly)."""
     a, b = prev[-1:], nxt[:1]
-    if a.isascii() and a.isalpha() and b.isascii() and b.isalpha():
+    if a.isascii() and a.isalpha() and b.isascii() and b.isalpha():  # (a space at either end: none)
         return " "
     return ""
 
 
-def _paragraphs(pages: list[list[_Seg]]) -> str:
+def _paragraphs(pages: list[list[_Seg]], widths: list[float]) -> str:
     """Join wrapped body lines into paragraphs; furniture lines stand alone, placed after the
     paragraph they interrupt."""
     out: list[str] = []
@@ -383,14 +395,22 @@ def _paragraphs(pages: list[list[_Seg]]) -> str:
     cur_seg: _Seg | None = None
     pending: list[str] = []
     prev_edges: dict[str, tuple[float, float]] = {}
-    for segs in pages:
+    for segs, width in zip(pages, widths):
         edges: dict[str, tuple[float, float]] = {}  # per column: where its lines start and end
         for col in ("left", "right", "full"):
             xs = [s for s in segs if s.col == col and not s.furniture]
             if xs:
                 edges[col] = (min(s.x0 for s in xs), max(s.x1 for s in xs))
-        pitch_list = [a.y - b.y for a, b in zip(segs, segs[1:])
-                      if not a.furniture and not b.furniture and a.col == b.col and 0 < a.y - b.y]
+        # A page of short paragraphs never reaches its right margin: assume margins mirror.
+        if "full" in edges and "left" not in edges:
+            edges["full"] = (edges["full"][0], max(edges["full"][1], width - edges["full"][0]))
+        if "left" in edges and "right" in edges:
+            edges["right"] = (edges["right"][0], max(edges["right"][1], width - edges["left"][0]))
+        pitch_list = [
+            a.y - b.y
+            for a, b in zip(segs, segs[1:])
+            if not a.furniture and not b.furniture and a.col == b.col and 0 < a.y - b.y
+        ]
         pitch = statistics.median(pitch_list) if pitch_list else None
         first_on_page = True
         for s in segs:
@@ -407,12 +427,15 @@ def _paragraphs(pages: list[list[_Seg]]) -> str:
                 # The previous line's column edges: on the previous page for the first line of a page.
                 pright = (prev_edges if first_on_page else edges).get(cur_seg.col, (cur_seg.x0, cur_seg.x1))[1]
                 size = max(s.size, 1.0)
-                if cur_seg.x1 < pright - 1.5 * size:
-                    new_para = True  # the previous line stopped short: its paragraph ended
+                # The previous line stopped short, and not just because the next line's first
+                # Latin word (which a word processor never breaks) did not fit: its paragraph ended.
+                word = re.match(r"[A-Za-z0-9]*", s.text.lstrip()).group()  # type: ignore[union-attr]
+                room = 0.6 * size * len(word) + size if word[:1].isalpha() else 1.5 * size
+                if cur_seg.x1 < pright - room:
+                    new_para = True
                 elif s.x0 > left + 0.9 * size:
                     new_para = True  # indented (or centred): a new paragraph
-                elif (not first_on_page and s.col == cur_seg.col and pitch is not None
-                      and cur_seg.y - s.y > 1.8 * pitch):
+                elif not first_on_page and s.col == cur_seg.col and pitch is not None and cur_seg.y - s.y > 1.8 * pitch:
                     new_para = True
             if new_para:
                 if cur is not None:
@@ -429,55 +452,68 @@ def _paragraphs(pages: list[list[_Seg]]) -> str:
     if cur is not None:
         out.append(cur)
     out.extend(pending)
-    return "\n".join(line.rstrip() for line in out) + ("\n" if out else "")
+    return "\n".join(line.strip() for line in out) + ("\n" if out else "")
+
+
+def _pdf_error(e: BaseException) -> str:
+    """What went wrong opening a PDF, from pdfminer's exception chain."""
+    chain: list[BaseException] = []
+    cur: BaseException | None = e
+    while cur is not None and len(chain) < 5:
+        chain.append(cur)
+        cur = (
+            cur.__cause__
+            or cur.__context__
+            or (cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None)
+        )
+    names = " ".join(type(x).__name__ for x in chain)
+    if "Password" in names or "Encryption" in names:
+        return "encrypted PDF (a password is needed to open it): decrypt it first"
+    return f"not a readable PDF: damaged or truncated ({type(chain[-1]).__name__}: {chain[-1]})"
 
 
 def read_pdf(data: bytes, name: str) -> Extracted:
     """Text of a PDF with a text layer, in reading order; see the module docstring."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
+    import pdfplumber
 
+    pages: list[tuple[float, list[list[_Char]]]] = []
+    widths: list[float] = []
+    n_chars = 0
     try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        if getattr(e, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
-            raise ReadError(f"{name}: encrypted PDF (a password is needed to open it): decrypt it first") from e
-        raise ReadError(f"{name}: not a readable PDF: damaged or truncated ({e})") from e
-    try:
-        n_pages = len(pdf)
-        if n_pages == 0:
-            raise ReadError(f"{name}: PDF without pages")
-        pages: list[tuple[float, list[list[_Seg]]]] = []
-        widths: list[float] = []
-        n_chars = 0
-        for i in range(n_pages):
-            page = pdf[i]
-            try:
-                width, height = page.get_size()
-                tp = page.get_textpage()
-                chars = _page_chars(tp)
-                tp.close()
-            except pdfium.PdfiumError as e:
-                raise ReadError(f"{name}: page {i + 1}: PDFium cannot read it ({e})") from e
-            finally:
-                page.close()
-            n_chars += sum(1 for c in chars if not c[0].isspace())
-            pages.append((height, _rows(chars)))
-            widths.append(width)
-    finally:
-        pdf.close()
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            n_pages = len(pdf.pages)
+            for page in pdf.pages:
+                chars = _page_chars(page)
+                n_chars += sum(1 for c in chars if not c[0].isspace())
+                pages.append((float(page.height), _rows(chars)))
+                widths.append(float(page.width))
+                page.close()  # frees its layout objects: memory stays flat over long reports
+    except Exception as e:  # pdfminer raises many kinds (PSEOF, PDFSyntaxError, PDFPasswordIncorrect, …)
+        raise ReadError(f"{name}: {_pdf_error(e)}") from e
+    if n_pages == 0:
+        raise ReadError(f"{name}: PDF without pages")
     if n_chars < 10:
         raise ReadError(f"{name}: no text layer: OCR it first ({n_pages} page(s), {n_chars} characters of text)")
-    _mark_page_furniture(pages)
+    flags = _page_furniture(pages)
     ordered: list[list[_Seg]] = []
     columns = 0
-    for width, (_, rows) in zip(widths, pages):
-        two = _assign_columns(width, rows)
-        columns += two
-        ordered.append(_reading_order(rows, two))
-    text = _paragraphs(ordered)
-    return Extracted(text, "pdf", "pdf", "pypdfium2", _version("pypdfium2"),
-                     extra={"pages": n_pages, "two_column_pages": columns})
+    prev_gutter: float | None = None
+    for width, (_, rows), furn in zip(widths, pages, flags):
+        body = [r for r, f in zip(rows, furn) if not f]
+        gutter = _gutter(width, body)
+        if (
+            gutter is None
+            and prev_gutter is not None
+            and not any(any(c[1] < prev_gutter < c[2] for c in r if not c[0].isspace()) for r in body)
+        ):
+            gutter = prev_gutter  # a last page with the left column only: still two columns
+        prev_gutter = gutter
+        columns += gutter is not None
+        ordered.append(_reading_order(rows, furn, gutter))
+    text = _paragraphs(ordered, widths)
+    return Extracted(
+        text, "pdf", "pdf", "pdfplumber", _version("pdfplumber"), extra={"pages": n_pages, "two_column_pages": columns}
+    )
 
 
 # --------------------------------------------------------------------------- HTML
@@ -486,8 +522,16 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.
 _XML_ENC = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-.]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 #: Labels pages declare, and the decoder that reads them (GB2312/GBK pages often hold GB18030).
-_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
-                    "big5": "big5hkscs", "x-sjis": "shift_jis", "utf8": "utf-8", "unicode": "utf-16"}
+_CHARSET_ALIASES = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "big5": "big5hkscs",
+    "x-sjis": "shift_jis",
+    "utf8": "utf-8",
+    "unicode": "utf-16",
+}
 _BLOCK = frozenset(
     "address article aside blockquote body br caption center dd div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr ul title option "
@@ -634,8 +678,10 @@ def read_html(data: bytes, name: str) -> Extracted:
     cache: dict[Any, int] = {}
     total = _clause_score(body, cache)
     if total < 3:
-        raise ReadError(f"{name}: HTML page without report text ({total} clause marks of running text outside links: "
-                        "an index, navigation or error page?)")
+        raise ReadError(
+            f"{name}: HTML page without report text ({total} clause marks of running text outside links: "
+            "an index, navigation or error page?)"
+        )
     # The smallest element that holds 80% of the running text.
     main = body
     while True:
@@ -645,7 +691,12 @@ def read_html(data: bytes, name: str) -> Extracted:
         main = best
     start, end = out.spans.get(main, (0, len(doc)))
     end = min(end, len(doc))
-    extra = {"charset_source": source, "content_start": start, "content_end": end,
-             "content_element": main.tag + (f"#{main.get('id')}" if main.get("id") else "")
-             + (f".{main.get('class')}" if main.get("class") else "")}
+    extra = {
+        "charset_source": source,
+        "content_start": start,
+        "content_end": end,
+        "content_element": main.tag
+        + (f"#{main.get('id')}" if main.get("id") else "")
+        + (f".{main.get('class')}" if main.get("class") else ""),
+    }
     return Extracted(doc + "\n", "html", enc, "lxml", _version("lxml"), lossy, extra)

@@ -26,15 +26,27 @@ def _font() -> None:
 
 
 def wrap(paragraph: str, width: float, indent: float = 2 * SIZE) -> list[tuple[float, str]]:
-    """``(x offset, line)`` of a paragraph wrapped to ``width`` points, first line indented."""
+    """``(x offset, line)`` of a paragraph wrapped to ``width`` points, first line indented.
+    Like a word processor, a Latin word is not broken: it moves to the next line whole, and the
+    space before it stays at the end of the line."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def latin(c: str) -> bool:
+        return c.isascii() and c.isalpha()
 
     lines: list[tuple[float, str]] = []
     cur, x0 = "", indent
     for ch in paragraph:
-        if cur and stringWidth(cur + ch, FONT, SIZE) > width - x0:
+        if cur and ch != " " and stringWidth(cur + ch, FONT, SIZE) > width - x0:
+            carry = ""
+            if latin(ch):
+                k = len(cur)
+                while k > 0 and latin(cur[k - 1]):
+                    k -= 1
+                if 0 < k:
+                    cur, carry = cur[:k], cur[k:]
             lines.append((x0, cur))
-            cur, x0 = "", 0.0
+            cur, x0 = carry, 0.0
         cur += ch
     if cur:
         lines.append((x0, cur))
@@ -66,7 +78,7 @@ def make_pdf(
     if encrypt is not None:
         from reportlab.lib.pdfencrypt import StandardEncryption
 
-        kwargs["encrypt"] = StandardEncryption(encrypt, canEdit=0)
+        kwargs["encrypt"] = StandardEncryption(encrypt, ownerPassword=encrypt + "-owner")
     c = canvas.Canvas(str(path), pagesize=A4, **kwargs)
     top = h - margin
     rows_per_col = int((top - margin) // LEADING)
@@ -127,15 +139,17 @@ NAV = ["首页", "政务公开", "政府信息公开", "政策文件", "互动�
 RELATED = ["市政府召开常务会议研究部署近期工作", "我市一季度经济运行情况新闻发布会举行", "市长主持召开专题会议"]
 
 
-def make_html(path: Path, paragraphs: list[str], *, charset: str = "utf-8", title: str = "政府工作报告",
-              meta: bool = True) -> Path:
+def make_html(
+    path: Path, paragraphs: list[str], *, charset: str = "utf-8", title: str = "政府工作报告", meta: bool = True
+) -> Path:
     """A saved government web page: menu, breadcrumb, font-size switch, share bar, the report
     in ``<div class="article">``, a QR-code line, related links and a footer."""
     esc = html.escape
     menu = "".join(f'<li><a href="/{i}/">{esc(n)}</a></li>' for i, n in enumerate(NAV))
     body = "\n".join(f"<p>　　{esc(p)}</p>" for p in paragraphs)
-    related = "".join(f'<li><a href="/n/{i}.html">{esc(t)}</a><span>2024-03-0{i + 1}</span></li>'
-                      for i, t in enumerate(RELATED))
+    related = "".join(
+        f'<li><a href="/n/{i}.html">{esc(t)}</a><span>2024-03-0{i + 1}</span></li>' for i, t in enumerate(RELATED)
+    )
     head_meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">' if meta else ""
     page = f"""<!DOCTYPE html>
 <html><head>{head_meta}<title>{esc(title)}_某某市人民政府</title>
