@@ -383,17 +383,24 @@ def _protected_appendix(lines: list[str], compacts: list[str]) -> list[bool]:
 
 def _mark_navigation(lines: list[str], reasons: list[str | None], protected: list[bool]) -> None:
     """Mark runs of at least ``_MIN_NAV_RUN`` menu-like lines (site navigation, link lists,
-    footers). Lines already marked as furniture continue a run; any other line ends it."""
+    footers). Lines already marked as furniture continue a run; web chrome (a footer's ICP line,
+    a share bar) also counts toward its length, as it did before it had a reason of its own; any
+    other line ends it."""
     run: list[int] = []
+    chrome = 0
 
     def flush() -> None:
-        if len(run) >= _MIN_NAV_RUN:
+        nonlocal chrome
+        if run and len(run) + chrome >= _MIN_NAV_RUN:
             for i in run:
                 reasons[i] = "navigation"
         run.clear()
+        chrome = 0
 
     for i, line in enumerate(lines):
         if reasons[i] is not None and reasons[i] != "duplicate":
+            if reasons[i] in ("web_chrome", "related", "page_number") and _nav_like(line):
+                chrome += 1
             continue
         if reasons[i] is None and not protected[i] and _nav_like(line):
             run.append(i)
