@@ -188,9 +188,10 @@ def test_annex_table_cells_are_not_furniture() -> None:
 
 def test_whole_duplicated_copy_marked() -> None:
     copy = f"各位代表：\n一、2023年工作回顾\n{BODY}\n过去一年，我们坚持稳中求进，各项事业取得新进展。\n二、2024年工作安排\n今年经济社会发展的主要预期目标是：地区生产总值增长5%。\n"
-    text = copy + "网站地图\n" + copy
+    text = copy + "网站地图\n" + copy  # the separator is web chrome (a site footer link)
     seg = segment(text)
-    assert [s.text for s in seg.sentences] == [s.text for s in segment(copy).sentences] + ["网站地图"]
+    assert [s.text for s in seg.sentences] == [s.text for s in segment(copy).sentences]
+    assert [s.skip for s in seg.segments if s.text == "网站地图"] == ["web_chrome"]
     second = [s for s in seg.segments if s.start > len(copy) + len("网站地图")]
     assert {s.skip for s in second} == {"duplicate"}
 
@@ -468,3 +469,25 @@ def test_corpus_reports_have_parts(corpus_files) -> None:
         seg = segment(read_report(f).text)
         parts = {s.part for s in seg.sentences}
         assert "plan" in parts, f.name
+
+
+def test_pdf_and_web_furniture_marked() -> None:
+    text = (
+        "首页 > 政务公开 > 政策文件\n分享：微信 微博\n各位代表：\n一、2024年工作安排\n"
+        "（上接第一版）城镇新增就业4.6万人。居民收入增长6%。（下转第二版）\n- 2 -\n第3页\n"
+        "今年地区生产总值增长5%左右。\n扫一扫在手机打开当前页\n相关报道\n市政府召开常务会议研究部署近期工作\n"
+        "市长主持召开专题会议\n主办单位：某某市人民政府办公室\n"
+    )
+    seg = segment(text)
+    reason = {s.text: s.skip for s in seg.segments}
+    assert reason["首页 > 政务公开 > 政策文件"] in ("navigation", "masthead")  # masthead in the header
+    assert reason["分享：微信 微博"] == "web_chrome"
+    assert reason["（上接第一版）"] == reason["（下转第二版）"] == "page_marker"
+    assert reason["城镇新增就业4.6万人。"] is None and reason["居民收入增长6%。"] is None
+    assert reason["- 2 -"] == reason["第3页"] == "page_number"
+    assert reason["扫一扫在手机打开当前页"] == "web_chrome"
+    assert reason["相关报道"] == reason["市政府召开常务会议研究部署近期工作"] == reason["市长主持召开专题会议"] == "related"
+    assert reason["主办单位：某某市人民政府办公室"] == "web_chrome"
+    assert reason["今年地区生产总值增长5%左右。"] is None
+    for s in seg.segments:
+        assert text[s.start : s.end] == s.text

@@ -11,7 +11,7 @@ from pipeline.tagging.batch import BatchConfig, run_batch
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("batch", help="tag many reports into DIR (per-document JSONL, targets.csv, summary.json); resumable")
-    p.add_argument("inputs", nargs="+", help="report files or folders (searched recursively for .txt and .docx)")
+    p.add_argument("inputs", nargs="+", help="report files or folders (searched recursively for .txt, .docx, .pdf, .html, .htm, .shtml)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--model", default="default", help="model directory, 'rules' for the rule baseline, or 'default': the shipped model (models/default)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))

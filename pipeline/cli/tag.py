@@ -1,4 +1,5 @@
-"""``govtarget tag FILE...``: tag reports and show targets readably, or as records (JSONL/CSV)."""
+"""``govtarget tag FILE...``: tag reports (.txt, .docx, PDF, HTML) and show targets readably, or as records
+(JSONL/CSV). Offsets refer to the extracted text (``govtarget batch`` writes it as ``<doc>.txt``)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
             continue
         doc = tagger(rep.text, rep.doc_id)
         if args.format == "text":
-            print(_text_view(doc, rep.path, rep.encoding, args.all))
+            how = rep.encoding if rep.format == "txt" else f"{rep.format} via {rep.library} {rep.library_version}"
+            if rep.format == "html":
+                how += f", {rep.encoding}"
+            print(_text_view(doc, rep.path, how, args.all))
         elif args.format == "gold":
             sys.stdout.write(records_jsonl(doc.sentences))
         else:

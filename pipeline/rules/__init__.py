@@ -2,5 +2,5 @@
 
 Takes ``SentenceInput``s (sentence text, part, section path) and hands on ``SentencePrediction``s
 (target spans relative to the sentence, a sentence category with probabilities). Uses
-``pipeline.fields`` for number candidates; it is also the input feature of the model.
+``pipeline.fields.parse`` for number candidates; it is also the input feature of the model.
 """

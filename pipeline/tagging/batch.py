@@ -1,14 +1,18 @@
 """Stage: tag many report files into an output folder, resumably.
 
-``run_batch(inputs, out_dir, config)`` reads every ``.txt`` (and ``.docx``) report under the
-inputs, tags them in chunks (sentences of several documents go to the predictor together, which
-sorts them by length), and writes:
+``run_batch(inputs, out_dir, config)`` reads every report under the inputs (``.txt``, ``.docx``,
+``.pdf``, ``.html``/``.htm``/``.shtml``; the format is then sniffed from the content by
+``pipeline.reader.read_report``), tags them in chunks (sentences of several documents go to the
+predictor together, which sorts them by length), and writes:
 
 * ``DIR/<doc_id>.jsonl``: gold-format sentence records (``evaluate.py --pred DIR`` scores them);
+* ``DIR/<doc_id>.txt``: for every input that is not plain text, the extracted text, UTF-8: the
+  text every offset refers to (``export``, ``import --raw`` and ``evaluate.py`` read it);
 * ``DIR/targets.csv``: one row per target for all documents, UTF-8 with BOM, rebuilt from the
   per-document files at the end so a resumed run never duplicates rows;
 * ``DIR/summary.json``: documents ok / failed / skipped with reasons, characters, targets,
-  time, model id and hash;
+  time, model id and hash; each document's format, encoding, and the library (and version)
+  that extracted its text;
 * ``DIR/manifest.ndjson``: what is done, one entry per line keyed by input path, with its size
   and mtime and a run fingerprint (model hash, code hash, configuration). A document is skipped
   on a rerun only when all of these match and its output file still has the recorded sha256.
@@ -36,16 +40,16 @@ from pipeline.annotation.gold import validate_records
 from pipeline.errors import OutputError, ReadError
 from pipeline.io import atomic_write_bytes, atomic_write_text
 from pipeline.tagging.export import read_jsonl_records, records_jsonl, rows_csv, target_rows
-from pipeline.text.reader import read_report
+from pipeline.text.reader import Report, read_report
 
 #: Bumped when the output format changes: older outputs are then redone, not skipped.
 OUTPUT_FORMAT = 1
 MANIFEST = "manifest.ndjson"  # not *.jsonl: evaluate.py --pred DIR reads every .jsonl as records
 SUMMARY = "summary.json"
 TARGETS_CSV = "targets.csv"
-SUFFIXES = (".txt", ".docx")
+SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm", ".shtml")
 # Modules whose code shapes the output; a change to any of them redoes finished documents.
-_CODE_MODULES = ("tagging/tagger", "text/segment", "text/reader", "records", "schema", "text/textnorm", "fields/parse",
+_CODE_MODULES = ("tagging/tagger", "text/segment", "text/reader", "records", "schema", "text/textnorm", "fields/parse", "text/formats",
                  "rules/baseline", "model/modeling", "model/backends", "tagging/export", "predict", "model/vocab")
 _TMP = re.compile(r"^\..+\.[^.]+\.tmp$")
 
@@ -90,6 +94,12 @@ class DocResult:
     sentences: int = 0
     targets: int = 0
     encoding: str = ""
+    #: How the text was obtained: "txt", "docx", "pdf" or "html", and the library that read it.
+    format: str = ""
+    library: str = ""
+    library_version: str = ""
+    #: The extracted text written beside the outputs (non-text inputs), relative to the folder.
+    text_file: str = ""
 
 
 @dataclass
@@ -186,20 +196,15 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = No
     return out, missing
 
 
-def read_input(inp: InputFile) -> tuple[str, str]:
-    """``(text, encoding)`` of one input; raises ReadError naming the file."""
-    if inp.path.suffix.lower() == ".docx":
-        try:
-            import docx  # python-docx; optional
-        except ImportError as e:
-            raise ReadError(f"{inp.display}: .docx needs python-docx (pip install python-docx)") from e
-        try:
-            d = docx.Document(str(inp.path))
-        except Exception as e:  # python-docx raises several kinds on a damaged file
-            raise ReadError(f"{inp.display}: not a readable .docx ({type(e).__name__}: {e})") from e
-        return "\n".join(par.text for par in d.paragraphs), "docx"
-    rep = read_report(inp.path, doc_id=inp.doc_id)
-    return rep.text, rep.encoding + (" (lossy)" if rep.lossy else "")
+def read_input(inp: InputFile) -> Report:
+    """The report of one input, any format; raises ReadError naming the file as the user gave it."""
+    try:
+        return read_report(inp.path, doc_id=inp.doc_id)
+    except ReadError as e:
+        msg = str(e)
+        if msg.startswith(str(inp.path)) and inp.display != str(inp.path):
+            msg = inp.display + msg[len(str(inp.path)) :]
+        raise ReadError(msg) from e
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -318,6 +323,8 @@ def why_redo(entry: dict[str, Any] | None, inp: InputFile, fp: str, out: Path) -
         return None
     if entry.get("status") != "ok" or _sha256(out / entry.get("output", "")) != entry.get("output_sha256"):
         return "output missing or modified"
+    if entry.get("text_file") and _sha256(out / entry["text_file"]) != entry.get("text_sha256"):
+        return "extracted text missing or modified"
     return None
 
 
@@ -417,7 +424,9 @@ def run_batch(
             if e.get("status") == "empty":
                 reason = "no sentences (empty report), unchanged since an earlier run"
             results[inp.key] = DocResult(inp.doc_id, inp.display, "skipped", reason, e.get("chars", 0),
-                                         e.get("sentences", 0), e.get("targets", 0), e.get("encoding", ""))
+                                         e.get("sentences", 0), e.get("targets", 0), e.get("encoding", ""),
+                                         e.get("input_format", ""), e.get("library", ""),
+                                         e.get("library_version", ""), e.get("text_file", ""))
         else:
             redo[inp.key] = why
             pending.append(inp)
@@ -456,48 +465,55 @@ def run_batch(
 
     try:
         for chunk in _chunks(pending, sizes, cfg.chunk_chars):
-            texts: list[tuple[InputFile, str, str, int, int]] = []
+            texts: list[tuple[InputFile, str, Report, int, int]] = []
             for inp in chunk:
                 try:
                     size, mtime = _stat(inp)  # taken before reading: a file changed meanwhile is redone next time
-                    text, enc = read_input(inp)
+                    rep = read_input(inp)
                 except (ReadError, OSError) as e:
                     finish(inp, DocResult(inp.doc_id, inp.display, "failed", str(e)))
                     continue
-                texts.append((inp, text, enc, size, mtime))
+                texts.append((inp, rep.text, rep, size, mtime))
             tagged = _tag_chunk(tagger, texts)
-            for (inp, text, enc, size, mtime), doc in zip(texts, tagged):
+            for (inp, text, rep, size, mtime), doc in zip(texts, tagged):
+                enc = rep.provenance()["encoding"]
+                how = {"format": rep.format, "library": rep.library, "library_version": rep.library_version}
                 if isinstance(doc, BaseException):
                     finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"tagging failed: {_reason(doc)}",
-                                          len(text), encoding=enc))
+                                          len(text), encoding=enc, **how))
                     continue
                 entry: dict[str, Any] = {"format": OUTPUT_FORMAT, "key": inp.key, "doc_id": inp.doc_id, "source": inp.display, "size": size,
                                          "mtime_ns": mtime, "fingerprint": fp, "chars": len(text),
                                          "sentences": len(doc.sentences), "targets": len(doc.targets()),
-                                         "encoding": enc}
+                                         "encoding": enc, "input_format": rep.format, "library": rep.library,
+                                         "library_version": rep.library_version}
                 if not doc.sentences:
                     entry["status"] = "empty"
                     entries[inp.key] = entry
                     journal.add(entry)
                     finish(inp, DocResult(inp.doc_id, inp.display, "skipped", "no sentences (empty report)",
-                                          len(text), encoding=enc))
+                                          len(text), encoding=enc, **how))
                     continue
                 try:
                     data = _doc_output(doc)
                 except ValueError as e:
                     finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"invalid output: {e}", len(text),
-                                          encoding=enc))
+                                          encoding=enc, **how))
                     continue
                 name = f"{inp.doc_id}.jsonl"
+                text_file = ""
+                if rep.format != "txt":  # keep the text the offsets refer to, before the records
+                    text_file = f"{inp.doc_id}.txt"
+                    text_bytes = text.encode("utf-8")
+                    atomic_write_bytes(out / text_file, text_bytes)
+                    entry.update(text_file=text_file, text_sha256=hashlib.sha256(text_bytes).hexdigest())
                 atomic_write_bytes(out / name, data)
-                if inp.path.suffix.lower() == ".docx":  # keep the text the offsets refer to
-                    atomic_write_text(out / f"{inp.doc_id}.txt", text)
                 entry.update(status="ok", output=name, output_sha256=hashlib.sha256(data).hexdigest())
                 entries[inp.key] = entry
                 journal.add(entry)  # after the output: a kill in between only redoes this document
                 chars_done += len(text)
                 finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], len(text), len(doc.sentences),
-                                      len(doc.targets()), enc))
+                                      len(doc.targets()), enc, text_file=text_file, **how))
     finally:
         bar.close()
         journal.close()
@@ -516,7 +532,7 @@ def _reason(e: BaseException) -> str:
     return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
 
-def _tag_chunk(tagger: Any, texts: list[tuple[InputFile, str, str, int, int]]) -> list[Any]:
+def _tag_chunk(tagger: Any, texts: list[tuple[InputFile, str, Report, int, int]]) -> list[Any]:
     """Tag a chunk together; if that fails, tag its documents one by one to isolate the bad one."""
     if not texts:
         return []

@@ -1,4 +1,7 @@
-"""Stage 1: read a report file into text, detecting its encoding.
+"""Stage 1: read a report file into text, detecting its format and encoding.
+
+The format is sniffed from the bytes (``pipeline.text.formats``): .docx, PDF and HTML files are read
+by their own readers into the text that then *is* the document; plain text is decoded as below.
 
 Offsets everywhere refer to the text returned here, exactly as decoded: line endings (CRLF,
 LF, CR) are kept, nothing is normalised. Order (see ../shared/PITFALLS.md): BOM (UTF-8,
@@ -11,8 +14,9 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import ReadError
 
@@ -34,6 +38,20 @@ class Report:
     #: True when undecodable bytes were replaced (a truncated file): offsets are still valid
     #: for ``text`` but some characters are U+FFFD.
     lossy: bool = False
+    #: ``"txt"``, ``"docx"``, ``"pdf"`` or ``"html"``: how the file was read (by content).
+    format: str = "txt"
+    #: The library that extracted the text ("" for plain text) and its version.
+    library: str = ""
+    library_version: str = ""
+    #: Format details (PDF pages, HTML main-content offsets, …): ``pipeline.formats.Extracted``.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def provenance(self) -> dict[str, Any]:
+        """How the text was obtained, for output records: format, encoding, library, version."""
+        out: dict[str, Any] = {"format": self.format, "encoding": self.encoding + (" (lossy)" if self.lossy else "")}
+        if self.library:
+            out.update(library=self.library, library_version=self.library_version)
+        return out
 
 
 def _plausibility(text: str) -> float:
@@ -150,7 +168,8 @@ def doc_id_for(path: str | os.PathLike[str]) -> str:
 
 
 def read_report(path: str | os.PathLike[str], doc_id: str | None = None) -> Report:
-    """Read and decode one report file. Raises ReadError (naming the file) on bad input."""
+    """Read one report file (plain text, .docx, PDF or HTML, chosen by content) into the text
+    every offset refers to. Raises ReadError (naming the file) on bad input."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -162,12 +181,18 @@ def read_report(path: str | os.PathLike[str], doc_id: str | None = None) -> Repo
         raise ReadError(f"{p}: no such file") from e
     except OSError as e:
         raise ReadError(f"{p}: cannot read ({e.strerror})") from e
-    text, encoding, lossy = decode_bytes(data, str(p))
+    from pipeline.text.formats import extract
+
+    ex = extract(data, str(p), p.suffix)
     return Report(
         doc_id=doc_id or doc_id_for(p),
         path=str(p),
-        text=text,
-        encoding=encoding,
+        text=ex.text,
+        encoding=ex.encoding,
         sha256=hashlib.sha256(data).hexdigest(),
-        lossy=lossy,
+        lossy=ex.lossy,
+        format=ex.format,
+        library=ex.library,
+        library_version=ex.library_version,
+        extra=ex.extra,
     )

@@ -46,6 +46,9 @@ _BYLINE_ANY = re.compile(
     r"^(添加时间|发布时间|浏览次数|点击次数)\s*[0-9０-９]"
 )
 _DELIVERY = re.compile(r"^[—─-]{1,4}.{0,40}(会议上|大会上)")
+# The delivery line of the header ("2025年1月20日在安徽省第十四届人民代表大会第三次会议上…省长"),
+# with or without its leading dash; only in the header, and never a sentence of its own.
+_DELIVERY_DATED = re.compile(r"^[—─-]*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,60}(会议|大会)(上|的)")
 _TITLE_WORDS = re.compile(r"政府工作报告|政\s*府\s*工\s*作\s*报\s*告")
 _PUNCT_BODY = set("，,。；;！!？?、：:")
 # Punctuation that only running text has: site navigation and link lists carry none of it.
@@ -90,6 +93,35 @@ _FIVE_YEAR_END = {"一": 2010, "二": 2015, "三": 2020, "四": 2025, "五": 203
 _APPENDIX = re.compile(r"^[※\s附：:]*(名词解释|附件|附表|附：)")
 _FIGURES = re.compile(r"[%％]|亿元|万元|万人|增长|下降")
 _MIN_NAV_RUN = 4
+# Page numbers of PDFs ("- 3 -", "第3页", "3/12"); a bare number counts outside the header.
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-—–－·•]+[0-9０-９]{1,4}[-—–－·•]+|第[0-9０-９]{1,4}页(?:共[0-9０-９]{1,4}页)?|[0-9０-９]{1,4}[/／][0-9０-９]{1,4}|"
+    r"[-—–－]+[ivxlcIVXLC]{1,6}[-—–－]+)$"
+)
+# Web-page chrome (GUIDELINES: furniture): share bars, QR-code prompts, print/close links, the
+# site footer, breadcrumbs and link ids. Checked on short lines without sentence ends only.
+_CHROME_ANY = re.compile(
+    r"^分享(?:到|至)?\s*[:：]|扫一扫|扫码|二维码|版权所有|主办单位|承办单位|^主办\s*[:：]|^承办\s*[:：]|ICP备|ICP证|公网安备|"
+    r"网站标识码|技术支持\s*[:：]|[Cc]opyright|©|网站地图|联系我们|使用帮助|建议使用.{0,20}浏览器|分辨率"
+)
+_CHROME_ONLY = re.compile(
+    r"^(?:[【\[]?(?:打印本页|打印此页|关闭窗口|关闭本页|打印|关闭|返回顶部|返回|收藏本页|加入收藏|收藏|设为首页|我要纠错|纠错|"
+    r"保存本页|字号|大|中|小|默认)[】\]]?[|｜/]?)+$"
+)
+_CRUMB = re.compile(r"^(?:首页|网站首页|主页|门户首页)\s*[>＞»›→]")
+_LINK_ID = re.compile(r"^[0-9a-f]{16,}[:：]?$")
+_SENTENCE_DONE = set("。！？；!?;")
+# Opens a block of related links ("相关报道", "相关链接>>"): the short lines after it are links.
+# ("相关文章" is left out: the standoff gold of 2021_baoding_mancheng keeps the five link titles
+# after it as sentences; adding it is a gold change, see docs/SEGMENTATION.md.)
+_RELATED = re.compile(
+    r"^[【\[]?(?:相关报道|相关新闻|相关链接|相关阅读|相关附件|相关文件|相关稿件|相关解读|推荐阅读|延伸阅读|热点推荐|"
+    r"热点新闻|更多阅读|猜你喜欢|往期回顾)[】\]]?[:：>»]*$"
+)
+# "（上接第一版）", "（下转第2版）" at the start or end of a sentence (newspaper reprints).
+_INLINE_MARKER = r"[(（]\s*(?:上接|下转|转|接)第?\s*[0-9０-９一二三四五六七八九十A-Za-z]+\s*版\s*[)）]"
+_MARKERS_HEAD = re.compile(rf"(?:{_INLINE_MARKER}\s*)+")
+_MARKERS_TAIL = re.compile(rf"(?:\s*{_INLINE_MARKER})+\Z")
 _TEASER_END = re.compile(r"(\.{3,}|…+)$")
 # Characters that end a finished line (a sentence, a heading list, a title in brackets).
 _LINE_DONE = set(SENTENCE_ENDS) | set(_CLOSERS) | set("：:")
@@ -201,6 +233,9 @@ SKIP_REASONS: tuple[str, ...] = (
     "navigation",
     "teaser",
     "duplicate",
+    "page_number",
+    "web_chrome",
+    "related",
 )
 
 
@@ -218,7 +253,8 @@ def _furniture(line: str, in_header: bool, repeated_short: bool) -> str | None:
         return "byline"
     if len(compact) <= 40 and _DATELINE.search(compact):
         return "dateline"
-    if _DELIVERY.match(line):
+    if _DELIVERY.match(line) or (in_header and len(compact) <= 100 and _DELIVERY_DATED.match(compact)
+                                 and not any(c in "。；;！!？?" for c in line.rstrip().rstrip("。"))):
         return "title"
     has_punct = any(c in _PUNCT_BODY for c in line)
     if not has_punct and len(compact) <= 40 and not is_heading(line):
@@ -231,6 +267,58 @@ def _furniture(line: str, in_header: bool, repeated_short: bool) -> str | None:
     if in_header and compact.isdigit():
         return "metadata"
     return None
+
+
+def _chrome(line: str, compact: str, in_annex: bool = False) -> str | None:
+    """Page numbers and web chrome on a line ``_furniture`` kept; ``None`` for report text. In
+    an annex a bare number is a table cell, not a page number."""
+    if not in_annex and _PAGE_NUMBER.match(compact):
+        return "page_number"
+    if len(compact) > 80 or any(c in _SENTENCE_DONE for c in line):
+        return None
+    if _CRUMB.match(compact):
+        return "navigation"
+    if _CHROME_ANY.search(compact) or _CHROME_ONLY.match(compact) or _LINK_ID.match(compact):
+        return "web_chrome"
+    return None
+
+
+def _mark_related(lines: list[str], compacts: list[str], reasons: list[str | None]) -> None:
+    """A "相关报道" / "相关链接>>" line and the link titles after it: short lines without a
+    sentence end, up to the first line of running text, numbered heading or address to the deputies.
+    Lines already marked (a footer, a title) continue the block."""
+    i, n = 0, len(lines)
+    while i < n:
+        if reasons[i] is None and _RELATED.match(compacts[i]):
+            reasons[i] = "related"
+            j = i + 1
+            while j < n:
+                c = compacts[j]
+                if reasons[j] is None:
+                    if len(c) > 60 or any(ch in _SENTENCE_DONE for ch in lines[j]) or is_heading(lines[j]) or _PREAMBLE.search(c):
+                        break
+                    reasons[j] = "related"
+                j += 1
+            i = j
+        else:
+            i += 1
+
+
+def _peel_markers(text: str, start: int, end: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int, int]:
+    """Split "（上接第一版）…" / "…（下转第二版）" markers off a sentence: ``(head markers, tail
+    markers, start, end)`` with the sentence narrowed (possibly to nothing)."""
+    head: list[tuple[int, int]] = []
+    tail: list[tuple[int, int]] = []
+    m = _MARKERS_HEAD.match(text, start, end)
+    if m:
+        head.append(_strip(text, m.start(), m.end()))
+        start = _strip(text, m.end(), end)[0] if m.end() < end else end
+    if start < end:
+        m = _MARKERS_TAIL.search(text, start, end)
+        if m:
+            tail.append(_strip(text, m.start(), m.end()))
+            end = _strip(text, start, m.start())[1] if m.start() > start else start
+    return head, tail, start, end
 
 
 def _nav_like(line: str) -> bool:
@@ -295,17 +383,24 @@ def _protected_appendix(lines: list[str], compacts: list[str]) -> list[bool]:
 
 def _mark_navigation(lines: list[str], reasons: list[str | None], protected: list[bool]) -> None:
     """Mark runs of at least ``_MIN_NAV_RUN`` menu-like lines (site navigation, link lists,
-    footers). Lines already marked as furniture continue a run; any other line ends it."""
+    footers). Lines already marked as furniture continue a run; web chrome (a footer's ICP line,
+    a share bar) also counts toward its length, as it did before it had a reason of its own; any
+    other line ends it."""
     run: list[int] = []
+    chrome = 0
 
     def flush() -> None:
-        if len(run) >= _MIN_NAV_RUN:
+        nonlocal chrome
+        if run and len(run) + chrome >= _MIN_NAV_RUN:
             for i in run:
                 reasons[i] = "navigation"
         run.clear()
+        chrome = 0
 
     for i, line in enumerate(lines):
         if reasons[i] is not None and reasons[i] != "duplicate":
+            if reasons[i] in ("web_chrome", "related", "page_number") and _nav_like(line):
+                chrome += 1
             continue
         if reasons[i] is None and not protected[i] and _nav_like(line):
             run.append(i)
@@ -469,10 +564,13 @@ def segment(text: str) -> Segmentation:
             if compact in seen_long:
                 reason = "duplicate"
             seen_long.add(compact)
+        if reason is None and not (in_header and compact.isdigit()):
+            reason = _chrome(line, compact, protected[i])
         if reason is None and (any(c in _PUNCT_BODY for c in line) or len(compact) > 40):
             in_header = False
         reasons.append(reason)
-    # Pass 2 and 3: navigation runs, then the short lines of duplicated copies.
+    # Pass 2 and 3: related-link blocks and navigation runs, then the short lines of duplicated copies.
+    _mark_related(lines, compacts, reasons)
     _mark_navigation(lines, reasons, protected)
     _mark_duplicate_copies(compacts, reasons)
 
@@ -501,6 +599,15 @@ def segment(text: str) -> Segmentation:
         if not appendix and _OTHER_REPORT.search(line):
             appendix = True  # treated like an annex: neither review nor plan, to the end
         for k, (ss, se) in enumerate(split_sentences(text, ps, pe)):
+            head_markers, tail_markers, ss, se = _peel_markers(text, ss, se)
+            for ms, me in head_markers:
+                result.segments.append(Sentence(ms, me, text[ms:me], -1, p_idx, _section(path), tuple(path),
+                                                "other" if appendix else part, False, "page_marker"))
+            if ss >= se:
+                for ms, me in tail_markers:
+                    result.segments.append(Sentence(ms, me, text[ms:me], -1, p_idx, _section(path), tuple(path),
+                                                    "other" if appendix else part, False, "page_marker"))
+                continue
             st = text[ss:se]
             level = _heading_level(st, k == 0, pe - ps)
             if level is not None:
@@ -556,6 +663,9 @@ def segment(text: str) -> Segmentation:
                 )
             )
             sent_id += 1
+            for ms, me in tail_markers:
+                result.segments.append(Sentence(ms, me, text[ms:me], -1, p_idx, _section(path), tuple(path),
+                                                "other" if appendix else part, False, "page_marker"))
     _resolve_parts(result, appendix_ids)
     return result
 
