@@ -572,9 +572,27 @@ def run_batch(
         cfg = replace(cfg, model=resolve_model(cfg.model))  # "default": the shipped model
     out = Path(out_dir)
     check_outside_inputs(out, inputs)
+    if out.is_dir():
+        check_foreign(out, force)  # before the lock file is created: a refused folder is left as it was
     check_writable(out)
     with folder_lock(out, wait=wait):
+        check_foreign(out, force)  # again under the lock: another run may have changed the folder
         return _run_locked(inputs, out, cfg, tagger, progress, on_document, force)
+
+
+def check_foreign(out: Path, force: bool) -> list[str]:
+    """The foreign files of ``out`` (see ``foreign_files``); raise BatchRefused when there are
+    any and not ``force``, or when one is a summary, CSV or manifest (never overwritten)."""
+    foreign = foreign_files(out)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        blocking = [f for f in foreign if f in (MANIFEST, SUMMARY, TARGETS_CSV)]
+        if not force or blocking:
+            hint = (f"move {', '.join(blocking)} away (a batch never overwrites files it did not write)" if blocking
+                    else "choose an empty folder, or pass --force to write beside them (they are never overwritten)")
+            raise BatchRefused(f"{printable(str(out))}: holds {len(foreign)} file(s) no batch run wrote "
+                               f"({shown}): a gold or other data folder? {hint}")
+    return foreign
 
 
 def _run_locked(
@@ -587,14 +605,6 @@ def _run_locked(
     force: bool,
 ) -> BatchSummary:
     foreign = foreign_files(out)
-    if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        blocking = [f for f in foreign if f in (MANIFEST, SUMMARY, TARGETS_CSV)]
-        if not force or blocking:
-            hint = (f"move {', '.join(blocking)} away (a batch never overwrites files it did not write)" if blocking
-                    else "choose an empty folder, or pass --force to write beside them (they are never overwritten)")
-            raise BatchRefused(f"{printable(str(out))}: holds {len(foreign)} file(s) no batch run wrote "
-                               f"({shown}): a gold or other data folder? {hint}")
     _clean_temp(out)
     t0 = time.perf_counter()
     files, missing = discover(inputs, exclude=out)

@@ -1,0 +1,358 @@
+"""Reliability, second round (issue 13): what a careless user does may not destroy data, block a
+batch, or give a silently wrong number. Each test names the defect it pins down."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_batch import REPORT, FakePredictor
+
+from pipeline.batch import (
+    LOCK,
+    MANIFEST,
+    BatchBusy,
+    BatchConfig,
+    BatchRefused,
+    folder_lock,
+    load_manifest,
+    run_batch,
+)
+from pipeline.io import atomic_write_text
+from pipeline.reader import ReadError, read_report
+from pipeline.tagger import Tagger
+
+GOLD_LINE = json.dumps({"doc_id": "r", "sent_id": 0, "start": 0, "end": 4, "text": "各位代表", "category": "综合",
+                        "targets": []}, ensure_ascii=False) + "\n"
+
+
+def _tagger() -> Tagger:
+    return Tagger(FakePredictor())
+
+
+def _src(tmp_path: Path, names: tuple[str, ...] = ("r",)) -> Path:
+    src = tmp_path / "in"
+    src.mkdir(exist_ok=True)
+    for n in names:
+        (src / f"{n}.txt").write_text(REPORT, encoding="utf-8")
+    return src
+
+
+def _cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, cwd=ROOT)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --- 1. batch into a gold folder ----------------------------------------------------------------
+
+
+def test_batch_refuses_a_folder_of_gold_files(tmp_path: Path) -> None:
+    """`batch data/raw --out data/gold` overwrote the hand-annotated gold file with predictions."""
+    src = _src(tmp_path)
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / "r.jsonl").write_text(GOLD_LINE, encoding="utf-8")
+    before = _snapshot(gold)
+    with pytest.raises(BatchRefused, match=r"r\.jsonl.*--force"):
+        run_batch([src], gold, tagger=_tagger(), progress=False)
+    assert _snapshot(gold) == before, "nothing written, nothing replaced"
+    p = _cli("batch", "--quiet", "--model", "rules", "--out", str(gold), str(src))
+    assert p.returncode == 2 and p.stderr.startswith("error:") and "r.jsonl" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and _snapshot(gold) == before
+
+
+def test_batch_force_writes_beside_foreign_files_never_over_them(tmp_path: Path) -> None:
+    src = _src(tmp_path, ("r", "s"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "r.jsonl").write_text(GOLD_LINE, encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    s = run_batch([src], out, tagger=_tagger(), progress=False, force=True)
+    assert [r.status for r in s.results] == ["ok", "ok"]
+    assert (out / "r.jsonl").read_text(encoding="utf-8") == GOLD_LINE
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    outputs = sorted(e["output"] for e in load_manifest(out).values())
+    assert "r.jsonl" not in outputs and "s.jsonl" in outputs and outputs[0].startswith("r-")
+    # the folder now is a batch folder with two foreign files: a rerun needs --force again, and skips
+    with pytest.raises(BatchRefused):
+        run_batch([src], out, tagger=_tagger(), progress=False)
+    s = run_batch([src], out, tagger=_tagger(), progress=False, force=True)
+    assert [r.status for r in s.results] == ["skipped", "skipped"]
+
+
+def test_batch_refuses_foreign_summary_even_with_force(tmp_path: Path) -> None:
+    src = _src(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(BatchRefused, match="summary.json"):
+        run_batch([src], out, tagger=_tagger(), progress=False, force=True)
+    assert (out / "summary.json").read_text(encoding="utf-8") == "{}"
+
+
+def test_batch_refuses_a_standoff_gold_folder(tmp_path: Path) -> None:
+    src = _src(tmp_path)
+    out = tmp_path / "gold"
+    (out / "standoff").mkdir(parents=True)
+    (out / "standoff" / "x.jsonl").write_text("{}\n", encoding="utf-8")
+    with pytest.raises(BatchRefused, match="standoff"):
+        run_batch([src], out, tagger=_tagger(), progress=False)
+
+
+def test_batch_owns_what_it_wrote_and_rewrites_only_that(tmp_path: Path) -> None:
+    """Its own outputs stay writable on reruns (a tampered one is redone, not refused)."""
+    src = _src(tmp_path)
+    out = tmp_path / "out"
+    run_batch([src], out, tagger=_tagger(), progress=False)
+    (out / "r.jsonl").write_text("tampered\n", encoding="utf-8")
+    s = run_batch([src], out, tagger=_tagger(), progress=False)
+    assert [(r.status, r.reason) for r in s.results] == [("ok", "output missing or modified")]
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "contains", "file-folder"])
+def test_batch_never_writes_into_the_input_tree(tmp_path: Path, where: str) -> None:
+    """`--out` equal to the input folder tagged nothing and exited 0."""
+    src = _src(tmp_path)
+    inputs, out = {
+        "same": ([src], src),
+        "inside": ([src], src / "out"),
+        "contains": ([src], tmp_path),
+        "file-folder": ([src / "r.txt"], src),
+    }[where]
+    before = _snapshot(tmp_path)
+    with pytest.raises(BatchRefused, match="input"):
+        run_batch(inputs, out, tagger=_tagger(), progress=False)
+    assert _snapshot(tmp_path) == before and not (src / "out").exists()
+
+
+def test_cli_out_equal_to_input_is_an_error(tmp_path: Path) -> None:
+    src = _src(tmp_path)
+    p = _cli("batch", "--quiet", "--model", "rules", "--out", str(src), str(src))
+    assert p.returncode == 2 and "error:" in p.stderr and "input" in p.stderr and "Traceback" not in p.stderr
+
+
+# --- 2./3. file names ---------------------------------------------------------------------------
+
+
+def test_long_file_name_does_not_stop_the_batch(tmp_path: Path) -> None:
+    """80 Chinese characters (240 bytes) made the temporary name exceed 255 bytes: exit 2, every rerun."""
+    long = "关于二〇二五年国民经济和社会发展计划执行情况与二〇二六年计划草案的报告" * 3
+    long = long[:80]
+    src = _src(tmp_path, (long, "zz-after"))
+    out = tmp_path / "out"
+    s = run_batch([src], out, tagger=_tagger(), progress=False)
+    assert [r.status for r in s.results] == ["ok", "ok"]
+    names = [p.name for p in out.iterdir()]
+    assert all(len(os.fsencode(n)) <= 255 for n in names)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["documents"]["ok"] == 2 and (out / "targets.csv").exists()
+    e = next(e for e in load_manifest(out).values() if e["doc_id"] == long)
+    assert len(os.fsencode(e["output"])) <= 130 and e["output"].startswith(long[:20])
+    assert [r.status for r in run_batch([src], out, tagger=_tagger(), progress=False).results] == ["skipped"] * 2
+
+
+def test_atomic_write_of_a_255_byte_name(tmp_path: Path) -> None:
+    name = "a" * 251 + ".txt"
+    atomic_write_text(tmp_path / name, "x")
+    assert (tmp_path / name).read_text(encoding="utf-8") == "x"
+
+
+def test_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """GBK bytes in a name (unzipping a Windows archive) made summary.json unwritable on every run."""
+    src = tmp_path / "in"
+    src.mkdir()
+    raw_name = "政府工作报告".encode("gbk") + b".txt"
+    try:
+        (src / os.fsdecode(raw_name)).write_text(REPORT, encoding="utf-8")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this filesystem does not take non-UTF-8 names")
+    (src / "\udcff\udcfe.txt").write_text(REPORT, encoding="utf-8")  # not GB18030 either
+    out = tmp_path / "out"
+    s = run_batch([src], out, tagger=_tagger(), progress=False)
+    assert [r.status for r in s.results] == ["ok", "ok"]
+    summary = json.loads((out / "summary.json").read_bytes().decode("utf-8"))
+    ids = sorted(d["doc_id"] for d in summary["documents_detail"])
+    assert "政府工作报告" in ids and "\\xff\\xfe" in ids
+    rows = list(csv.DictReader(io.StringIO((out / "targets.csv").read_bytes().decode("utf-8-sig"))))
+    assert rows and {r["doc_id"] for r in rows} == set(ids)
+    for e in load_manifest(out).values():  # outputs are UTF-8 names, records valid UTF-8
+        (out / e["output"]).read_bytes().decode("utf-8")
+        e["output"].encode("utf-8")
+    assert [r.status for r in run_batch([src], out, tagger=_tagger(), progress=False).results] == ["skipped"] * 2
+
+
+def test_unsafe_characters_and_case_collisions_get_distinct_names(tmp_path: Path) -> None:
+    src = _src(tmp_path, ("a:b", "a_b", "Rep", "rep", "-x", "a\\nb"))
+    out = tmp_path / "out"
+    s = run_batch([src], out, tagger=_tagger(), progress=False)
+    assert all(r.status == "ok" for r in s.results)
+    outs = [e["output"] for e in load_manifest(out).values()]
+    assert len({o.casefold() for o in outs}) == 6
+    assert not any(c in o for o in outs for c in ':\\"')
+
+
+# --- 4. one run per folder ----------------------------------------------------------------------
+
+
+def test_second_run_into_a_locked_folder_stops_cleanly(tmp_path: Path) -> None:
+    """Two runs into one folder lost manifest entries; one's temp cleanup deleted the other's files."""
+    src = _src(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    with folder_lock(out):
+        with pytest.raises(BatchBusy, match=r"another batch run.*--wait"):
+            run_batch([src], out, tagger=_tagger(), progress=False)
+        (out / ".r.jsonl.abc123.tmp").write_bytes(b"the other run's temp file")
+        with pytest.raises(BatchBusy):
+            run_batch([src], out, tagger=_tagger(), progress=False)
+        assert (out / ".r.jsonl.abc123.tmp").exists(), "never cleaned while another run holds the folder"
+        assert not (out / MANIFEST).exists()
+        p = _cli("batch", "--quiet", "--model", "rules", "--out", str(out), str(src))
+        assert p.returncode == 2 and "another batch run" in p.stderr and "Traceback" not in p.stderr
+    assert run_batch([src], out, tagger=_tagger(), progress=False).results[0].status == "ok"
+
+
+def test_wait_waits_for_the_other_run(tmp_path: Path) -> None:
+    src = _src(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    released = threading.Event()
+
+    def hold() -> None:
+        with folder_lock(out):
+            time.sleep(1.0)
+            released.set()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    time.sleep(0.2)
+    s = run_batch([src], out, tagger=_tagger(), progress=False, wait=True)
+    assert released.is_set() and s.results[0].status == "ok"
+    t.join()
+
+
+def test_concurrent_runs_with_wait_keep_every_entry(tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    for d, names in ((a, [f"a{i}" for i in range(10)]), (b, [f"b{i}" for i in range(11)])):
+        d.mkdir()
+        for n in names:
+            (d / f"{n}.txt").write_text(REPORT, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    errors: list[BaseException] = []
+
+    def go(src: Path) -> None:
+        try:
+            run_batch([src], out, BatchConfig(chunk_chars=1), tagger=_tagger(), progress=False, wait=True)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    ts = [threading.Thread(target=go, args=(d,)) for d in (a, b)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors
+    assert len(load_manifest(out)) == 21
+    assert len([p for p in out.glob("*.jsonl")]) == 21
+
+
+def test_lock_file_is_not_an_output(tmp_path: Path) -> None:
+    src = _src(tmp_path)
+    out = tmp_path / "out"
+    run_batch([src], out, tagger=_tagger(), progress=False)
+    assert (out / LOCK).exists()
+    assert run_batch([src], out, tagger=_tagger(), progress=False).results[0].status == "skipped"
+
+
+# --- 8. inputs that are not reports -------------------------------------------------------------
+
+
+def test_fifo_refused_by_name_without_reading(tmp_path: Path) -> None:
+    """A FIFO given directly hung the run."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    t0 = time.perf_counter()
+    with pytest.raises(ReadError, match=r"pipe\.txt.*FIFO"):
+        read_report(fifo)
+    src = _src(tmp_path)
+    os.mkfifo(src / "pipe2.txt")
+    s = run_batch([src, fifo], tmp_path / "out", tagger=_tagger(), progress=False)
+    assert time.perf_counter() - t0 < 30
+    by = {r.source: r for r in s.results}
+    assert by[str(fifo)].status == "failed" and "FIFO" in by[str(fifo)].reason
+    assert by[str(src / "pipe2.txt")].status == "failed" and by[str(src / "r.txt")].status == "ok"
+
+
+def test_device_refused_by_name_without_reading(tmp_path: Path) -> None:
+    """`/dev/zero` given directly ate memory."""
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    with pytest.raises(ReadError, match=r"/dev/zero.*device"):
+        read_report("/dev/zero")
+    p = _cli("tag", "--model", "rules", "/dev/zero", timeout=60)
+    assert p.returncode != 0 and "/dev/zero" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_document_size_limit(tmp_path: Path) -> None:
+    src = _src(tmp_path, ("small",))
+    (src / "big.txt").write_text(REPORT * 50, encoding="utf-8")
+    with pytest.raises(ReadError, match=r"big\.txt.*limit of 1,000 bytes"):
+        read_report(src / "big.txt", max_bytes=1000)
+    s = run_batch([src], tmp_path / "out", BatchConfig(max_bytes=1000), tagger=_tagger(), progress=False)
+    by = {Path(r.source).name: r for r in s.results}
+    assert by["big.txt"].status == "failed" and "limit" in by["big.txt"].reason
+    assert by["small.txt"].status == "ok"
+    p = _cli("batch", "--quiet", "--model", "rules", "--max-bytes", "1000", "--out", str(tmp_path / "o2"), str(src))
+    assert p.returncode == 1 and "big.txt" in p.stderr and "limit" in p.stderr
+
+
+def test_empty_input_folder_says_so(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.md").write_text("not a report", encoding="utf-8")
+    s = run_batch([empty], tmp_path / "out", tagger=_tagger(), progress=False)
+    assert [(r.status, r.reason) for r in s.results] == [("failed", "no .txt or .docx reports in this folder")]
+    p = _cli("batch", "--quiet", "--model", "rules", "--out", str(tmp_path / "o2"), str(empty))
+    assert p.returncode == 1 and "no .txt or .docx reports" in p.stderr
+
+
+@pytest.mark.parametrize("bad", ["-1", "0", "x"])
+def test_bad_threads_is_a_usage_error(tmp_path: Path, bad: str) -> None:
+    src = _src(tmp_path)
+    p = _cli("batch", "--quiet", "--threads", bad, "--out", str(tmp_path / "o"), str(src))
+    assert p.returncode == 2 and "--threads" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_outputs_respect_the_umask(tmp_path: Path) -> None:
+    """Outputs were created 0600 whatever the umask."""
+    src = _src(tmp_path)
+    old = os.umask(0o022)
+    try:
+        run_batch([src], tmp_path / "out", tagger=_tagger(), progress=False)
+        atomic_write_text(tmp_path / "x.txt", "x")
+    finally:
+        os.umask(old)
+    for f in [tmp_path / "x.txt", *(p for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))]:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+    (tmp_path / "x.txt").chmod(0o640)  # an existing file keeps its mode when replaced
+    atomic_write_text(tmp_path / "x.txt", "y")
+    assert stat.S_IMODE((tmp_path / "x.txt").stat().st_mode) == 0o640
