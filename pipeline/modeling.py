@@ -401,7 +401,7 @@ def save_model_dir(
     )
     full.setdefault("target_category_source", "sentence")
     full["files_sha256"] = {
-        name: sha256_file(d / name) for name in (WEIGHTS_FILE, "config.json", "vocab.txt") if (d / name).exists()
+        name: sha256_file(d / name) for name in INTEGRITY_FILES if (d / name).exists()
     }
     (d / META_FILE).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
     (d / CARD_FILE).write_text(card or default_card(full), encoding="utf-8")
@@ -427,6 +427,32 @@ def default_card(meta: dict[str, Any]) -> str:
             lines.append(f"- {k}: {v:.4f}" if isinstance(v, float) else f"- {k}: {v}")
     lines += ["", "See models/README.md for the full model card.", ""]
     return "\n".join(lines)
+
+
+#: Files whose sha256 a saved model records (and loading checks). The tokenizer files are there
+#: because the fast tokenizer loads tokenizer.json, not vocab.txt: shuffled ids would otherwise
+#: load silently and change predictions.
+INTEGRITY_FILES = (WEIGHTS_FILE, "config.json", "vocab.txt", "tokenizer.json", "tokenizer_config.json")
+
+
+def check_tokenizer_matches_vocab(tokenizer: Any, d: Path) -> None:
+    """Raise ModelLoadError unless the loaded tokenizer maps every token of ``vocab.txt`` to its
+    line number and nothing else: catches an edited ``tokenizer.json`` even in a model saved before
+    its sha256 was recorded."""
+    lines = (d / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    want = {tok: i for i, tok in enumerate(lines)}
+    got = tokenizer.get_vocab()
+    if len(want) != len(lines):
+        raise _fail(d / "vocab.txt", "repeats a token")
+    # Tokens added on top of vocab.txt (special tokens) must come after it.
+    wrong = [t for t, i in want.items() if got.get(t) != i]
+    extra = [t for t, i in got.items() if t not in want and i < len(lines)]
+    if wrong or extra:
+        name = "tokenizer.json" if (d / "tokenizer.json").exists() else "vocab.txt"
+        sample = ", ".join(repr(t) for t in (wrong + extra)[:3])
+        raise _fail(d / name, f"token ids differ from vocab.txt for {len(wrong) + len(extra)} token(s) ({sample})")
 
 
 def _fail(path: Path, msg: str) -> ModelLoadError:
@@ -487,6 +513,7 @@ def load_model_dir(
         check_tokenizer(tokenizer, d)
     except Exception as e:
         raise _fail(d / "vocab.txt", f"tokenizer does not load or fails its checks ({e})") from e
+    check_tokenizer_matches_vocab(tokenizer, d)
     if len(tokenizer) > config.vocab_size:
         raise _fail(d / "vocab.txt", f"{len(tokenizer)} tokens but the model has {config.vocab_size} embeddings")
     try:

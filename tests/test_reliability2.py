@@ -356,3 +356,71 @@ def test_outputs_respect_the_umask(tmp_path: Path) -> None:
     (tmp_path / "x.txt").chmod(0o640)  # an existing file keeps its mode when replaced
     atomic_write_text(tmp_path / "x.txt", "y")
     assert stat.S_IMODE((tmp_path / "x.txt").stat().st_mode) == 0o640
+
+
+# --- 5. identity hashes: the tokenizer ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from test_properties import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny2") / "model")
+
+
+def _shuffle_tokenizer_ids(folder: Path, *, fix_sha: bool) -> None:
+    """Swap the ids of two ordinary tokens in tokenizer.json (vocab.txt untouched)."""
+    import hashlib
+
+    p = folder / "tokenizer.json"
+    tj = json.loads(p.read_text(encoding="utf-8"))
+    vocab = tj["model"]["vocab"]
+    a, b = [t for t, i in sorted(vocab.items(), key=lambda kv: kv[1]) if not t.startswith("[")][10:12]
+    vocab[a], vocab[b] = vocab[b], vocab[a]
+    p.write_text(json.dumps(tj, ensure_ascii=False), encoding="utf-8")
+    if fix_sha:  # as in models saved before tokenizer.json was hashed: no recorded digest to catch it
+        meta = json.loads((folder / "govtarget.json").read_text(encoding="utf-8"))
+        meta["files_sha256"].pop("tokenizer.json", None)
+        (folder / "govtarget.json").write_text(json.dumps(meta), encoding="utf-8")
+        assert hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("fix_sha", [False, True])
+def test_edited_tokenizer_is_refused_and_changes_the_resume_key(tiny_model: Path, tmp_path: Path,
+                                                                fix_sha: bool) -> None:
+    """Shuffled ids in tokenizer.json loaded silently (25 of 249 sentence categories changed)."""
+    import shutil
+
+    from pipeline.batch import model_hash
+    from pipeline.modeling import ModelLoadError, load_model_dir
+
+    m = Path(shutil.copytree(tiny_model, tmp_path / "m"))
+    meta = json.loads((m / "govtarget.json").read_text(encoding="utf-8"))
+    assert "tokenizer.json" in meta["files_sha256"], "new models record the tokenizer's sha256"
+    before = model_hash(str(m))
+    _shuffle_tokenizer_ids(m, fix_sha=fix_sha)
+    assert model_hash(str(m)) != before, "the batch resume key covers tokenizer.json"
+    with pytest.raises(ModelLoadError, match=r"tokenizer\.json"):
+        load_model_dir(m, load_weights=False)
+
+
+def test_shipped_model_tokenizer_matches_its_vocab() -> None:
+    from pipeline.modeling import load_model_dir
+
+    _, tok, _ = load_model_dir(ROOT / "models" / "default", load_weights=False)
+    assert len(tok) > 1000
+
+
+def test_resume_key_covers_encoding_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Editing pipeline/encoding.py left finished outputs 'unchanged'."""
+    from pipeline import batch
+
+    before = batch.code_hash()
+    real = Path.read_bytes
+
+    def edited(self: Path) -> bytes:
+        data = real(self)
+        return data + b"\n# edited\n" if self.name == "encoding.py" else data
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert batch.code_hash() != before
