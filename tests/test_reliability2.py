@@ -567,3 +567,106 @@ def test_model_spans_are_capped_too() -> None:
     doc = Tagger(Whole(), suppress_review=False)("啊" * 3000 + "增长5%" + "啊" * 3000 + "。\n", "d")
     (t,) = doc.targets()
     assert len(t.text) <= 160 and "增长5%" in t.text and t.value == 5
+
+
+# --- 7. evaluation refuses what it cannot score ---------------------------------------------------
+
+
+def _eval_setup(tmp_path: Path) -> tuple[Path, Path, list]:  # noqa: ANN401
+    from test_evaluate import _gold_dir
+    from test_scoring import copy_doc, tiny_gold
+
+    from pipeline.gold import write_gold
+
+    gold = tiny_gold()
+    gdir = _gold_dir(tmp_path, [gold])
+    pred = tmp_path / "pred"
+    write_gold(copy_doc(gold), pred / "d1.jsonl")
+    return gdir, pred, copy_doc(gold)
+
+
+def _evaluate(*argv: str) -> int:
+    import evaluate
+
+    return evaluate.main(list(argv))
+
+
+def test_same_document_in_two_prediction_files_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Duplicated predictions scored 0.667 instead of 1.000."""
+    gdir, pred, _ = _eval_setup(tmp_path)
+    (pred / "copy.jsonl").write_bytes((pred / "d1.jsonl").read_bytes())
+    rc = _evaluate("--pred", str(pred), "--gold", str(gdir), "--out", str(tmp_path / "r"), "--resamples", "0")
+    err = capsys.readouterr().err
+    assert rc == 2 and "d1.jsonl" in err and "copy.jsonl" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists() or not list((tmp_path / "r").rglob("metrics.json"))
+    (pred / "copy.jsonl").unlink()
+    with (pred / "d1.jsonl").open("a", encoding="utf-8") as f:  # a sentence given twice in one file
+        f.write((pred / "d1.jsonl").read_text(encoding="utf-8").splitlines()[1] + "\n")
+    assert _evaluate("--pred", str(pred), "--gold", str(gdir), "--out", str(tmp_path / "r"), "--resamples", "0") == 2
+    assert "already at line 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("field", "bad", "message"), [
+    ("category", "经济x", "unknown category"),
+    ("bound", "roughly", "unknown bound"),
+    ("direction", "sideways", "unknown direction"),
+    ("value", "Infinity", "finite"),
+    ("value", "NaN", "finite"),
+    ("value", "1e999", "finite"),
+    ("value_max", "-Infinity", "finite"),
+    ("value", "true", "finite"),
+])
+def test_unknown_labels_and_non_finite_values_are_refused_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, bad: str, message: str
+) -> None:
+    """Unknown categories and bounds and Infinity were accepted; metrics.json then held Infinity."""
+    gdir, pred, recs = _eval_setup(tmp_path)
+    lines = (pred / "d1.jsonl").read_text(encoding="utf-8").splitlines()
+    obj = json.loads(lines[1])
+    obj["targets"][0][field] = "@@"
+    lines[1] = json.dumps(obj, ensure_ascii=False).replace('"@@"', bad if field != "category" and field != "bound"
+                                                              and field != "direction" else json.dumps(bad))
+    (pred / "d1.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rc = _evaluate("--pred", str(pred), "--gold", str(gdir), "--out", str(tmp_path / "r"), "--resamples", "0")
+    err = capsys.readouterr().err
+    assert rc == 2 and f"{pred / 'd1.jsonl'}:2:" in err and message in err, err
+
+
+def test_metrics_json_is_always_valid_json(tmp_path: Path) -> None:
+    from pipeline.evalrun import finite_json
+
+    doc = finite_json({"a": float("nan"), "b": [float("inf"), 1.5], "c": {"d": -float("inf")}})
+    assert json.loads(json.dumps(doc, allow_nan=False)) == {"a": None, "b": [None, 1.5], "c": {"d": None}}
+    gdir, pred, _ = _eval_setup(tmp_path)
+    assert _evaluate("--pred", str(pred), "--gold", str(gdir), "--out", str(tmp_path / "r"), "--resamples", "0") == 0
+    (m,) = (tmp_path / "r").rglob("metrics.json")
+
+    def strict(name: str) -> None:
+        raise AssertionError(f"{name} in metrics.json")
+
+    json.loads(m.read_text(encoding="utf-8"), parse_constant=strict)
+
+
+@pytest.mark.parametrize("run_id", ["../x", "a/b", "..", ".", "/tmp/abs", "x\ny", ""])
+def test_run_id_must_be_a_plain_name_inside_out(tmp_path: Path, capsys: pytest.CaptureFixture[str], run_id: str) -> None:
+    """`--run-id ../x` wrote outside --out."""
+    gdir, pred, _ = _eval_setup(tmp_path)
+    out = tmp_path / "deep" / "r"
+    rc = _evaluate("--pred", str(pred), "--gold", str(gdir), "--out", str(out), "--resamples", "0", "--run-id", run_id)
+    assert rc == 2 and "--run-id" in capsys.readouterr().err
+    assert not (tmp_path / "deep" / "x").exists() and not list(tmp_path.rglob("metrics.json"))
+
+
+def test_agree_refuses_two_different_documents(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`evaluate.py agree` compared two different documents without a word."""
+    from test_evaluate import _gold_dir
+    from test_scoring import RAW, tiny_gold
+
+    a = _gold_dir(tmp_path / "a", [tiny_gold("d1")])
+    b = _gold_dir(tmp_path / "b", [tiny_gold("d2")])
+    assert _evaluate("agree", str(a), str(b)) == 2
+    assert "different documents" in capsys.readouterr().err
+    c = _gold_dir(tmp_path / "c", [tiny_gold("d1", RAW + "另一段话。\n")])  # same doc_id, another text
+    assert _evaluate("agree", str(a), str(c)) == 2
+    assert "different texts" in capsys.readouterr().err
+    assert _evaluate("agree", str(a), str(a)) == 0
