@@ -32,14 +32,32 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stderr.close()
         return 0
-    except RuntimeError as e:
-        # A model directory that cannot be trusted (tag, batch): its message names the file, so
-        # print it instead of a traceback. Raised only once pipeline.modeling has been imported.
-        modeling = sys.modules.get("pipeline.modeling")
-        if modeling is None or not isinstance(e, modeling.ModelLoadError):
+    except Exception as e:
+        # Errors whose message names the file or the option (an unwritable --out, an unreadable
+        # input, a model that cannot be trusted, a device torch lacks, a backend cache that cannot
+        # be built): one `error:` line, exit 2, never a traceback. Anything else is a bug: raise.
+        if not isinstance(e, user_errors()):
             raise
-        print(f"error: {e}", file=sys.stderr)
+        from pipeline.io import printable
+
+        print(f"error: {printable(str(e))}", file=sys.stderr)
         return 2
+
+
+#: (module, class) of the errors ``main`` reports as one line; looked up only in modules already
+#: imported, so that the CLI does not import torch to know them.
+_USER_ERRORS = (("pipeline.io", "OutputError"), ("pipeline.reader", "ReadError"),
+                ("pipeline.modeling", "ModelLoadError"), ("pipeline.modeling", "DeviceError"),
+                ("pipeline.backends", "BackendError"), ("pipeline.annotation_io", "AnnotationImportError"))
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    found = []
+    for mod, name in _USER_ERRORS:
+        m = sys.modules.get(mod)
+        if m is not None and isinstance(getattr(m, name, None), type):
+            found.append(getattr(m, name))
+    return tuple(found)
 
 
 if __name__ == "__main__":

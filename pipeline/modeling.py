@@ -55,6 +55,22 @@ class ModelLoadError(RuntimeError):
     """A model directory that cannot be trusted; the message names the file."""
 
 
+class DeviceError(RuntimeError):
+    """A device this torch cannot use (``--device cuda`` on a CPU-only build)."""
+
+
+def check_device(device: str) -> None:
+    """Raise DeviceError unless torch can put tensors on ``device``."""
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise DeviceError(f"--device {device}: no CUDA device is available to this torch ({torch.__version__}); "
+                          "use --device cpu")
+    if str(device) not in ("cpu",) and not str(device).startswith("cuda"):
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError) as e:
+            raise DeviceError(f"--device {device}: not a device torch knows ({e})") from e
+
+
 def small_bert_config(
     vocab_size: int,
     hidden_size: int = 256,
@@ -321,6 +337,7 @@ class ModelPredictor:
         backend: str | None = None,
         batch_size: int = 32,
     ) -> ModelPredictor:
+        check_device(device)
         model, tokenizer, meta = load_model_dir(folder, device=device, load_weights=backend in (None, "torch"))
         runner = None
         if backend not in (None, "torch"):

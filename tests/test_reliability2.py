@@ -670,3 +670,90 @@ def test_agree_refuses_two_different_documents(tmp_path: Path, capsys: pytest.Ca
     assert _evaluate("agree", str(a), str(c)) == 2
     assert "different texts" in capsys.readouterr().err
     assert _evaluate("agree", str(a), str(a)) == 0
+
+
+# --- 8. one `error:` line, never a traceback ------------------------------------------------------
+
+
+def _main(*argv: str) -> int:
+    from pipeline.cli import main
+
+    return main(list(argv))
+
+
+def _blocked(tmp_path: Path) -> Path:
+    """A path whose folder cannot be created (it would be below a file), even for root."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("", encoding="utf-8")
+    return blocker / "sub" / "out.json"
+
+
+def test_unwritable_out_of_export_is_an_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _src(tmp_path)
+    rc = _main("export", str(src / "r.txt"), "--model", "rules", "--out", str(_blocked(tmp_path)))
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error:") and "out.json" in err
+
+
+def test_unwritable_out_of_select_and_binary_file_in_its_folder(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    src = _src(tmp_path, ("r", "s"))
+    (src / "bin.txt").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 8)
+    out = tmp_path / "sel.json"
+    rc = _main("select", str(src), "--model", "rules", "-n", "2", "--gold", str(tmp_path / "nogold"),
+               "--no-token-entropy", "--out", str(out))
+    err = capsys.readouterr().err
+    assert rc == 0 and "skipped:" in err and "bin.txt" in err and out.exists(), err
+    rc = _main("select", str(src), "--model", "rules", "-n", "2", "--gold", str(tmp_path / "nogold"),
+               "--no-token-entropy", "--out", str(_blocked(tmp_path)))
+    err = capsys.readouterr().err
+    assert rc == 2 and "error:" in err and "out.json" in err
+
+
+def test_unwritable_out_of_import_is_an_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _src(tmp_path)
+    tasks = tmp_path / "tasks.json"
+    assert _main("export", str(src / "r.txt"), "--model", "rules", "--out", str(tasks)) == 0
+    capsys.readouterr()
+    rc = _main("import", str(tasks), "--raw", str(src / "r.txt"), "--accept-predictions",
+               "--out", str(_blocked(tmp_path).with_suffix(".jsonl")))
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error:"), err
+
+
+def test_cuda_on_a_cpu_only_torch_is_an_error_line(tiny_model: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    src = _src(tmp_path)
+    rc = _main("tag", "--model", str(tiny_model), "--device", "cuda", str(src / "r.txt"))
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error:") and "--device cuda" in err and "Traceback" not in err
+    rc = _main("batch", "--quiet", "--model", str(tiny_model), "--device", "cuda", "--out", str(tmp_path / "o"),
+               str(src))
+    assert rc == 2 and "--device cuda" in capsys.readouterr().err
+
+
+def test_truncated_backend_cache_is_rebuilt(tmp_path: Path) -> None:
+    """A truncated ONNX cache was used (and failed) forever, never rebuilt."""
+    from pipeline.backends import _atomic_produce, cache_intact
+
+    calls = []
+
+    def produce(tmp: Path) -> None:
+        calls.append(1)
+        tmp.write_bytes(b"model bytes " * 1000)
+
+    path = tmp_path / "model-x.onnx"
+    _atomic_produce(path, produce)
+    assert cache_intact(path) and len(calls) == 1
+    _atomic_produce(path, produce)
+    assert len(calls) == 1, "an intact cache is reused"
+    path.write_bytes(path.read_bytes()[:100])  # truncated (a kill, a full disk)
+    assert not cache_intact(path)
+    _atomic_produce(path, produce)
+    assert len(calls) == 2 and path.read_bytes() == b"model bytes " * 1000
+    path.with_name(path.name + ".sha256").unlink()  # a cache from before digests: not trusted
+    _atomic_produce(path, produce)
+    assert len(calls) == 3 and cache_intact(path)
