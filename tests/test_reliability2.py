@@ -32,8 +32,13 @@ from pipeline.io import atomic_write_text
 from pipeline.reader import ReadError, read_report
 from pipeline.tagger import Tagger
 
-GOLD_LINE = json.dumps({"doc_id": "r", "sent_id": 0, "start": 0, "end": 4, "text": "各位代表", "category": "综合",
-                        "targets": []}, ensure_ascii=False) + "\n"
+GOLD_LINE = (
+    json.dumps(
+        {"doc_id": "r", "sent_id": 0, "start": 0, "end": 4, "text": "各位代表", "category": "综合", "targets": []},
+        ensure_ascii=False,
+    )
+    + "\n"
+)
 
 
 def _tagger() -> Tagger:
@@ -50,8 +55,14 @@ def _src(tmp_path: Path, names: tuple[str, ...] = ("r",)) -> Path:
 
 def _cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -386,8 +397,9 @@ def _shuffle_tokenizer_ids(folder: Path, *, fix_sha: bool) -> None:
 
 
 @pytest.mark.parametrize("fix_sha", [False, True])
-def test_edited_tokenizer_is_refused_and_changes_the_resume_key(tiny_model: Path, tmp_path: Path,
-                                                                fix_sha: bool) -> None:
+def test_edited_tokenizer_is_refused_and_changes_the_resume_key(
+    tiny_model: Path, tmp_path: Path, fix_sha: bool
+) -> None:
     """Shuffled ids in tokenizer.json loaded silently (25 of 249 sentence categories changed)."""
     import shutil
 
@@ -435,13 +447,50 @@ from pipeline.fields import parse_fields  # noqa: E402
 from pipeline.rules import find_target_spans  # noqa: E402
 
 _FULL = str.maketrans("0123456789.", "０１２３４５６７８９．")
-_INDICATORS = ["地区生产总值增长", "城镇新增就业", "社会消费品零售总额", "新建改造道路", "粮食产量稳定在", "規模以上工業增加值增長"]
+_INDICATORS = [
+    "地区生产总值增长",
+    "城镇新增就业",
+    "社会消费品零售总额",
+    "新建改造道路",
+    "粮食产量稳定在",
+    "規模以上工業增加值增長",
+]
 #: written unit → whether a Chinese numeral may stand before it (a measure word or magnitude unit)
-_UNITS = {"%": False, "％": False, "个百分点": False, "個百分點": False, "亿元": True, "億元": True, "万元": True,
-          "萬元": True, "万人": True, "萬人": True, "个": True, "個": True, "家": True, "项": True, "項": True,
-          "公里": True, "万平方米": True, "吨": True, "万吨": True, "亩": True, "萬畝": True}
-_PREFIX = {"": "exact", "超过": "at_least", "超過": "at_least", "突破": "at_least", "不低于": "at_least",
-           "不超过": "at_most", "控制在": "at_most", "约": "about", "約": "about", "接近": "about"}
+_UNITS = {
+    "%": False,
+    "％": False,
+    "个百分点": False,
+    "個百分點": False,
+    "亿元": True,
+    "億元": True,
+    "万元": True,
+    "萬元": True,
+    "万人": True,
+    "萬人": True,
+    "个": True,
+    "個": True,
+    "家": True,
+    "项": True,
+    "項": True,
+    "公里": True,
+    "万平方米": True,
+    "吨": True,
+    "万吨": True,
+    "亩": True,
+    "萬畝": True,
+}
+_PREFIX = {
+    "": "exact",
+    "超过": "at_least",
+    "超過": "at_least",
+    "突破": "at_least",
+    "不低于": "at_least",
+    "不超过": "at_most",
+    "控制在": "at_most",
+    "约": "about",
+    "約": "about",
+    "接近": "about",
+}
 _SUFFIX = {"": "exact", "以上": "at_least", "左右": "about", "以内": "at_most", "以下": "at_most", "上下": "about"}
 _MARKUP = ["", "", "", "<b>", "</b>", '<span class="n">', "</span>", "&nbsp;", "&#160;", "<!-- x -->", " "]
 
@@ -512,19 +561,32 @@ def test_parsed_value_unit_and_bound_equal_the_generated_ones(case: tuple[str, f
     text, value, vmax, unit, bound = case
     f = parse_fields(text)
     assert f["value"] == pytest.approx(value), (text, f)
-    assert (f["value_max"] is None) == (vmax is None) and (vmax is None or f["value_max"] == pytest.approx(vmax)), (text, f)
+    assert (f["value_max"] is None) == (vmax is None) and (vmax is None or f["value_max"] == pytest.approx(vmax)), (
+        text,
+        f,
+    )
     assert f["unit"] == unit, (text, f)
     assert f["bound"] == bound, (text, f)
     ns, ne = f["number_start"], f["number_end"]
     assert text[ns:ne] == f["number_text"]
 
 
-@pytest.mark.parametrize(("text", "value", "unit"), [
-    ("增长-2%", -2, "%"), ("增长负2%", -2, "%"), ("下降−0.5个百分点", -0.5, "个百分点"),
-    ("總額突破1450億元", 1450, "億元"), ("新增就業4.6萬人", 4.6, "萬人"), ("突破1，450亿元", 1450, "亿元"),
-    ("突破1,450亿元", 1450, "亿元"), ("突破1450&nbsp;亿元", 1450, "亿元"), ("突破1<b>450</b>亿元", 1450, "亿元"),
-    ("5万-6万人", 6, "万人"), ("建成兩個", 2, "個"),
-])
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("增长-2%", -2, "%"),
+        ("增长负2%", -2, "%"),
+        ("下降−0.5个百分点", -0.5, "个百分点"),
+        ("總額突破1450億元", 1450, "億元"),
+        ("新增就業4.6萬人", 4.6, "萬人"),
+        ("突破1，450亿元", 1450, "亿元"),
+        ("突破1,450亿元", 1450, "亿元"),
+        ("突破1450&nbsp;亿元", 1450, "亿元"),
+        ("突破1<b>450</b>亿元", 1450, "亿元"),
+        ("5万-6万人", 6, "万人"),
+        ("建成兩個", 2, "個"),
+    ],
+)
 def test_number_examples(text: str, value: float, unit: str) -> None:
     f = parse_fields(text)
     assert (f["value"], f["unit"]) == (value, unit), f
@@ -532,8 +594,9 @@ def test_number_examples(text: str, value: float, unit: str) -> None:
 
 @settings(max_examples=min(100, settings().max_examples))
 @given(st.lists(generated_targets(), min_size=2, max_size=8), st.sampled_from(["", " ", "\u3000"]))
-def test_figures_without_punctuation_are_separate_targets(cases: list[tuple[str, float, float | None, str, str]],
-                                                          glue: str) -> None:
+def test_figures_without_punctuation_are_separate_targets(
+    cases: list[tuple[str, float, float | None, str, str]], glue: str
+) -> None:
     """A 50,000-character line of figures gave one 50,000-character target."""
     from pipeline.fields import _MARKUP as MARKUP_RE
 
@@ -551,7 +614,7 @@ def test_fifty_thousand_characters_of_figures() -> None:
     spans = find_target_spans(line)
     assert len(spans) == 5000 and max(e - s for s, e in spans) <= 12
     lone = "啊" * 30_000 + "增长5%" + "啊" * 20_000
-    (s, e), = find_target_spans(lone)
+    ((s, e),) = find_target_spans(lone)
     assert e - s <= 48 + 32 + 4 and "增长5%" in lone[s:e]
 
 
@@ -606,16 +669,19 @@ def test_same_document_in_two_prediction_files_is_refused(tmp_path: Path, capsys
     assert "already at line 2" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("field", "bad", "message"), [
-    ("category", "经济x", "unknown category"),
-    ("bound", "roughly", "unknown bound"),
-    ("direction", "sideways", "unknown direction"),
-    ("value", "Infinity", "finite"),
-    ("value", "NaN", "finite"),
-    ("value", "1e999", "finite"),
-    ("value_max", "-Infinity", "finite"),
-    ("value", "true", "finite"),
-])
+@pytest.mark.parametrize(
+    ("field", "bad", "message"),
+    [
+        ("category", "经济x", "unknown category"),
+        ("bound", "roughly", "unknown bound"),
+        ("direction", "sideways", "unknown direction"),
+        ("value", "Infinity", "finite"),
+        ("value", "NaN", "finite"),
+        ("value", "1e999", "finite"),
+        ("value_max", "-Infinity", "finite"),
+        ("value", "true", "finite"),
+    ],
+)
 def test_unknown_labels_and_non_finite_values_are_refused_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, bad: str, message: str
 ) -> None:
@@ -624,8 +690,9 @@ def test_unknown_labels_and_non_finite_values_are_refused_with_file_and_line(
     lines = (pred / "d1.jsonl").read_text(encoding="utf-8").splitlines()
     obj = json.loads(lines[1])
     obj["targets"][0][field] = "@@"
-    lines[1] = json.dumps(obj, ensure_ascii=False).replace('"@@"', bad if field != "category" and field != "bound"
-                                                              and field != "direction" else json.dumps(bad))
+    lines[1] = json.dumps(obj, ensure_ascii=False).replace(
+        '"@@"', bad if field != "category" and field != "bound" and field != "direction" else json.dumps(bad)
+    )
     (pred / "d1.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     rc = _evaluate("--pred", str(pred), "--gold", str(gdir), "--out", str(tmp_path / "r"), "--resamples", "0")
     err = capsys.readouterr().err
@@ -648,7 +715,9 @@ def test_metrics_json_is_always_valid_json(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("run_id", ["../x", "a/b", "..", ".", "/tmp/abs", "x\ny", ""])
-def test_run_id_must_be_a_plain_name_inside_out(tmp_path: Path, capsys: pytest.CaptureFixture[str], run_id: str) -> None:
+def test_run_id_must_be_a_plain_name_inside_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], run_id: str
+) -> None:
     """`--run-id ../x` wrote outside --out."""
     gdir, pred, _ = _eval_setup(tmp_path)
     out = tmp_path / "deep" / "r"
@@ -695,17 +764,40 @@ def test_unwritable_out_of_export_is_an_error_line(tmp_path: Path, capsys: pytes
     assert rc == 2 and err.startswith("error:") and "out.json" in err
 
 
-def test_unwritable_out_of_select_and_binary_file_in_its_folder(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_out_of_select_and_binary_file_in_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = _src(tmp_path, ("r", "s"))
     (src / "bin.txt").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 8)
     out = tmp_path / "sel.json"
-    rc = _main("select", str(src), "--model", "rules", "-n", "2", "--gold", str(tmp_path / "nogold"),
-               "--no-token-entropy", "--out", str(out))
+    rc = _main(
+        "select",
+        str(src),
+        "--model",
+        "rules",
+        "-n",
+        "2",
+        "--gold",
+        str(tmp_path / "nogold"),
+        "--no-token-entropy",
+        "--out",
+        str(out),
+    )
     err = capsys.readouterr().err
     assert rc == 0 and "skipped:" in err and "bin.txt" in err and out.exists(), err
-    rc = _main("select", str(src), "--model", "rules", "-n", "2", "--gold", str(tmp_path / "nogold"),
-               "--no-token-entropy", "--out", str(_blocked(tmp_path)))
+    rc = _main(
+        "select",
+        str(src),
+        "--model",
+        "rules",
+        "-n",
+        "2",
+        "--gold",
+        str(tmp_path / "nogold"),
+        "--no-token-entropy",
+        "--out",
+        str(_blocked(tmp_path)),
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "error:" in err and "out.json" in err
 
@@ -715,14 +807,22 @@ def test_unwritable_out_of_import_is_an_error_line(tmp_path: Path, capsys: pytes
     tasks = tmp_path / "tasks.json"
     assert _main("export", str(src / "r.txt"), "--model", "rules", "--out", str(tasks)) == 0
     capsys.readouterr()
-    rc = _main("import", str(tasks), "--raw", str(src / "r.txt"), "--accept-predictions",
-               "--out", str(_blocked(tmp_path).with_suffix(".jsonl")))
+    rc = _main(
+        "import",
+        str(tasks),
+        "--raw",
+        str(src / "r.txt"),
+        "--accept-predictions",
+        "--out",
+        str(_blocked(tmp_path).with_suffix(".jsonl")),
+    )
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error:"), err
 
 
-def test_cuda_on_a_cpu_only_torch_is_an_error_line(tiny_model: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cuda_on_a_cpu_only_torch_is_an_error_line(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -730,8 +830,9 @@ def test_cuda_on_a_cpu_only_torch_is_an_error_line(tiny_model: Path, monkeypatch
     rc = _main("tag", "--model", str(tiny_model), "--device", "cuda", str(src / "r.txt"))
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error:") and "--device cuda" in err and "Traceback" not in err
-    rc = _main("batch", "--quiet", "--model", str(tiny_model), "--device", "cuda", "--out", str(tmp_path / "o"),
-               str(src))
+    rc = _main(
+        "batch", "--quiet", "--model", str(tiny_model), "--device", "cuda", "--out", str(tmp_path / "o"), str(src)
+    )
     assert rc == 2 and "--device cuda" in capsys.readouterr().err
 
 
@@ -757,3 +858,22 @@ def test_truncated_backend_cache_is_rebuilt(tmp_path: Path) -> None:
     path.with_name(path.name + ".sha256").unlink()  # a cache from before digests: not trusted
     _atomic_produce(path, produce)
     assert len(calls) == 3 and cache_intact(path)
+
+
+def test_import_writes_its_raw_copy_inside_the_chosen_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`import` wrote its raw-text copy outside the chosen folder (<out>/../raw)."""
+    from pipeline.gold import load_gold_dir
+
+    src = _src(tmp_path)
+    tasks = tmp_path / "tasks.json"
+    assert _main("export", str(src / "r.txt"), "--model", "rules", "--out", str(tasks)) == 0
+    chosen = tmp_path / "work" / "mygold"
+    before = {p for p in tmp_path.rglob("*")}
+    assert _main("import", str(tasks), "--raw", str(src / "r.txt"), "--accept-predictions", "--out", str(chosen)) == 0
+    new = {p for p in tmp_path.rglob("*")} - before
+    assert all(chosen in p.parents or p in (chosen, chosen.parent) for p in new), sorted(new)
+    assert (chosen / "raw" / "r.txt").read_bytes() == (src / "r.txt").read_bytes()
+    docs, _ = load_gold_dir(chosen)
+    assert [d.doc_id for d in docs] == ["r"]
