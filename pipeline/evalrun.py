@@ -160,9 +160,9 @@ def record_problems(obj: dict[str, Any]) -> list[str]:
     errs = []
     if not isinstance(obj.get("doc_id"), str) or not obj.get("doc_id"):
         errs.append("doc_id is not a non-empty string")
-    for k in ("sent_id", "start", "end"):
-        if not _is_int(obj.get(k)):
-            errs.append(f"{k} is not an integer")
+    for key in ("sent_id", "start", "end"):
+        if not _is_int(obj.get(key)):
+            errs.append(f"{key} is not an integer")
     if obj.get("category") not in CATEGORIES:
         errs.append(f"unknown category {obj.get('category')!r}")
     targets = obj.get("targets", [])

@@ -171,10 +171,10 @@ def load_gold_file(
         doc_id = lines[0][1].get("doc_id")
         if not isinstance(doc_id, str):
             raise GoldError(f"{p}:{lines[0][0]}: missing doc_id")
+        cands = raw_candidates(p.parent, doc_id)
         if raw_dir is not None:
-            src = Path(raw_dir) / f"{doc_id}.txt"
-        else:
-            src = next((c for c in raw_candidates(p.parent, doc_id) if c.exists()), raw_candidates(p.parent, doc_id)[-1])
+            cands[-1] = Path(raw_dir) / f"{doc_id}.txt"
+        src = next((c for c in cands if c.exists()), cands[-1])
         if not src.exists():
             raise GoldError(f"{p}: raw document {src} not found")
         from pipeline.reader import read_report
@@ -198,7 +198,8 @@ def load_gold_file(
 def raw_candidates(gold_folder: str | os.PathLike[str], doc_id: str) -> list[Path]:
     """Where the raw text of an inline gold file ``<gold_folder>/<doc_id>.jsonl`` is looked for,
     in order: ``<gold_folder>/raw/`` (what ``govtarget import`` writes: inside the chosen folder),
-    then the project layout's sibling ``<gold_folder>/../raw/`` (``data/raw`` next to ``data/gold``)."""
+    then the project layout's sibling ``<gold_folder>/../raw/`` (``data/raw`` next to ``data/gold``;
+    ``load_gold_dir`` passes that folder as ``raw_dir`` for files deeper below ``gold/``)."""
     g = Path(gold_folder)
     return [g / "raw" / f"{doc_id}.txt", g.parent / "raw" / f"{doc_id}.txt"]
 
