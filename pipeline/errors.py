@@ -46,5 +46,9 @@ class ModelLoadError(RuntimeError):
         return cls(f"{path}: {msg}")
 
 
+class DeviceError(RuntimeError):
+    """A device this torch cannot use (``--device cuda`` on a CPU-only build)."""
+
+
 class BackendError(RuntimeError):
     """A backend that cannot be built for this model; the message says why."""

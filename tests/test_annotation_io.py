@@ -308,7 +308,9 @@ def test_seed_gold_survives_cli_roundtrip(tmp_path: Path, fmt: str) -> None:
     gold = tmp_path / "data" / "gold" / "yuzhong-2024.jsonl"
     assert main(["import", str(out), "--format", fmt, "--raw", str(SEED_RAW), "--out", str(gold)]) == 0
     assert _gold_core(gold) == _gold_core(SEED_GOLD)
-    assert (tmp_path / "data" / "raw" / "yuzhong-2024.txt").read_bytes() == SEED_RAW.read_bytes()
+    # the raw copy lies inside the chosen folder (issue 13), where the loader looks first
+    assert (tmp_path / "data" / "gold" / "raw" / "yuzhong-2024.txt").read_bytes() == SEED_RAW.read_bytes()
+    assert not (tmp_path / "data" / "raw").exists()
     assert load_gold_file(gold).doc_id == "yuzhong-2024"
 
 

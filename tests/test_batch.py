@@ -320,7 +320,9 @@ def test_torn_manifest_line_is_dropped(tmp_path: Path) -> None:
     run_batch([src], out, tagger=_tagger(), progress=False)
     lines = (out / MANIFEST).read_text(encoding="utf-8").splitlines(keepends=True)
     assert len(lines) == 3
-    (out / MANIFEST).write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2], encoding="utf-8")  # a kill mid-line
+    # A kill mid-line: the journal had claimed c.jsonl (before writing it), then its entry was torn.
+    claim = json.dumps({"owns": "c.jsonl"}) + "\n"
+    (out / MANIFEST).write_text("".join(lines[:2]) + claim + lines[2][: len(lines[2]) // 2], encoding="utf-8")
     assert len(load_manifest(out)) == 2
     s = run_batch([src], out, tagger=_tagger(), progress=False)
     assert [r.status for r in s.results].count("ok") == 1

@@ -59,7 +59,7 @@ def _panel_row(path: Path) -> tuple[dict[str, object] | None, str, int | None]:
     """The headline gdp_growth row of one report, its government and plan year."""
     from pipeline.tagging.batch import InputFile, read_input
 
-    text, _ = read_input(InputFile(path, str(path), str(path), path.stem))
+    text = read_input(InputFile(path, str(path), str(path), path.stem)).text
     doc = _tagger()(text, doc_id=path.stem)
     panel = panel_from_documents(
         [PanelDocument(path.stem, str(path), doc.sentences, text=text)], indicator="gdp_growth"

@@ -127,10 +127,14 @@ def test_permission_error_mapped_to_read_error(tmp_path: Path, monkeypatch: pyte
     # Runs even as root: the reader's handling of an unreadable file, whatever the privileges.
     p = _write(tmp_path, REPORT.encode())
 
-    def deny(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    def deny(path: object, *args: object, **kwargs: object) -> int:
+        if str(path) == str(p):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", deny)
     assert "permission" in _rejected(p)
 
 

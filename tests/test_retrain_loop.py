@@ -143,10 +143,10 @@ def test_annotation_loop(tmp_path: Path) -> None:
         # 2. simulated correction
         all_edits.append(correct(tasks))
         tasks_file.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
-        # 3. import into the gold set (the raw copy lands in data/raw)
+        # 3. import into the gold set (the raw copy lands inside it, in data/gold/raw: issue 13)
         assert main(["import", str(tasks_file), "--raw", str(proj / "incoming" / f"{name}.txt"),
                      "--out", str(gold_dir / f"{name}.jsonl")]) == 0
-        assert (proj / "data" / "raw" / f"{name}.txt").read_text(encoding="utf-8") == \
+        assert (gold_dir / "raw" / f"{name}.txt").read_text(encoding="utf-8") == \
             (proj / "incoming" / f"{name}.txt").read_text(encoding="utf-8")
     # The rules give 城镇新增就业 the sentence's category (综合); the annotator makes it 民生.
     assert sum(e["category_fixed"] for e in all_edits) >= 1

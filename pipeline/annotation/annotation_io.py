@@ -813,17 +813,21 @@ def plan_gold_writes(
                        "guidelines": _guidelines_version()}]
             merged = [_strip_text(d) for d in merged]
         else:
-            target = path.parent.parent / "raw" / f"{doc_id}.txt"
+            from pipeline.annotation.gold import raw_candidates
+
             data = (raw_bytes or {}).get(doc_id)
             if data is None:
                 data = doc.text.encode("utf-8")
-            if target.exists():
-                if target.read_bytes() != data:
-                    problems.append(("-", f"{target} exists with different content; refusing to overwrite the raw "
+            # The raw text goes inside the chosen folder (<out>/raw/), unless the loader already
+            # finds it, identical, where it looks (the project's data/raw next to data/gold).
+            found = next((c for c in raw_candidates(path.parent, doc_id) if c.exists()), None)
+            if found is not None:
+                if found.read_bytes() != data:
+                    problems.append(("-", f"{found} exists with different content; refusing to overwrite the raw "
                                           "text gold offsets point into"))
                     continue
             else:
-                raw_copy = (target, data)
+                raw_copy = (raw_candidates(path.parent, doc_id)[0], data)
         content = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in header + merged)
         plans.append(GoldWrite(doc_id, path, content, raw_copy, len(new), len(kept)))
     if problems:

@@ -164,8 +164,10 @@ def load_gold_file(
         doc_id = lines[0][1].get("doc_id")
         if not isinstance(doc_id, str):
             raise GoldError(f"{p}:{lines[0][0]}: missing doc_id")
-        rd = Path(raw_dir) if raw_dir is not None else p.parent.parent / "raw"
-        src = rd / f"{doc_id}.txt"
+        cands = raw_candidates(p.parent, doc_id)
+        if raw_dir is not None:
+            cands[-1] = Path(raw_dir) / f"{doc_id}.txt"
+        src = next((c for c in cands if c.exists()), cands[-1])
         if not src.exists():
             raise GoldError(f"{p}: raw document {src} not found")
         from pipeline.text.reader import read_report
@@ -184,6 +186,15 @@ def load_gold_file(
         rec["targets"] = [dict(t, text=t.get("text", raw[t["start"] : t["end"]])) for t in rec.get("targets", [])]
         sentences.append(SentenceRecord.from_json(rec))
     return GoldDocument(doc_id=doc_id, raw=raw, sentences=sentences, source=source)
+
+
+def raw_candidates(gold_folder: str | os.PathLike[str], doc_id: str) -> list[Path]:
+    """Where the raw text of an inline gold file ``<gold_folder>/<doc_id>.jsonl`` is looked for,
+    in order: ``<gold_folder>/raw/`` (what ``govtarget import`` writes: inside the chosen folder),
+    then the project layout's sibling ``<gold_folder>/../raw/`` (``data/raw`` next to ``data/gold``;
+    ``load_gold_dir`` passes that folder as ``raw_dir`` for files deeper below ``gold/``)."""
+    g = Path(gold_folder)
+    return [g / "raw" / f"{doc_id}.txt", g.parent / "raw" / f"{doc_id}.txt"]
 
 
 def _standoff_source(p: Path, header: dict[str, Any], corpus_dir: str | os.PathLike[str] | None) -> tuple[str, str]:

@@ -34,6 +34,7 @@ from typing import Any
 
 from pipeline.annotation.annotation_io import DocSource, export_labelstudio, renumber
 from pipeline.predict import SentenceInput
+from pipeline.text.reader import ReadError
 from pipeline.records import SentenceRecord
 from pipeline.tagging.tagger import TaggedDocument, Tagger
 
@@ -262,6 +263,8 @@ class Selection:
     n_docs: int
     n_candidates: int
     skipped_docs: list[str]
+    #: Files that could not be read (binary, not a regular file…), each as its ReadError message.
+    unreadable: list[str] = field(default_factory=list)
 
 
 def select(
@@ -283,8 +286,13 @@ def select(
     gold_ids, gold_shas, gold_texts = gold_inventory(gold_dir, corpus_dir)
     sources: list[DocSource] = []
     skipped: list[str] = []
+    unreadable: list[str] = []
     for f in files:
-        d = DocSource.from_path(f)
+        try:
+            d = DocSource.from_path(f)
+        except ReadError as e:  # one bad file in the folder: reported, the others are selected from
+            unreadable.append(str(e))
+            continue
         if d.doc_id in gold_ids or d.sha256 in gold_shas:
             skipped.append(d.doc_id)
             continue
@@ -306,4 +314,4 @@ def select(
                                     extra_data=extra, model_version=model_version)
     # Most uncertain first, as the annotators should see them.
     tasks.sort(key=lambda t: -float(t["data"].get("uncertainty", 0.0)))
-    return Selection(renumber(tasks), chosen, len(sources), len(ranked), skipped)
+    return Selection(renumber(tasks), chosen, len(sources), len(ranked), skipped, unreadable)

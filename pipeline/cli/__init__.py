@@ -14,7 +14,18 @@ import argparse
 import importlib
 import sys
 
-from pipeline.errors import ModelLoadError
+from pipeline.errors import (
+    AnnotationImportError,
+    BackendError,
+    DeviceError,
+    ModelLoadError,
+    OutputError,
+    ReadError,
+)
+from pipeline.io import printable
+
+#: The errors ``main`` reports as one ``error:`` line (all in the light ``pipeline.errors``).
+USER_ERRORS = (OutputError, ReadError, ModelLoadError, DeviceError, BackendError, AnnotationImportError)
 
 #: Subcommand modules with ``register(subparsers)``, in the order ``--help`` lists them.
 COMMANDS = ("segment", "tag", "batch", "export", "importgold", "select", "panel")
@@ -50,10 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stderr.close()
         return 0
-    except ModelLoadError as e:
-        # A model directory that cannot be trusted (tag, batch): its message names the file, so
-        # print it instead of a traceback.
-        print(f"error: {e}", file=sys.stderr)
+    except USER_ERRORS as e:
+        # Errors whose message names the file or the option (an unwritable --out, an unreadable
+        # input, a model that cannot be trusted, a device torch lacks, a backend cache that cannot
+        # be built): one `error:` line, exit 2, never a traceback. Anything else is a bug: raise.
+        print(f"error: {printable(str(e))}", file=sys.stderr)
         return 2
 
 

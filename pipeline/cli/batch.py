@@ -7,6 +7,18 @@ import sys
 
 from pipeline.errors import OutputError
 from pipeline.tagging.batch import BatchConfig, run_batch
+from pipeline.text.reader import DEFAULT_MAX_BYTES
+
+
+def positive_int(s: str) -> int:
+    """argparse type: an integer ≥ 1 (a bad value is a usage error, never a traceback)."""
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,10 +32,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass")
     p.add_argument("--chunk-chars", type=int, default=200_000,
                    help="documents are tagged together in chunks of about this many characters")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=positive_int, default=None,
                    help="model threads (default: 1 on machines with ≤ 2 cores, where it was measured faster; else physical cores)")
     p.add_argument("--keep-review", action="store_true",
                    help="also emit targets found in the review of the past year (normally suppressed)")
+    p.add_argument("--max-bytes", type=positive_int, default=DEFAULT_MAX_BYTES,
+                   help=f"refuse a document larger than this many bytes (default {DEFAULT_MAX_BYTES:,})")
+    p.add_argument("--force", action="store_true",
+                   help="write into an --out holding files no batch wrote (gold, other .jsonl); they are never overwritten")
+    p.add_argument("--wait", action="store_true",
+                   help="if another batch run is writing to --out, wait for it instead of stopping")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -34,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cfg = BatchConfig(model=args.model, device=args.device, backend=args.backend, batch_size=args.batch_size,
                       chunk_chars=args.chunk_chars, suppress_review=not args.keep_review,
-                      threads=args.threads)
+                      threads=args.threads, max_bytes=args.max_bytes)
     try:
-        summary = run_batch(args.inputs, args.out, cfg, progress=not args.quiet)
+        summary = run_batch(args.inputs, args.out, cfg, progress=not args.quiet, force=args.force, wait=args.wait)
     except OutputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

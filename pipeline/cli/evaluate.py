@@ -124,7 +124,11 @@ def cmd_agree(argv: list[str]) -> int:
     if not a or not b:
         print("error: nothing to compare", file=sys.stderr)
         return 2
-    m = agreement(a, b)
+    try:
+        m = agreement(a, b)
+    except ValueError as e:  # two different documents (or texts): nothing to agree on
+        print(f"error: {args.a} vs {args.b}: {e}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(m, ensure_ascii=False, indent=1))
         return 0

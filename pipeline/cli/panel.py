@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.panel.indicators import IndicatorTableError
 from pipeline.io import OutputError
+from pipeline.panel.indicators import IndicatorTableError
 from pipeline.panel.metadata import ManifestError, read_manifest
 from pipeline.panel.tables import PanelError, build_panel, plot_indicator, write_panel
 

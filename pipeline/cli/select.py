@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{sel.n_docs} report(s) tagged ({len(sel.skipped_docs)} skipped as already gold), "
           f"{sel.n_candidates} candidate {args.unit}s; selected {len(sel.chosen)} into {len(sel.tasks)} task(s): "
           f"{args.out} (config {config})", file=sys.stderr)
+    for u in sel.unreadable:
+        print(f"skipped: {u}", file=sys.stderr)
     for c in sel.chosen[:10]:
         print(f"  {c.uncertainty:.3f} {c.doc_id}#{c.sent_ids[0]} {c.text[:50]}", file=sys.stderr)
     return 0

@@ -13,7 +13,9 @@ prediction files needs no model code.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -129,24 +131,95 @@ def git_commit(root: Path = ROOT) -> tuple[str | None, bool | None]:
 # --------------------------------------------------------------------------- systems
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (values must be finite)")
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _finite_or_none(x: Any) -> bool:
+    return x is None or (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x))
+
+
+def record_problems(obj: dict[str, Any]) -> list[str]:
+    """What makes a prediction record unscorable: unknown category, bound or direction, a value
+    that is not a finite number, offsets that are not integers. Empty when it is fine."""
+    from pipeline.schema import BOUNDS, CATEGORIES, DIRECTIONS
+
+    errs = []
+    if not isinstance(obj.get("doc_id"), str) or not obj.get("doc_id"):
+        errs.append("doc_id is not a non-empty string")
+    for key in ("sent_id", "start", "end"):
+        if not _is_int(obj.get(key)):
+            errs.append(f"{key} is not an integer")
+    if obj.get("category") not in CATEGORIES:
+        errs.append(f"unknown category {obj.get('category')!r}")
+    targets = obj.get("targets", [])
+    if not isinstance(targets, list):
+        return [*errs, "targets is not a list"]
+    for k, t in enumerate(targets):
+        if not isinstance(t, dict):
+            errs.append(f"target {k} is not an object")
+            continue
+        if not (_is_int(t.get("start")) and _is_int(t.get("end"))):
+            errs.append(f"target {k}: start/end are not integers")
+        if t.get("category") not in CATEGORIES:
+            errs.append(f"target {k}: unknown category {t.get('category')!r}")
+        if t.get("bound", "exact") not in BOUNDS:
+            errs.append(f"target {k}: unknown bound {t.get('bound')!r}")
+        if t.get("direction") not in DIRECTIONS:
+            errs.append(f"target {k}: unknown direction {t.get('direction')!r}")
+        for f in ("value", "value_max"):
+            if not _finite_or_none(t.get(f)):
+                errs.append(f"target {k}: {f} {t.get(f)!r} is not a finite number")
+    return errs
+
+
 def load_predictions(path: str | os.PathLike[str]) -> dict[str, list[SentenceRecord]]:
-    """Predictions in the gold record format: one JSONL file or a folder of them (one per doc)."""
+    """Predictions in the gold record format: one JSONL file or a folder of them (one per doc).
+
+    Refused with ``ValueError`` naming ``file:line``: a line that is not a sentence record, an
+    unknown category/bound/direction, a value that is not finite (``Infinity``, ``NaN``), and a
+    document whose records are in two files or a sentence given twice (it would be scored twice).
+    """
     p = Path(path)
     files = [p] if p.is_file() else sorted(p.glob("*.jsonl"))
     if not files:
         raise FileNotFoundError(f"{p}: no prediction files (*.jsonl)")
     out: dict[str, list[SentenceRecord]] = {}
+    home: dict[str, Path] = {}
+    seen: dict[tuple[str, int, int], int] = {}
     for f in files:
-        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError(f"{f}: cannot read ({e})") from e
+        for i, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, parse_constant=_no_constant)
+                if not isinstance(obj, dict):
+                    raise ValueError("not a JSON object")
                 if obj.get("standoff"):
                     continue
+                problems = record_problems(obj)
+                if problems:
+                    raise ValueError("; ".join(problems))
                 rec = SentenceRecord.from_json(obj)
             except (ValueError, KeyError, TypeError, AttributeError) as e:
-                raise ValueError(f"{f}:{i}: not a sentence record ({e})") from e
+                raise ValueError(f"{f}:{i}: not a valid sentence record ({e})") from e
+            first = home.setdefault(rec.doc_id, f)
+            if first != f:
+                raise ValueError(f"{f}:{i}: document {rec.doc_id!r} is also in {first}; "
+                                 "each document's predictions must be in one file")
+            key = (rec.doc_id, rec.start, rec.end)
+            if key in seen:
+                raise ValueError(f"{f}:{i}: sentence [{rec.start}, {rec.end}) of {rec.doc_id!r} is already at line "
+                                 f"{seen[key]}")
+            seen[key] = i
             out.setdefault(rec.doc_id, []).append(rec)
     for recs in out.values():
         recs.sort(key=lambda r: r.start)
@@ -202,6 +275,9 @@ class EvalConfig:
             raise ValueError("--cv needs a system that can be run (rules or a model), not fixed predictions")
         if self.cv == 1 or self.cv < 0:
             raise ValueError("--cv K needs K ≥ 2")
+        if self.run_id is not None and not _RUN_ID.fullmatch(self.run_id):
+            raise ValueError(f"--run-id {self.run_id!r}: a run id is a plain folder name (letters, digits, "
+                             "'.', '_', '-'; no path separators, not '.' or '..'), created inside --out")
 
     @property
     def system_name(self) -> str:
@@ -218,6 +294,22 @@ class RunResult:
     meta: dict[str, Any]
     history_line: dict[str, Any]
     skipped: list[str] = field(default_factory=list)
+
+
+#: A run id names one folder inside ``--out``: never a path, never ``..``.
+_RUN_ID = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}")
+
+
+def finite_json(x: Any) -> Any:
+    """``x`` with every non-finite float (NaN, ±Infinity) replaced by ``None``: what
+    ``json.dumps(..., allow_nan=False)`` then writes is valid JSON."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: finite_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [finite_json(v) for v in x]
+    return x
 
 
 def default_run_id(system_name: str) -> str:
@@ -480,7 +572,8 @@ def write_run(
 
     run_dir.mkdir(parents=True, exist_ok=True)
     doc = {"meta": meta, **metrics, "baseline": baseline_summary(baseline)}
-    atomic_write_text(run_dir / "metrics.json", json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    doc = finite_json(doc)
+    atomic_write_text(run_dir / "metrics.json", json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n")
     atomic_write_text(run_dir / "report.md", render_markdown(doc))
     atomic_write_text(run_dir / "report.html", render_html(doc, docs, predictions))
     for doc_id, recs in sorted(predictions.items()):
@@ -514,7 +607,8 @@ def append_history(path: Path, line: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = read_history_lines(path) if path.exists() else []
     lines.append(line)
-    atomic_write_text(path, "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
+    atomic_write_text(path, "".join(json.dumps(finite_json(x), ensure_ascii=False, allow_nan=False) + "\n"
+                                    for x in lines))
 
 
 def read_history_lines(path: Path) -> list[dict[str, Any]]:

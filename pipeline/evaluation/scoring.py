@@ -629,6 +629,13 @@ def agreement(a: Sequence[GoldDocument], b: Sequence[GoldDocument]) -> dict[str,
     """
     from sklearn.metrics import cohen_kappa_score
 
+    ia, ib = {d.doc_id: d.raw for d in a}, {d.doc_id: d.raw for d in b}
+    if set(ia) != set(ib):
+        raise ValueError(f"A and B annotate different documents (only in A: {sorted(set(ia) - set(ib))}, "
+                         f"only in B: {sorted(set(ib) - set(ia))})")
+    differ = sorted(k for k in ia if ia[k] != ib[k])
+    if differ:
+        raise ValueError(f"A and B annotate different texts under the same doc_id: {differ}")
     pred = {d.doc_id: d.sentences for d in b}
     m = score(a, pred, n_resamples=1000)
     alignment, _ = align(a, pred)

@@ -18,6 +18,14 @@ Conventions (written down so they are tested, not guessed):
   (``{"unit": "percent", "multiplier": 1}``, ``value_canonical`` 3 for ``3%``) and
   ``个百分点`` is ``percentage_point``, never mixed with ``%``.
 * ``控制在X`` without a suffix is read as ``at_most`` (a ceiling), like ``控制在X以内``.
+* Negative figures keep their sign: ``增长-2%``, ``增长−2%``, ``增长负2%`` → -2 (a minus right
+  after a number or unit is a range dash, never a sign).
+* Traditional characters are read like simplified ones (``億元``, ``萬人``, ``兩個``, ``個百分點``);
+  ``unit`` keeps the written form and ``unit_canonical`` is the same as for the simplified one.
+* Thousands separators: ``1,450`` and ``1，450`` (1–3 digits, then groups of exactly three).
+* Markup is not text: HTML tags and space entities (``&nbsp;``, ``&#160;``…) are read as
+  absent wherever they stand (``1<b>450</b>亿元``, ``1450&nbsp;亿元``); all offsets still point
+  into the text as given.
 """
 
 from __future__ import annotations
@@ -33,6 +41,53 @@ from pipeline.schema import HEDGE_ZHENGQU_BEFORE, HEDGES
 from pipeline.text.textnorm import normalize
 
 Number = int | float
+
+# --- traditional characters and markup ---------------------------------------------------
+
+#: Traditional → simplified for the characters of numerals, units and bound words: one
+#: character for one, so offsets do not move.
+_TRAD = str.maketrans(
+    "萬億兩個項條處場輛臺張間塊隻頭組隊種類門盞噸畝頃裡點戶時鎮筆冊輪屆號級標歲週幾餘內額達過於約長減壓縮漲準實現為穩維",
+    "万亿两个项条处场辆台张间块只头组队种类门盏吨亩顷里点户时镇笔册轮届号级标岁周几余内额达过于约长减压缩涨准实现为稳维",
+)
+
+#: HTML tags and space-like entities: read as absent (``1<b>450</b>``, ``1450&nbsp;亿元``).
+_MARKUP = re.compile(
+    r"<(?:[A-Za-z][A-Za-z0-9]*|/[A-Za-z][A-Za-z0-9]*|!--)[^<>\n]{0,300}?>"
+    r"|&(?:nbsp|ensp|emsp|thinsp|#160|#x[aA]0|#8194|#8195|#8201|#8239|#12288);"
+)
+
+
+def clean_view(text: str) -> tuple[str, list[int] | None]:
+    """``text`` without markup (``_MARKUP``), and for each character of it the offset of that
+    character in ``text`` (``None`` when nothing was removed: offsets are the same)."""
+    if "<" not in text and "&" not in text:
+        return text, None
+    pieces: list[str] = []
+    back: list[int] = []
+    pos = 0
+    for m in _MARKUP.finditer(text):
+        pieces.append(text[pos : m.start()])
+        back.extend(range(pos, m.start()))
+        pos = m.end()
+    if not back and pos == 0:
+        return text, None
+    pieces.append(text[pos:])
+    back.extend(range(pos, len(text)))
+    return "".join(pieces), back
+
+
+def _map_start(back: list[int] | None, i: int, n: int) -> int:
+    if back is None:
+        return i
+    return back[i] if i < len(back) else n
+
+
+def _map_end(back: list[int] | None, i: int, n: int) -> int:
+    if back is None:
+        return i
+    return back[i - 1] + 1 if 0 < i <= len(back) else (0 if i <= 0 else n)
+
 
 # --- units -------------------------------------------------------------------------------
 
@@ -119,12 +174,15 @@ def _unit_table() -> list[str]:
 
 
 _UNIT_RE = re.compile("|".join(re.escape(u) for u in _unit_table()))
+#: Text ending in a number and its unit (what a range dash follows: ``5万-``).
+_AFTER_QUANTITY = re.compile(r"[0-9〇一二两三四五六七八九十百千万亿][余多]?\s*(?:" + _UNIT_RE.pattern + r")\s*$")
 
 
 def canonical_unit(unit: str | None) -> dict[str, Any] | None:
-    """``亿元`` → ``{"unit": "yuan", "multiplier": 1e8}``; ``None`` for no or unknown unit."""
+    """``亿元`` (or ``億元``) → ``{"unit": "yuan", "multiplier": 1e8}``; ``None`` for no or unknown unit."""
     if not unit:
         return None
+    unit = normalize(unit).translate(_TRAD)
     if unit in BASE_UNITS:
         return {"unit": BASE_UNITS[unit], "multiplier": 1}
     for m in sorted(MAGNITUDES, key=len, reverse=True):
@@ -141,7 +199,9 @@ def canonical_unit(unit: str | None) -> dict[str, Any] | None:
 
 _CN_DIGITS = "〇零一二两三四五六七八九"
 _CN_CHARS = _CN_DIGITS + "十百千万亿"
-_ARABIC = re.compile(r"(?<![A-Za-z0-9.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+#: An Arabic number: an optional minus sign (checked in ``_signed``), then thousands groups
+#: (``1,450``, ``1，450``: 1–3 digits, groups of exactly three) or plain digits, then decimals.
+_ARABIC = re.compile(r"(?<![A-Za-z0-9.])(?:[-−](?=\d))?(?:\d{1,3}(?:[,，]\d{3})+(?!\d)|\d+)(?:\.\d+)?")
 _CHINESE = re.compile(f"[〇一二两三四五六七八九十百千][{_CN_CHARS}]*")
 _PERCENT_CN = re.compile(r"百分之([0-9.]+|[〇零一二两三四五六七八九十点]+)")
 _RANGE_SEP = re.compile(r"\s*(?:——|—|―|–|‒|-|~|〜|至|到)\s*")
@@ -258,7 +318,7 @@ def _tidy(x: float) -> Number:
 
 def parse_arabic(s: str) -> Number | None:
     try:
-        v = float(s.replace(",", ""))
+        v = float(s.replace(",", "").replace("，", "").replace("−", "-"))
     except ValueError:
         return None
     # A 400-digit string overflows to inf: no value is more honest than Infinity in the JSON.
@@ -302,9 +362,49 @@ def _read_unit(t: str, pos: int) -> tuple[str | None, int]:
     return m.group(0), m.end()
 
 
+def _reading(text: str) -> tuple[str, list[int] | None]:
+    """What the parser reads: ``text`` without markup, full-width forms folded, traditional
+    characters as simplified (all one-to-one), and the map back to offsets in ``text``."""
+    clean, back = clean_view(text)
+    return normalize(clean).translate(_TRAD), back
+
+
 def find_numbers(text: str) -> list[Candidate]:
     """Every number in ``text`` (offsets into ``text``), with exclusions marked, in order."""
-    t = normalize(text)
+    t, back = _reading(text)
+    cands = _find(t)
+    if back is not None:
+        n = len(text)
+        for c in cands:
+            c.start, c.end, c.unit_end = (_map_start(back, c.start, n), _map_end(back, c.end, n),
+                                          _map_end(back, c.unit_end, n))
+    return cands
+
+
+def _minus_is_dash(t: str, pos: int) -> bool:
+    """True when the minus at ``pos`` follows a number, letter or unit (``5-6``, ``5万-6万``,
+    ``A-1``): a dash, not a sign."""
+    before = t[max(0, pos - 24) : pos].rstrip(" ")
+    if not before:
+        return False
+    prev = before[-1]
+    if (prev.isascii() and prev.isalnum()) or prev in "%‰)）]】":
+        return True
+    return bool(_AFTER_QUANTITY.search(before))
+
+
+def _negative_word(t: str, c: Candidate) -> Candidate:
+    """``负`` right before a number is its sign (``增长负2%`` → -2), not in ``正负``."""
+    if c.start > 0 and t[c.start - 1] == "负" and not t[: c.start - 1].endswith("正"):
+        c.start -= 1
+        c.value = -c.value
+        if c.value_max is not None:
+            c.value, c.value_max = c.value, None  # 负2至3: not a range this parser reads
+    return c
+
+
+def _find(t: str) -> list[Candidate]:
+    """``find_numbers`` on text already read (see ``_reading``); offsets into ``t``."""
     cands: list[Candidate] = []
     taken = [False] * len(t)
 
@@ -323,10 +423,15 @@ def find_numbers(text: str) -> list[Candidate]:
     for m in _ARABIC.finditer(t):
         if taken[m.start()]:
             continue
-        v = parse_arabic(m.group(0))
+        raw, start = m.group(0), m.start()
+        if raw[0] in "-−" and _minus_is_dash(t, start):
+            raw, start = raw[1:], start + 1
+            if taken[start]:
+                continue
+        v = parse_arabic(raw)
         if v is None:
             continue
-        add(_finish(t, Candidate(m.start(), m.end(), v, "arabic")))
+        add(_negative_word(t, _finish(t, Candidate(start, m.end(), v, "arabic"))))
 
     for m in _CHINESE.finditer(t):
         s, e = m.start(), m.end()
@@ -339,7 +444,7 @@ def find_numbers(text: str) -> list[Candidate]:
         v = parse_chinese(run)
         if v is None:
             continue
-        c = _finish(t, Candidate(s, e, v, "chinese"))
+        c = _negative_word(t, _finish(t, Candidate(s, e, v, "chinese")))
         nxt = t[e : e + 1]
         if c.unit is None or (nxt and nxt in _CN_NOT_QUANTITY_AFTER):
             c.excluded = c.excluded or "chinese numeral without a measure word"
@@ -527,11 +632,11 @@ def parse_fields(text: str) -> dict[str, Any]:
 
 
 def _parse(text: str, out: dict[str, Any]) -> dict[str, Any]:
-    t = normalize(text)
+    t, back = _reading(text)
     y = _YEAR.search(t)
     if y:
         out["year"] = int(y.group(1))
-    cands = find_numbers(text)
+    cands = _find(t)
     c = choose(cands)
     if c is None:
         out["indicator"] = _strip_hedges(t).strip() or None
@@ -547,14 +652,19 @@ def _parse(text: str, out: dict[str, Any]) -> dict[str, Any]:
     out["value"] = c.value
     out["value_max"] = c.value_max
     out["unit"] = c.unit
+    if c.unit and c.kind != "percent_cn":  # the unit as written (億元 stays 億元)
+        written = normalize(clean_view(text)[0])[c.unit_end - len(c.unit) : c.unit_end]
+        if written.translate(_TRAD) == c.unit:
+            out["unit"] = written
     out["bound"] = _bound(t, c)
     out["direction"] = _direction(t[region_start : c.start], c.unit)
     out["unit_canonical"] = canonical_unit(c.unit)
     out["value_canonical"] = _canonical_value(c.value, out["unit_canonical"])
     out["indicator"] = _indicator(t, c, region_start if _INVEST_LEAD.fullmatch(_strip_hedges(t[:lead_end])) else 0)
-    out["number_text"] = text[c.start : c.end]
-    out["number_start"] = c.start
-    out["number_end"] = c.end
+    ns, ne = _map_start(back, c.start, len(text)), _map_end(back, c.end, len(text))
+    out["number_text"] = text[ns:ne]
+    out["number_start"] = ns
+    out["number_end"] = ne
     if c.kind == "percent_cn":
         out["unit_canonical"] = {"unit": "percent", "multiplier": 1}
         out["value_canonical"] = c.value

@@ -113,15 +113,35 @@ def cache_dir(model_dir: Path) -> Path:
         return alt
 
 
+def _digest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def cache_intact(path: Path) -> bool:
+    """True when the cached ``path`` has the sha256 recorded when it was built (a truncated or
+    edited export, or one from before digests were recorded, is not trusted)."""
+    from pipeline.io import sha256_file
+
+    try:
+        return path.is_file() and _digest_path(path).read_text(encoding="ascii").strip() == sha256_file(path)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _atomic_produce(path: Path, produce: Callable[[Path], None]) -> Path:
-    """Run ``produce(tmp)`` and move the result to ``path`` only when it finished."""
-    if path.exists():
+    """Run ``produce(tmp)`` and move the result to ``path`` only when it finished; a cached file
+    is reused only when it is intact (``cache_intact``), else it is rebuilt."""
+    from pipeline.io import atomic_write_text, sha256_file
+
+    if cache_intact(path):
         return path
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         produce(Path(tmp))
+        digest = sha256_file(tmp)
         os.replace(tmp, path)
+        atomic_write_text(_digest_path(path), digest + "\n")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from pipeline.model.backends import default_backend, make_runner
-from pipeline.model.modeling import ModelPredictor, load_model_dir
+from pipeline.model.modeling import ModelPredictor, check_device, load_model_dir
 
 #: Backends a predictor can run on (``torch-int8`` is a benchmark-only variant).
 PREDICTOR_BACKENDS = ("torch", "onnx", "int8")
@@ -31,6 +31,7 @@ def load_predictor(
         backend = default_backend(folder)
     if backend not in (None, *PREDICTOR_BACKENDS):
         raise ValueError(f"unknown backend {backend!r}; expected torch, onnx or int8")
+    check_device(device)
     on_torch = backend in (None, "torch")
     model, tokenizer, meta = load_model_dir(folder, device=device, load_weights=on_torch)
     runner = None if on_torch else make_runner(Path(folder), str(backend))

@@ -29,8 +29,10 @@ from pipeline.schema import BIO_TAGS, CATEGORIES, SCHEMA_VERSION
 META_FILE = "govtarget.json"
 CARD_FILE = "MODEL_CARD.md"
 WEIGHTS_FILE = "model.safetensors"
-#: Files whose sha256 ``govtarget.json`` records and loading checks.
-HASHED_FILES = (WEIGHTS_FILE, "config.json", "vocab.txt")
+#: Files whose sha256 ``govtarget.json`` records and loading checks. The tokenizer files are there
+#: because the fast tokenizer loads tokenizer.json, not vocab.txt: shuffled ids would otherwise
+#: load silently and change predictions.
+HASHED_FILES = (WEIGHTS_FILE, "config.json", "vocab.txt", "tokenizer.json", "tokenizer_config.json")
 #: Where a target's category comes from: its own pooled span, its sentence, or (rule-feature
 #: models) the rule baseline's category for a span the rules found too, else the sentence's.
 CATEGORY_SOURCES = ("span", "sentence", "rule")

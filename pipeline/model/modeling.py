@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipeline.errors import ModelLoadError
+from pipeline.errors import DeviceError, ModelLoadError
 from pipeline.io import rules_sha256
 from pipeline.model.encoding import EncodedSentence, context_text, decode, encode, rule_context
 from pipeline.model.model_dir import (
@@ -51,6 +51,18 @@ from pipeline.schema import BIO_TAGS, CATEGORIES, SCHEMA_VERSION
 N_TAGS = len(BIO_TAGS)
 N_CATS = len(CATEGORIES)
 Runner = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[Any, Any]]
+
+
+def check_device(device: str) -> None:
+    """Raise DeviceError unless torch can put tensors on ``device``."""
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise DeviceError(f"--device {device}: no CUDA device is available to this torch ({torch.__version__}); "
+                          "use --device cpu")
+    if str(device) not in ("cpu",) and not str(device).startswith("cuda"):
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError) as e:
+            raise DeviceError(f"--device {device}: not a device torch knows ({e})") from e
 
 
 def small_bert_config(
@@ -407,6 +419,26 @@ def default_card(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def check_tokenizer_matches_vocab(tokenizer: Any, d: Path) -> None:
+    """Raise ModelLoadError unless the loaded tokenizer maps every token of ``vocab.txt`` to its
+    line number and nothing else: catches an edited ``tokenizer.json`` even in a model saved before
+    its sha256 was recorded."""
+    lines = (d / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    want = {tok: i for i, tok in enumerate(lines)}
+    got = tokenizer.get_vocab()
+    if len(want) != len(lines):
+        raise ModelLoadError.at(d / "vocab.txt", "repeats a token")
+    # Tokens added on top of vocab.txt (special tokens) must come after it.
+    wrong = [t for t, i in want.items() if got.get(t) != i]
+    extra = [t for t, i in got.items() if t not in want and i < len(lines)]
+    if wrong or extra:
+        name = "tokenizer.json" if (d / "tokenizer.json").exists() else "vocab.txt"
+        sample = ", ".join(repr(t) for t in (wrong + extra)[:3])
+        raise ModelLoadError.at(d / name, f"token ids differ from vocab.txt for {len(wrong) + len(extra)} token(s) ({sample})")
+
+
 
 
 def load_model_dir(
@@ -431,6 +463,7 @@ def load_model_dir(
         check_tokenizer(tokenizer, d)
     except Exception as e:
         raise ModelLoadError.at(d / "vocab.txt", f"tokenizer does not load or fails its checks ({e})") from e
+    check_tokenizer_matches_vocab(tokenizer, d)
     if len(tokenizer) > config.vocab_size:
         raise ModelLoadError.at(d / "vocab.txt", f"{len(tokenizer)} tokens but the model has {config.vocab_size} embeddings")
     try:

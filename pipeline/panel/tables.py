@@ -367,16 +367,19 @@ def read_batch(batch_dir: str | Path, read_sources: bool = True) -> list[PanelDo
         if status == "failed":
             docs.append(PanelDocument(doc_id, source, [], status="failed", reason=e.get("reason", "")))
             continue
-        f = d / f"{doc_id}.jsonl"
+        f = d / (e.get("output") or f"{doc_id}.jsonl")
         try:
             sents = read_jsonl_records(f.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, UnicodeDecodeError) as err:
             docs.append(PanelDocument(doc_id, source, [], status="failed", reason=f"{f}: unreadable ({err})"))
             continue
         text = ""
-        if read_sources and source and Path(source).exists():
+        kept = d / e["text_file"] if e.get("text_file") else None  # the extracted text of a .docx/PDF/HTML
+        if read_sources and kept is not None and kept.is_file():
+            text = kept.read_text(encoding="utf-8")
+        elif read_sources and source and Path(source).exists():
             try:
-                text, _ = read_input(InputFile(Path(source), source, source, doc_id))
+                text = read_input(InputFile(Path(source), source, source, doc_id)).text
             except (ReadError, OSError):
                 text = ""
         docs.append(PanelDocument(doc_id, source, sents, text=text))

@@ -22,6 +22,22 @@ predictor together, which sorts them by length), and writes:
 
 Every file is written atomically (``pipeline.io``), the document output before its manifest
 entry, so a run killed at any point leaves nothing half-written that looks done.
+
+What a batch may touch (issue 13):
+
+* **Only files it owns.** The manifest names every file the batch wrote (an ``{"owns": name}``
+  line is journaled before each output is written, so a kill in between still leaves the file
+  owned). An ``--out`` holding ``.jsonl``/``.txt`` files, gold files or a ``summary.json`` /
+  ``targets.csv`` that no manifest claims is refused (``BatchRefused``) unless ``force=True``;
+  even then those files are never overwritten (a colliding output takes a hashed name).
+* **Never the input tree.** ``--out`` inside (or equal to) an input folder, the folder of an
+  input file, or a folder that contains an input is refused.
+* **Any file name.** Output names are a bounded (≤ 120 bytes), filesystem-safe form of the
+  doc_id, plus a hash of the input path when the stem had to be changed; names that are not
+  UTF-8 are shown decoded (GB18030 if that works, else ``\\xNN``), so summaries stay writable.
+* **One run per folder.** An advisory lock (``fcntl.flock`` on ``.govtarget-batch.lock``) is
+  held for the whole run; a second run raises ``BatchBusy`` naming the holder, or waits
+  (``wait=True``, ``--wait``). Temporary files are cleaned only under the lock.
 """
 
 from __future__ import annotations
@@ -30,17 +46,19 @@ import hashlib
 import json
 import os
 import re
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.annotation.gold import validate_records
 from pipeline.errors import OutputError, ReadError
-from pipeline.io import atomic_write_bytes, atomic_write_text
+from pipeline.io import atomic_write_bytes, atomic_write_text, printable, truncate_bytes
 from pipeline.tagging.export import read_jsonl_records, records_jsonl, rows_csv, target_rows
-from pipeline.text.reader import Report, read_report
+from pipeline.text.reader import DEFAULT_MAX_BYTES, Report, read_report
 
 #: Bumped when the output format changes: older outputs are then redone, not skipped.
 OUTPUT_FORMAT = 1
@@ -50,8 +68,22 @@ TARGETS_CSV = "targets.csv"
 SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm", ".shtml")
 # Modules whose code shapes the output; a change to any of them redoes finished documents.
 _CODE_MODULES = ("tagging/tagger", "text/segment", "text/reader", "records", "schema", "text/textnorm", "fields/parse", "text/formats",
-                 "rules/baseline", "model/modeling", "model/backends", "tagging/export", "predict", "model/vocab")
+                 "rules/baseline", "model/modeling", "model/backends", "tagging/export", "predict", "model/vocab", "model/encoding")
 _TMP = re.compile(r"^\..+\.[^.]+\.tmp$")
+#: The advisory lock file: one batch per output folder at a time.
+LOCK = ".govtarget-batch.lock"
+#: Longest output file stem in bytes (a name limit of 255 leaves room for suffixes).
+NAME_BYTES = 120
+#: Characters never put into an output name (path separators, controls, what Windows forbids).
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+class BatchRefused(OutputError):
+    """An ``--out`` the batch will not write into (input tree, foreign files); nothing written."""
+
+
+class BatchBusy(OutputError):
+    """Another batch run holds the output folder's lock."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +97,8 @@ class BatchConfig:
     suppress_review: bool = True
     #: Intra-op threads for the model (default: physical cores; fewer is faster on a busy machine).
     threads: int | None = None
+    #: A document larger than this (bytes) fails with a clear reason; ``None``: no limit.
+    max_bytes: int | None = DEFAULT_MAX_BYTES
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """What changes the output (batch size and chunking only change speed)."""
@@ -80,6 +114,8 @@ class InputFile:
     #: Manifest key: the absolute path.
     key: str
     doc_id: str
+    #: Output file stem: a bounded, filesystem-safe form of ``doc_id`` (see ``output_stem``).
+    stem: str = ""
 
 
 @dataclass
@@ -100,6 +136,8 @@ class DocResult:
     library_version: str = ""
     #: The extracted text written beside the outputs (non-text inputs), relative to the folder.
     text_file: str = ""
+    #: The records file in the output folder (a bounded, safe form of the name; see ``output_stem``).
+    output: str = ""
 
 
 @dataclass
@@ -148,7 +186,17 @@ class BatchSummary:
 
 
 def _short_hash(s: str, n: int = 8) -> str:
-    return hashlib.sha1(s.encode("utf-8")).hexdigest()[:n]
+    return hashlib.sha1(s.encode("utf-8", "surrogateescape")).hexdigest()[:n]
+
+
+def output_stem(doc_id: str, key: str) -> str:
+    """The output file stem of a document: ``doc_id`` itself when it is a safe name of at most
+    ``NAME_BYTES`` bytes, else its safe form (unsafe characters → ``_``, no leading dot) cut to
+    fit, plus ``-<hash of the input path>`` so that cut or changed names stay distinct."""
+    safe = _UNSAFE_NAME.sub("_", printable(doc_id)).lstrip(". ") or "document"
+    if safe == doc_id and len(os.fsencode(safe)) <= NAME_BYTES:
+        return safe
+    return f"{truncate_bytes(safe, NAME_BYTES - 9)}-{_short_hash(key)}"
 
 
 def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = None) -> tuple[list[InputFile], list[DocResult]]:
@@ -164,17 +212,28 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = No
     for arg in inputs:
         p = Path(arg)
         if p.is_dir():
+            n_before = len(found) + len(missing)
             for f in sorted(p.rglob("*")):
                 rel = f.relative_to(p)
                 if any(part.startswith(".") for part in rel.parts) or f.suffix.lower() not in SUFFIXES:
                     continue
-                if not f.is_file() or (excl is not None and excl in f.resolve().parents):
+                if excl is not None and excl in f.resolve().parents:
                     continue
-                found.append((f, str(f), f"{p.resolve().name}/{rel.as_posix()}"))
-        elif p.exists():
-            found.append((p, str(p), p.name))
+                if f.is_dir():
+                    continue
+                if not f.is_file():  # a FIFO, device or socket named like a report: refused, never opened
+                    missing.append(DocResult(doc_id=printable(f.stem), source=printable(str(f)), status="failed",
+                                             reason="not a regular file (FIFO, device or socket); refused without reading"))
+                    continue
+                found.append((f, printable(str(f)), f"{p.resolve().name}/{rel.as_posix()}"))
+            if len(found) + len(missing) == n_before:
+                missing.append(DocResult(doc_id=printable(p.name), source=printable(str(p)), status="failed",
+                                         reason=f"no reports ({', '.join(SUFFIXES)}) in this folder"))
+        elif p.exists() or p.is_symlink():
+            found.append((p, printable(str(p)), p.name))
         else:
-            missing.append(DocResult(doc_id=p.stem, source=str(p), status="failed", reason="no such file or directory"))
+            missing.append(DocResult(doc_id=printable(p.stem), source=printable(str(p)), status="failed",
+                                     reason="no such file or directory"))
     seen: set[str] = set()
     unique: list[tuple[Path, str, str]] = []
     for f, disp, rel in found:
@@ -184,22 +243,30 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = No
             unique.append((f, disp, rel))
     stems: dict[str, int] = {}
     for f, _, _ in unique:
-        stems[f.stem] = stems.get(f.stem, 0) + 1
+        stems[printable(f.stem)] = stems.get(printable(f.stem), 0) + 1
     out: list[InputFile] = []
     used: set[str] = set()
+    used_stems: set[str] = set()
     for f, disp, rel in unique:
-        doc_id = f.stem if stems[f.stem] == 1 else f"{f.stem}-{_short_hash(rel)}"
+        stem = printable(f.stem)  # not UTF-8 (GBK names from a Windows archive): decoded, writable
+        doc_id = stem if stems[stem] == 1 else f"{stem}-{_short_hash(rel)}"
         if doc_id in used:  # same relative path under two same-named folders: fall back to the absolute path
-            doc_id = f"{f.stem}-{_short_hash(str(f.resolve()))}"
+            doc_id = f"{stem}-{_short_hash(str(f.resolve()))}"
         used.add(doc_id)
-        out.append(InputFile(path=f, display=disp, key=str(f.resolve()), doc_id=doc_id))
+        key = str(f.resolve())
+        ostem = output_stem(doc_id, key)
+        if ostem.casefold() in used_stems:  # two safe forms meet (or differ only in case): hash the path
+            ostem = f"{truncate_bytes(ostem, NAME_BYTES - 18)}-{_short_hash(key + chr(0) + doc_id)}"
+        used_stems.add(ostem.casefold())
+        out.append(InputFile(path=f, display=disp, key=key, doc_id=doc_id, stem=ostem))
     return out, missing
 
 
-def read_input(inp: InputFile) -> Report:
-    """The report of one input, any format; raises ReadError naming the file as the user gave it."""
+def read_input(inp: InputFile, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Report:
+    """The report of one input, any format; raises ReadError naming the file as the user gave it
+    (also for a file that is not a regular file or is larger than ``max_bytes``)."""
     try:
-        return read_report(inp.path, doc_id=inp.doc_id)
+        return read_report(inp.path, doc_id=inp.doc_id, max_bytes=max_bytes)
     except ReadError as e:
         msg = str(e)
         if msg.startswith(str(inp.path)) and inp.display != str(inp.path):
@@ -248,29 +315,56 @@ def run_fingerprint(mhash: str, chash: str, config: BatchConfig) -> str:
 # --------------------------------------------------------------------------- manifest
 
 
-def load_manifest(out: Path) -> dict[str, dict[str, Any]]:
-    """Entries by input key; the last line for a key wins; unreadable lines (a torn tail) are dropped."""
-    entries: dict[str, dict[str, Any]] = {}
+def _manifest_lines(out: Path) -> list[dict[str, Any]]:
     try:
         text = (out / MANIFEST).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return entries  # absent or unreadable: outputs are redone, never trusted
+        return []  # absent or unreadable: outputs are redone, never trusted
+    lines: list[dict[str, Any]] = []
     for line in text.splitlines():
         try:
             e = json.loads(line)
         except ValueError:
             continue
-        if isinstance(e, dict) and isinstance(e.get("key"), str) and e.get("format") == OUTPUT_FORMAT:
+        if isinstance(e, dict):
+            lines.append(e)
+    return lines
+
+
+def load_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    """Entries by input key; the last line for a key wins; unreadable lines (a torn tail) are dropped."""
+    entries: dict[str, dict[str, Any]] = {}
+    for e in _manifest_lines(out):
+        if isinstance(e.get("key"), str) and e.get("format") == OUTPUT_FORMAT:
             entries[e["key"]] = e
     return entries
 
 
+def owned_files(out: Path) -> set[str]:
+    """Names of the files in ``out`` that a batch wrote: every output and text copy its manifest
+    lists (any format version), every ``{"owns": name}`` claim, and, once a manifest exists,
+    the manifest, summary and CSV themselves."""
+    owned: set[str] = set()
+    for e in _manifest_lines(out):
+        for k in ("output", "text_file", "owns"):
+            if isinstance(e.get(k), str):
+                owned.add(e[k])
+    if (out / MANIFEST).exists():
+        owned |= {MANIFEST, SUMMARY, TARGETS_CSV}
+    return owned
+
+
 def _manifest_line(e: dict[str, Any]) -> str:
-    return json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n"
+    # ASCII: an input key that is not UTF-8 (lone surrogates) round-trips as \\udcXX escapes.
+    return json.dumps(e, ensure_ascii=True, sort_keys=True) + "\n"
 
 
-def _compact_manifest(out: Path, entries: dict[str, dict[str, Any]]) -> None:
-    atomic_write_text(out / MANIFEST, "".join(_manifest_line(entries[k]) for k in sorted(entries)))
+def _compact_manifest(out: Path, entries: dict[str, dict[str, Any]], owned: set[str] | None = None) -> None:
+    """Rewrite the manifest: one entry per key, plus a claim for each other owned file still there."""
+    listed = {e.get(k) for e in entries.values() for k in ("output", "text_file")}
+    claims = sorted(n for n in (owned or set()) - listed - {MANIFEST, SUMMARY, TARGETS_CSV} if (out / n).exists())
+    atomic_write_text(out / MANIFEST, "".join(_manifest_line(entries[k]) for k in sorted(entries))
+                      + "".join(_manifest_line({"owns": n}) for n in claims))
 
 
 class _Journal:
@@ -331,6 +425,85 @@ def why_redo(entry: dict[str, Any] | None, inp: InputFile, fp: str, out: Path) -
 # --------------------------------------------------------------------------- the run
 
 
+def check_outside_inputs(out: Path, inputs: Sequence[str | os.PathLike[str]]) -> None:
+    """Raise BatchRefused when ``out`` is, or lies inside, an input folder or the folder of an
+    input file, or when an input lies inside ``out``: a batch never writes into its input tree."""
+    o = out.resolve()
+    for arg in inputs:
+        p = Path(arg)
+        if not (p.exists() or p.is_symlink()):
+            continue
+        r = p.resolve()
+        shown = printable(str(p))
+        if p.is_dir() and (o == r or r in o.parents):
+            raise BatchRefused(f"{printable(str(out))}: is inside the input folder {shown}; "
+                               "choose an output folder outside the inputs")
+        if not p.is_dir() and o == r.parent:
+            raise BatchRefused(f"{printable(str(out))}: is the folder of the input file {shown}; "
+                               "choose an output folder outside the inputs")
+        if o in r.parents:
+            raise BatchRefused(f"{printable(str(out))}: contains the input {shown}; "
+                               "choose an output folder outside the inputs")
+
+
+def foreign_files(out: Path) -> list[str]:
+    """Files in ``out`` that a batch could overwrite but did not write: ``.jsonl`` and ``.txt``
+    files and a summary or CSV no manifest claims, and gold files (a ``standoff/`` folder of
+    ``.jsonl``). Hidden files (locks, temporaries) are not listed."""
+    owned = owned_files(out)
+    found: list[str] = []
+    try:
+        children = sorted(out.iterdir())
+    except OSError:
+        return found
+    for f in children:
+        name = f.name
+        if name.startswith(".") or name in owned:
+            continue
+        if f.is_dir():
+            if name == "standoff" and any(f.glob("*.jsonl")):
+                found.append(f"{name}/ (gold)")
+            continue
+        if f.suffix.lower() in (".jsonl", ".txt") or name in (MANIFEST, SUMMARY, TARGETS_CSV):
+            found.append(name)
+    return found
+
+
+@contextmanager
+def folder_lock(out: Path, wait: bool = False) -> Iterator[None]:
+    """Hold the output folder's advisory lock (``fcntl.flock``) for the block.
+
+    Without ``wait`` a folder locked by another run raises BatchBusy naming the holder's pid; with
+    it the call blocks until the other run ends. The lock dies with its process (a kill frees it).
+    On systems without ``fcntl`` no lock is taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = out / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as e:
+        raise OutputError(f"{printable(str(path))}: cannot create the lock file ({e.strerror or e})") from e
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+            if not wait:
+                raise BatchBusy(f"{printable(str(out))}: another batch run is writing to this folder ({holder}); "
+                                "wait for it to finish, or rerun with --wait") from None
+            print(f"waiting for the other batch run writing to {printable(str(out))} ({holder})", file=sys.stderr)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def check_writable(out: Path) -> None:
     """Create ``out`` if needed and prove a file can be written there; raise OutputError if not."""
     if out.exists() and not out.is_dir():
@@ -347,7 +520,7 @@ def check_writable(out: Path) -> None:
 def _clean_temp(out: Path) -> None:
     """Remove temp files a killed run left behind (ours only: ``.<name>.<random>.tmp``)."""
     for f in out.iterdir():
-        if f.is_file() and _TMP.match(f.name):
+        if f.is_file() and _TMP.match(f.name) and f.name != LOCK:
             try:
                 f.unlink()
             except OSError:
@@ -389,12 +562,16 @@ def run_batch(
     tagger: Any = None,
     progress: bool = True,
     on_document: Callable[[DocResult], None] | None = None,
+    force: bool = False,
+    wait: bool = False,
 ) -> BatchSummary:
     """Tag every report under ``inputs`` into ``out_dir``; see the module docstring.
 
     ``tagger`` overrides ``config.model`` (tests pass a fake). ``on_document`` is called after
     each document is finished (written or failed). Raises OutputError when ``out_dir`` cannot be
-    written; every other per-document problem is recorded in the summary and the run goes on.
+    written, BatchRefused when it is in the input tree or holds files no batch wrote (``force``
+    accepts the latter, never overwriting them), BatchBusy when another run holds it (``wait``
+    waits instead); every other per-document problem is recorded in the summary and the run goes on.
     """
     cfg = config or BatchConfig()
     if tagger is None:
@@ -402,15 +579,54 @@ def run_batch(
 
         cfg = replace(cfg, model=resolve_model(cfg.model))  # "default": the shipped model
     out = Path(out_dir)
+    check_outside_inputs(out, inputs)
+    if out.is_dir():
+        check_foreign(out, force)  # before the lock file is created: a refused folder is left as it was
     check_writable(out)
+    with folder_lock(out, wait=wait):
+        check_foreign(out, force)  # again under the lock: another run may have changed the folder
+        return _run_locked(inputs, out, cfg, tagger, progress, on_document, force)
+
+
+def check_foreign(out: Path, force: bool) -> list[str]:
+    """The foreign files of ``out`` (see ``foreign_files``); raise BatchRefused when there are
+    any and not ``force``, or when one is a summary, CSV or manifest (never overwritten)."""
+    foreign = foreign_files(out)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        blocking = [f for f in foreign if f in (MANIFEST, SUMMARY, TARGETS_CSV)]
+        if not force or blocking:
+            hint = (f"move {', '.join(blocking)} away (a batch never overwrites files it did not write)" if blocking
+                    else "choose an empty folder, or pass --force to write beside them (they are never overwritten)")
+            raise BatchRefused(f"{printable(str(out))}: holds {len(foreign)} file(s) no batch run wrote "
+                               f"({shown}): a gold or other data folder? {hint}")
+    return foreign
+
+
+def _run_locked(
+    inputs: Sequence[str | os.PathLike[str]],
+    out: Path,
+    cfg: BatchConfig,
+    tagger: Any,
+    progress: bool,
+    on_document: Callable[[DocResult], None] | None,
+    force: bool,
+) -> BatchSummary:
+    foreign = foreign_files(out)
     _clean_temp(out)
     t0 = time.perf_counter()
     files, missing = discover(inputs, exclude=out)
+    if foreign:  # --force: an output whose name is taken by a foreign file gets a hashed name
+        taken = {f.casefold() for f in foreign}
+        files = [f if f"{f.stem}.jsonl".casefold() not in taken and f"{f.stem}.txt".casefold() not in taken
+                 else replace(f, stem=f"{truncate_bytes(f.stem, NAME_BYTES - 18)}-{_short_hash('own' + f.key)}")
+                 for f in files]
+    owned = owned_files(out)
     mhash = model_hash(cfg.model) if tagger is None else f"custom:{getattr(tagger, 'name', type(tagger).__name__)}"
     chash = code_hash()
     fp = run_fingerprint(mhash, chash, cfg)
     entries = load_manifest(out)
-    _compact_manifest(out, entries)  # drops a torn last line before anything is appended
+    _compact_manifest(out, entries, owned)  # drops a torn last line before anything is appended
 
     results: dict[str, DocResult] = {}
     pending: list[InputFile] = []
@@ -426,7 +642,8 @@ def run_batch(
             results[inp.key] = DocResult(inp.doc_id, inp.display, "skipped", reason, e.get("chars", 0),
                                          e.get("sentences", 0), e.get("targets", 0), e.get("encoding", ""),
                                          e.get("input_format", ""), e.get("library", ""),
-                                         e.get("library_version", ""), e.get("text_file", ""))
+                                         e.get("library_version", ""), e.get("text_file", ""),
+                                         e.get("output", ""))
         else:
             redo[inp.key] = why
             pending.append(inp)
@@ -435,7 +652,7 @@ def run_batch(
             except OSError:
                 sizes[inp.key] = 0
 
-    summary = BatchSummary(out_dir=str(out), model=cfg.model, model_id="", model_hash=mhash, code_hash=chash,
+    summary = BatchSummary(out_dir=printable(str(out)), model=cfg.model, model_id="", model_hash=mhash, code_hash=chash,
                            config=asdict(cfg))
     if pending and tagger is None:
         from pipeline.tagging.tagger import Tagger
@@ -469,9 +686,9 @@ def run_batch(
             for inp in chunk:
                 try:
                     size, mtime = _stat(inp)  # taken before reading: a file changed meanwhile is redone next time
-                    rep = read_input(inp)
+                    rep = read_input(inp, cfg.max_bytes)
                 except (ReadError, OSError) as e:
-                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", str(e)))
+                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", printable(str(e))))
                     continue
                 texts.append((inp, rep.text, rep, size, mtime))
             tagged = _tag_chunk(tagger, texts)
@@ -500,10 +717,13 @@ def run_batch(
                     finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"invalid output: {e}", len(text),
                                           encoding=enc, **how))
                     continue
-                name = f"{inp.doc_id}.jsonl"
-                text_file = ""
-                if rep.format != "txt":  # keep the text the offsets refer to, before the records
-                    text_file = f"{inp.doc_id}.txt"
+                name = f"{inp.stem or inp.doc_id}.jsonl"
+                text_file = f"{inp.stem or inp.doc_id}.txt" if rep.format != "txt" else ""
+                for n in (name, text_file):
+                    if n and n not in owned:  # claimed before written: a kill leaves it ours
+                        journal.add({"owns": n})
+                        owned.add(n)
+                if text_file:  # keep the text the offsets refer to, before the records
                     text_bytes = text.encode("utf-8")
                     atomic_write_bytes(out / text_file, text_bytes)
                     entry.update(text_file=text_file, text_sha256=hashlib.sha256(text_bytes).hexdigest())
@@ -513,17 +733,17 @@ def run_batch(
                 journal.add(entry)  # after the output: a kill in between only redoes this document
                 chars_done += len(text)
                 finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], len(text), len(doc.sentences),
-                                      len(doc.targets()), enc, text_file=text_file, **how))
+                                      len(doc.targets()), enc, text_file=text_file, output=name, **how))
     finally:
         bar.close()
         journal.close()
 
     ordered = [results[f.key] for f in files] + missing
     summary.results = ordered
-    _compact_manifest(out, entries)
+    _compact_manifest(out, entries, owned)
     _write_targets_csv(out, files, results, entries)
     summary.seconds = time.perf_counter() - t0
-    atomic_write_text(out / SUMMARY, json.dumps(summary.to_json(), ensure_ascii=False, indent=1) + "\n")
+    atomic_write_text(out / SUMMARY, printable(json.dumps(summary.to_json(), ensure_ascii=False, indent=1) + "\n"))
     return summary
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from pipeline.model.model_dir import META_FILE, shipped_model_dir
@@ -116,6 +117,7 @@ class Tagger:
                     continue  # predictors promise valid, non-overlapping spans; never trust it blindly
                 last_end = sp.end
                 kept.append(sp)
+            kept = [k for k in (_bounded(raw, sent.start, sp) for sp in kept) if k is not None]
             all_fields = [parse_fields(raw[sent.start + sp.start : sent.start + sp.end]) for sp in kept]
             share_coordinated(sent.text, [(sp.start, sp.end) for sp in kept], all_fields)
             for sp, fields in zip(kept, all_fields):
@@ -163,3 +165,27 @@ class Tagger:
                 "category_probs": {k: round(float(v), 4) for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3]},
             },
         )
+
+
+#: A predicted span longer than this (characters) is cut to its figure's neighbourhood: no
+#: predictor can turn a 50,000-character line without punctuation into one target.
+MAX_TARGET_CHARS = 160
+_KEEP_BEFORE, _KEEP_AFTER = 48, 32
+
+
+def _bounded(raw: str, offset: int, sp: Any) -> Any:
+    """``sp`` itself when short enough; else the span cut to ``_KEEP_BEFORE`` characters before
+    its figure and ``_KEEP_AFTER`` after (``None`` when it holds no figure)."""
+    if sp.end - sp.start <= MAX_TARGET_CHARS:
+        return sp
+    from pipeline.fields.parse import parse_fields
+
+    f = parse_fields(raw[offset + sp.start : offset + sp.end])
+    if f["number_start"] is None:
+        return None
+    start = sp.start + max(0, f["number_start"] - _KEEP_BEFORE)
+    end = min(sp.end, sp.start + f["number_end"] + _KEEP_AFTER)
+    while start < end and raw[offset + start].isspace():
+        start += 1
+    return replace(sp, start=start, end=end) if end > start else None
+

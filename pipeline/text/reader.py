@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,59 @@ _COMMON_SIMPLIFIED = set(
     "报告工作经济社会发展建设推进改革开放城市服务企业项目全面加强深化实施完成增长亿元万人保障提升推动落实创新产业环境群众生态农村教育医疗安全政府市场投资消费就业"
 )
 _BIG5_ONLY_HINT = set("們國這為來個發學會時說對經過後還進與")
+
+
+#: Largest report file read (bytes); a larger one is refused (``--max-bytes`` changes it). Real
+#: work reports are well under 2 MB; the limit stops ``/dev/zero``-like inputs eating memory.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_limited(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (``None``: no limit).
+
+    FIFOs, devices and sockets are refused by name before anything is opened or read (opening a
+    FIFO blocks; ``/dev/zero`` never ends); the size is checked before reading and again while
+    reading (a file that grows). Raises ReadError naming the file.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError as e:
+        raise ReadError(f"{p}: no such file") from e
+    except PermissionError as e:
+        raise ReadError(f"{p}: permission denied") from e
+    except OSError as e:
+        raise ReadError(f"{p}: cannot read ({e.strerror})") from e
+    if stat.S_ISDIR(st.st_mode):
+        raise ReadError(f"{p}: is a directory, not a report file")
+    for test, kind in _KINDS:
+        if test(st.st_mode):
+            raise ReadError(f"{p}: is {kind}, not a regular file; refused without reading")
+    if not stat.S_ISREG(st.st_mode):
+        raise ReadError(f"{p}: not a regular file; refused without reading")
+    too_big = f"{p}: larger than the limit of {max_bytes:,} bytes per document (--max-bytes)" if max_bytes else ""
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise ReadError(f"{p}: {st.st_size:,} bytes, " + too_big.split(": ", 1)[1])
+    try:
+        # O_NONBLOCK: should the path have become a FIFO since stat, opening does not hang.
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ReadError(f"{p}: not a regular file; refused without reading")
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+    except PermissionError as e:
+        raise ReadError(f"{p}: permission denied") from e
+    except IsADirectoryError as e:
+        raise ReadError(f"{p}: is a directory, not a report file") from e
+    except OSError as e:
+        raise ReadError(f"{p}: cannot read ({e.strerror})") from e
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ReadError(too_big)
+    return data
 
 
 @dataclass(frozen=True)
@@ -167,20 +221,14 @@ def doc_id_for(path: str | os.PathLike[str]) -> str:
     return Path(path).stem
 
 
-def read_report(path: str | os.PathLike[str], doc_id: str | None = None) -> Report:
+def read_report(
+    path: str | os.PathLike[str], doc_id: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> Report:
     """Read one report file (plain text, .docx, PDF or HTML, chosen by content) into the text
-    every offset refers to. Raises ReadError (naming the file) on bad input."""
+    every offset refers to. Raises ReadError (naming the file) on bad input, a file that is not a
+    regular file, or one over ``max_bytes`` (see ``read_limited``)."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except IsADirectoryError as e:
-        raise ReadError(f"{p}: is a directory, not a report file") from e
-    except PermissionError as e:
-        raise ReadError(f"{p}: permission denied") from e
-    except FileNotFoundError as e:
-        raise ReadError(f"{p}: no such file") from e
-    except OSError as e:
-        raise ReadError(f"{p}: cannot read ({e.strerror})") from e
+    data = read_limited(p, max_bytes)
     from pipeline.text.formats import extract
 
     ex = extract(data, str(p), p.suffix)
