@@ -12,6 +12,19 @@ from hypothesis import settings
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GOVTARGET_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
+CORPUS2 = SHARED / "corpus2"
+
+
+def standoff_source_dir(header: dict[str, object]) -> Path | None:
+    """The corpus folder holding a standoff header's source with its sha256 (names repeat across
+    the two corpora, the hash decides), or None where neither corpus has it."""
+    import hashlib
+
+    for d in (CORPUS, CORPUS2):
+        f = d / str(header["source"])
+        if f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == header["sha256"]:
+            return d
+    return None
 SEED = ROOT / "data" / "raw" / "yuzhong-2024.txt"
 BERT_TOKENIZER = SHARED / "models" / "bert-base-chinese-tokenizer"
 
