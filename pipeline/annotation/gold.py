@@ -241,14 +241,42 @@ def default_corpus_dir() -> Path | None:
     return dirs[0] if dirs else None
 
 
+#: The declared splits of a gold folder (``data/gold/splits.json``): ``{"test": [doc_id, ...]}``.
+#: The test split is declared before any training or choice and used only for final figures.
+SPLITS_FILE = "splits.json"
+SPLITS = ("train", "test", "all")
+
+
+def read_splits(gold_root: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """The split declaration of a gold folder: ``{"test": [...]}`` (empty when there is none)."""
+    f = Path(gold_root) / SPLITS_FILE
+    if not f.is_file():
+        return {"test": []}
+    try:
+        obj = json.loads(f.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise GoldError(f"{f}: not valid JSON ({e})") from e
+    test = obj.get("test") if isinstance(obj, dict) else None
+    if not isinstance(test, list) or not all(isinstance(x, str) for x in test):
+        raise GoldError(f"{f}: expected {{\"test\": [doc_id, ...]}}")
+    return {"test": list(test)}
+
+
 def load_gold_dir(
-    path: str | os.PathLike[str], corpus_dir: str | os.PathLike[str] | None = None, strict_standoff: bool = False
+    path: str | os.PathLike[str],
+    corpus_dir: str | os.PathLike[str] | None = None,
+    strict_standoff: bool = False,
+    split: str = "all",
 ) -> tuple[list[GoldDocument], list[str]]:
     """Load every ``*.jsonl`` under ``path`` (recursively). Returns ``(documents, skipped)``.
 
-    Standoff files whose source is absent are skipped (listed in ``skipped``) unless
-    ``strict_standoff``; any other problem raises.
+    ``split``: ``"all"`` (every document), ``"train"`` (all but the declared test split) or
+    ``"test"`` (only the test split), as declared in the gold folder's ``splits.json``; a test
+    document named there but missing is an error. Standoff files whose source is absent are
+    skipped (listed in ``skipped``) unless ``strict_standoff``; any other problem raises.
     """
+    if split not in SPLITS:
+        raise ValueError(f"split {split!r}: expected one of {SPLITS}")
     p = Path(path)
     files = [p] if p.is_file() else sorted(p.rglob("*.jsonl"))
     docs, skipped = [], []
@@ -258,6 +286,14 @@ def load_gold_dir(
         raw_dir = raw_dir.parent
     # Outside a gold/ folder (e.g. data/agreement/x.jsonl) fall back to load_gold_file's <file>/../../raw.
     raw_root: Path | None = raw_dir.parent / "raw" if raw_dir.name == "gold" else None
+    if split != "all":
+        test_ids = set(read_splits(raw_dir if raw_dir.name == "gold" else (p if p.is_dir() else p.parent))["test"])
+        stems = {f.stem for f in files}
+        absent = sorted(test_ids - stems) if split == "test" else []
+        if absent:
+            raise GoldError(f"{p}: test document(s) {absent} declared in {SPLITS_FILE} but not found")
+        keep = (lambda stem: stem in test_ids) if split == "test" else (lambda stem: stem not in test_ids)
+        files = [f for f in files if keep(f.stem)]
     for f in files:
         try:
             docs.append(load_gold_file(f, raw_dir=raw_root, corpus_dir=corpus_dir))

@@ -34,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--model", metavar="DIR", help="a trained model directory")
     src.add_argument("--pred", metavar="FILE_OR_DIR", help="predictions in the gold record format (JSONL)")
     p.add_argument("--gold", default="data/gold", help="gold file or folder (default: data/gold)")
+    p.add_argument(
+        "--split",
+        choices=("train", "test", "all"),
+        default="train",
+        help="gold documents scored: all but the declared test split (default), the test split "
+        "(final figures only; data/gold/splits.json), or all",
+    )
     p.add_argument("--corpus", default=None, help="corpus folder for standoff gold (default: ../shared/corpus)")
     p.add_argument("--out", default="reports", help="where run folders and history.jsonl go (default: reports)")
     p.add_argument("--run-id", default=None, help="name of the run folder (default: UTC time + system)")
@@ -64,6 +71,7 @@ def cmd_evaluate(argv: list[str]) -> int:
             n_resamples=args.resamples,
             run_id=args.run_id,
             corpus=args.corpus,
+            split=args.split,
         )
         res = run_evaluation(cfg, log=lambda s: print(s, file=sys.stderr))
     except (GoldError, ValueError, FileNotFoundError) as e:

@@ -35,6 +35,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--gold", default=str(ROOT / "data" / "gold"), help="gold file or folder (data/gold)")
     p.add_argument("--corpus-dir", default=None, help="corpus folder for standoff gold sources")
+    p.add_argument("--split", default="train", choices=("train", "all"),
+                   help="gold documents to train on: all but the declared test split (data/gold/splits.json), or all")
     p.add_argument("--init", default=None, help="MLM folder from `train.py pretrain` (small model)")
     p.add_argument("--encoder", default="small", help="'small' or a hub name / local checkpoint (bert-base-chinese)")
     p.add_argument("--cv", type=int, default=5, help="folds (0 = no cross-validation)")
@@ -67,7 +69,7 @@ def _config(a: argparse.Namespace) -> Any:
 def _load_gold(a: argparse.Namespace) -> list[Any]:
     from pipeline.annotation.gold import load_gold_dir
 
-    docs, skipped = load_gold_dir(a.gold, corpus_dir=a.corpus_dir)
+    docs, skipped = load_gold_dir(a.gold, corpus_dir=a.corpus_dir, split=getattr(a, "split", "train"))
     for s in skipped:
         logging.warning("%s", s)
     if not docs:
@@ -144,7 +146,7 @@ def cmd_silver_stage(a: argparse.Namespace) -> int:
     if a.gold and Path(a.gold).exists():
         from pipeline.annotation.gold import load_gold_dir
 
-        docs, _ = load_gold_dir(a.gold, corpus_dir=a.corpus_dir)
+        docs, _ = load_gold_dir(a.gold, corpus_dir=a.corpus_dir, split=getattr(a, "split", "train"))
         exclude = [d.source for d in docs]
     ex = silver_examples(a.silver_corpus, 1.0, max_sentences=a.silver_max, seed=a.cv_seed, exclude=exclude)
     logging.info("silver stage: %d sentences, %d spans (gold sources excluded: %d)", len(ex),
@@ -256,7 +258,8 @@ def mlm_provenance(mlm: Path | None) -> dict[str, Any] | None:
 
 def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = str(ROOT / "reports"),
             recipe: dict[str, Any] | None = None, final_epochs: int = FINAL_EPOCHS, n_resamples: int = 1000,
-            mlm_dir: str = str(ROOT / "runs" / "mlm"), pretrain_corpus: str | None = None) -> dict[str, Any]:
+            mlm_dir: str = str(ROOT / "runs" / "mlm"), pretrain_corpus: str | None = None,
+            split: str = "train") -> dict[str, Any]:
     """One-command retraining (ANNOTATION_LOOP step 4 + 5): fit on every gold document, then
     cross-validate leave-one-document-out through ``pipeline.evaluation.evalrun`` (one model retrained per
     fold with the configuration saved in ``out``; the rule baseline on the same folds), record
@@ -269,7 +272,7 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     from pipeline.model.modeling import model_size_bytes
     from pipeline.training.loop import TrainConfig, examples_from_docs, flat_metrics, gold_sha256, train_model
 
-    docs = _load_gold(argparse.Namespace(gold=gold, corpus_dir=corpus_dir))
+    docs = _load_gold(argparse.Namespace(gold=gold, corpus_dir=corpus_dir, split=split))
     mlm = ensure_mlm(Path(mlm_dir), Path(pretrain_corpus) if pretrain_corpus else None)
     # Recorded relative to the repository when inside it, so the directory works on any checkout.
     init = {"init": _portable(mlm)} if mlm is not None else {}
@@ -281,7 +284,7 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     pred.save(out, fp16=cfg.fp16)
     logging.info("final fit on %d documents saved to %s; cross-validating by document", len(docs), out)
     run = run_evaluation(EvalConfig(gold=gold, out=reports, system="model", path=out, cv=max(2, len(docs)),
-                                    cv_by="document", corpus=corpus_dir, n_resamples=n_resamples),
+                                    cv_by="document", corpus=corpus_dir, n_resamples=n_resamples, split=split),
                          gold_docs=docs, log=logging.info)
     meta = read_meta(out)
     meta.update(
@@ -325,7 +328,7 @@ def _baseline_lines(meta: dict[str, Any]) -> str:
 def cmd_default(a: argparse.Namespace) -> int:
     """Reproduce models/default (no arguments) or retrain on a gold folder (``--gold``)."""
     out = a.out or str(ROOT / "models" / "default")
-    retrain(a.gold, out, corpus_dir=a.corpus_dir, mlm_dir=a.mlm, pretrain_corpus=a.pretrain_corpus)
+    retrain(a.gold, out, corpus_dir=a.corpus_dir, mlm_dir=a.mlm, pretrain_corpus=a.pretrain_corpus, split=a.split)
     return 0
 
 
@@ -336,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", default=str(ROOT / "data" / "gold"), help="(no subcommand) gold file or folder")
     p.add_argument("--out", default=None, help="(no subcommand) model directory; default models/default")
     p.add_argument("--corpus-dir", default=None, help="(no subcommand) corpus folder for standoff gold sources")
+    p.add_argument("--split", default="train", choices=("train", "all"),
+                   help="(no subcommand) train on all gold but the declared test split (default), or on all")
     p.add_argument("--mlm", default=str(ROOT / "runs" / "mlm"),
                    help="(no subcommand) masked-LM run to start from; pretrained first when missing")
     p.add_argument("--pretrain-corpus", default=str(DEFAULT_CORPUS) if DEFAULT_CORPUS.is_dir() else None,

@@ -267,6 +267,8 @@ class EvalConfig:
     run_id: str | None = None
     corpus: str | None = None
     baseline: bool = True
+    #: Gold documents scored: "train" (all but the declared test split), "test" or "all".
+    split: str = "train"
 
     def __post_init__(self) -> None:
         if self.system in ("model", "pred") and not self.path:
@@ -372,7 +374,7 @@ def run_evaluation(
         raise ValueError(f"run {Path(cfg.out) / cfg.run_id} exists; choose another --run-id")
     skipped: list[str] = []
     if gold_docs is None:
-        gold_docs, skipped = load_gold_dir(cfg.gold, corpus_dir=cfg.corpus)
+        gold_docs, skipped = load_gold_dir(cfg.gold, corpus_dir=cfg.corpus, split=cfg.split)
         for s in skipped:
             log(f"gold: skipped {s}")
     docs = list(gold_docs)
@@ -388,6 +390,7 @@ def run_evaluation(
         "gold": cfg.gold,
         "gold_sha256": gold_hash,
         "gold_documents": doc_ids,
+        "gold_split": cfg.split,
         "gold_skipped": skipped,
         "model_id": None,
         "model_sha256": None,
