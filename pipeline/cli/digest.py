@@ -1,7 +1,7 @@
 """Digest of the rules' and the shipped model's predictions: the behaviour-preservation check.
 
-    python scripts/prediction_digest.py --out .digest-before.json        # before a refactor
-    python scripts/prediction_digest.py --check .digest-before.json      # after: exit 1 if anything moved
+    govtarget digest --out .digest-before.json        # before a refactor
+    govtarget digest --check .digest-before.json      # after: exit 1 if anything moved
 
 Predictions are the gold-format JSONL (``export.records_jsonl``) of ``Tagger(text, doc_id)``, one
 document at a time, on
@@ -22,13 +22,13 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pipeline.annotation.gold import load_gold_dir
+from pipeline.tagging.export import records_jsonl
+from pipeline.tagging.tagger import Tagger
+from pipeline.text.reader import read_report
 
-from pipeline.annotation.gold import load_gold_dir  # noqa: E402
-from pipeline.tagging.export import records_jsonl  # noqa: E402
-from pipeline.tagging.tagger import Tagger  # noqa: E402
-from pipeline.text.reader import read_report  # noqa: E402
+#: The repository root (the default gold folder and corpus are beside it in a checkout).
+ROOT = Path(__file__).resolve().parents[2]
 
 MODEL_EVERY = 9  # the model runs on every 9th corpus report (sorted by name)
 
@@ -61,7 +61,7 @@ def digest(gold: Path, corpus: Path) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="govtarget digest", description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--gold", type=Path, default=ROOT / "data" / "gold")
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     g = ap.add_mutually_exclusive_group(required=True)
