@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 from pipeline.annotation.gold import gold_sha256, load_gold_dir, write_gold
 from pipeline.evaluation.scoring import HEADLINE, SUMMARY_KEYS, paired_difference, score
-from pipeline.io import atomic_write_text, rules_sha256, sha256_file
+from pipeline.fingerprint import rules_sha256
+from pipeline.io import atomic_write_text, sha256_file
 from pipeline.model.model_dir import read_meta_lenient
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.training.cv import CVResult, Fold, cross_validate, train_fold

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from pipeline.errors import ModelLoadError
-from pipeline.io import rules_sha256
+from pipeline.fingerprint import rules_sha256
 from pipeline.model.encoding import EncodedSentence, context_text, decode, encode, rule_context
 from pipeline.model.model_dir import (
     CARD_FILE,

@@ -34,6 +34,7 @@ from typing import Any
 
 from pipeline.annotation.gold import validate_records
 from pipeline.errors import OutputError, ReadError
+from pipeline.fingerprint import package_sha256
 from pipeline.io import atomic_write_bytes, atomic_write_text
 from pipeline.tagging.export import read_jsonl_records, records_jsonl, rows_csv, target_rows
 from pipeline.text.reader import read_report
@@ -44,9 +45,6 @@ MANIFEST = "manifest.ndjson"  # not *.jsonl: evaluate.py --pred DIR reads every 
 SUMMARY = "summary.json"
 TARGETS_CSV = "targets.csv"
 SUFFIXES = (".txt", ".docx")
-# Modules whose code shapes the output; a change to any of them redoes finished documents.
-_CODE_MODULES = ("tagging/tagger", "text/segment", "text/reader", "records", "schema", "text/textnorm", "fields/parse",
-                 "rules/baseline", "model/modeling", "model/backends", "tagging/export", "predict", "model/vocab")
 _TMP = re.compile(r"^\..+\.[^.]+\.tmp$")
 
 
@@ -206,13 +204,10 @@ def read_input(inp: InputFile) -> tuple[str, str]:
 
 
 def code_hash() -> str:
-    h = hashlib.sha256()
-    here = Path(__file__).resolve().parents[1]
-    for name in _CODE_MODULES:
-        f = here / f"{name}.py"
-        if f.exists():
-            h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    """The code's part of the resume key: every module and data file of the package
+    (``pipeline.fingerprint.package_sha256``), so no change to the code leaves old outputs
+    looking current."""
+    return package_sha256()[:16]
 
 
 def model_hash(spec: str) -> str:
