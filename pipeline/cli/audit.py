@@ -35,6 +35,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if res.ok else 1
 
 
-
 if __name__ == "__main__":
     sys.exit(main())

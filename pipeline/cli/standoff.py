@@ -58,6 +58,5 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-
 if __name__ == "__main__":
     sys.exit(main())
