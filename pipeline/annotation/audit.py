@@ -191,7 +191,7 @@ def audit(
                 res.problems.append(
                     f"{tok.start}:{tok.end} {tok.token!r}: row names target {named}, which is not in the gold"
                 )
-            elif not (named[0] <= tok.start and tok.end <= named[1]):  # type: ignore[operator]
+            elif not (named[0] <= tok.start and tok.end <= named[1]):
                 res.problems.append(f"{tok.start}:{tok.end} {tok.token!r}: not inside the target {named} its row names")
         elif d.decision in EXCLUSION_REASONS:
             if inside is not None:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from pipeline.annotation.gold import load_gold_dir
 from pipeline.tagging.export import records_jsonl
@@ -37,7 +38,7 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def digest(gold: Path, corpus: Path) -> dict[str, object]:
+def digest(gold: Path, corpus: Path) -> dict[str, Any]:
     rules = Tagger.load("rules")
     model = Tagger.load("default")
     if model.name == "rules":
@@ -76,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     before = json.loads(a.check.read_text(encoding="utf-8"))
     moved = [
         k
-        for k in sorted(set(before["documents"]) | set(d["documents"]))  # type: ignore[call-overload]
+        for k in sorted(set(before["documents"]) | set(d["documents"]))
         if before["documents"].get(k) != d["documents"].get(k)
-    ]  # type: ignore[union-attr]
+    ]
     print(f"now {d['total']} ({d['n']} documents); before {before['total']} ({before['n']})")
     for k in moved:
         print(f"  differs: {k}")

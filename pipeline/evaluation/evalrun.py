@@ -348,7 +348,7 @@ def run_evaluation(
         else:
             assert cfg.path is not None
             make = (lambda fold: system_tagger) if system_tagger else _model_fold_tagger(cfg.path, train_fn, cfg)
-            res = _cv_score(docs, make, cfg)  # type: ignore[arg-type]
+            res = _cv_score(docs, make, cfg)
         metrics, predictions = res.pooled, res.predictions
         cv_info = {"k": len(res.folds), "by": cfg.cv_by, "per_fold": res.per_fold}
     else:
@@ -489,7 +489,7 @@ def append_history(path: Path, line: dict[str, Any]) -> None:
 
 
 def read_history_lines(path: Path) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     if not path.exists():
         return out
     for raw in path.read_text(encoding="utf-8").splitlines():

@@ -153,12 +153,12 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = No
         p = Path(arg)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if any(part.startswith(".") for part in rel.parts) or f.suffix.lower() not in SUFFIXES:
+                relp = f.relative_to(p)
+                if any(part.startswith(".") for part in relp.parts) or f.suffix.lower() not in SUFFIXES:
                     continue
                 if not f.is_file() or (excl is not None and excl in f.resolve().parents):
                     continue
-                found.append((f, str(f), f"{p.resolve().name}/{rel.as_posix()}"))
+                found.append((f, str(f), f"{p.resolve().name}/{relp.as_posix()}"))
         elif p.exists():
             found.append((p, str(p), p.name))
         else:
@@ -408,6 +408,7 @@ def run_batch(
         e = entries.get(inp.key)
         why = why_redo(e, inp, fp, out)
         if why is None:
+            assert e is not None  # why_redo says "new" without an entry
             reason = "done in an earlier run (unchanged input, model and configuration)"
             if e.get("status") == "empty":
                 reason = "no sentences (empty report), unchanged since an earlier run"
