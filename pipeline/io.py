@@ -93,10 +93,3 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def rules_sha256() -> str | None:
-    """sha256 of the rule module's source: the rule baseline's "weights". Evaluation history
-    tracks rule edits with it, and a rule-feature model records the rules it was trained on."""
-    f = Path(__file__).resolve().parent / "rules" / "baseline.py"
-    return sha256_file(f) if f.is_file() else None

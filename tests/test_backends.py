@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
+import helpers
 import numpy as np
 import pytest
 import torch
@@ -18,19 +18,8 @@ TEXTS = ["地区生产总值增长5%左右，城镇新增就业4.6万人。社�
 
 
 def make_tiny_model(folder: Path, seed: int = 0) -> Path:
-    """A random two-layer BERT (hidden 32) saved as a full model directory; no download."""
-    from pipeline.model.modeling import JointModel, save_model_dir, small_bert_config
-    from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
-
-    torch.manual_seed(seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        save_vocab(build_vocab(TEXTS, include_cjk_block=False), tmp)  # small vocabulary: fast to build
-        tok = load_tokenizer(tmp)
-    model = JointModel.from_config(
-        small_bert_config(len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
-    )
-    save_model_dir(model, tok, folder, {"max_length": 64, "stride": 16})
-    return folder
+    """The shared tiny model over this module's texts, with fp16 weights like a shipped model."""
+    return helpers.make_tiny_model(folder, seed, max_length=64, stride=16, texts=TEXTS, fp16=True)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from test_scoring import copy_doc, tiny_gold
+from helpers import _gold_dir, copy_doc, tiny_gold
 
 from pipeline.annotation.gold import write_gold
 from pipeline.cli import evaluate
@@ -27,15 +27,6 @@ from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.records import GoldDocument, SentenceRecord
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _gold_dir(tmp: Path, docs: Sequence[GoldDocument]) -> Path:
-    """A ``data/gold`` + ``data/raw`` layout that ``load_gold_dir`` reads."""
-    for d in docs:
-        (tmp / "data" / "raw").mkdir(parents=True, exist_ok=True)
-        (tmp / "data" / "raw" / f"{d.doc_id}.txt").write_text(d.raw, encoding="utf-8")
-        write_gold(d.sentences, tmp / "data" / "gold" / f"{d.doc_id}.jsonl")
-    return tmp / "data" / "gold"
 
 
 def _fixed(pred: dict[str, list[SentenceRecord]]):  # noqa: ANN202
@@ -167,7 +158,7 @@ def test_load_predictions_names_the_bad_line(tmp_path: Path) -> None:
 
 
 def test_gold_hash_matches_the_training_code() -> None:
-    training = pytest.importorskip("pipeline.training.loop")
+    from pipeline.training import loop as training
     docs = [tiny_gold("d1"), tiny_gold("d2")]
     assert gold_set_sha256(docs) == training.gold_sha256(docs) == gold_set_sha256(docs[::-1])
     other = copy_doc(docs[0])
@@ -213,7 +204,7 @@ def test_model_on_its_training_data_is_labelled_everywhere(tmp_path: Path) -> No
 
 
 def test_cv_of_a_fixed_system_pools_to_the_full_score(tmp_path: Path) -> None:
-    from test_scoring import RAW, _t
+    from helpers import RAW, _t
 
     raw = "重庆日报\n" + RAW
     gold = tiny_gold(raw=raw)

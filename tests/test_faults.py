@@ -252,8 +252,7 @@ def test_gold_dir_is_all_or_nothing(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("pipeline.model.modeling")
-    from test_properties import make_tiny_model
+    from helpers import make_tiny_model
 
     # A 512-token window: the 50,000-character line below needs about a hundred windows.
     return make_tiny_model(tmp_path_factory.mktemp("tiny") / "model", max_length=512, stride=64)
@@ -363,7 +362,6 @@ def test_model_garbled_config_and_missing_vocab(model_copy: Path) -> None:
 
 
 def test_model_not_a_directory(tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.model.modeling")
     from pipeline.errors import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="not a model directory"):

@@ -21,10 +21,8 @@ from pipeline.annotation.audit import (
     read_decisions,
     write_decisions,
 )
-from pipeline.annotation.audit import (
-    main as audit_main,
-)
 from pipeline.annotation.gold import load_gold_file
+from pipeline.cli.audit import main as audit_main
 from pipeline.records import GoldDocument
 from pipeline.schema import BOUND_WORDS, CLAUSE_DELIMITERS, DIRECTION_WORDS, HEDGE_ZHENGQU_BEFORE, HEDGES
 from pipeline.text.segment import segment

@@ -277,7 +277,7 @@ def test_entries_of_sentences_that_became_furniture_are_dropped(demo_corpus: Pat
 
 
 def test_rebuild_command_rewrites_in_place(demo_corpus: Path) -> None:
-    mod = _script()
+    from pipeline.cli import standoff as mod  # `govtarget standoff`
     out = demo_corpus / "gold"
     assert mod.main(["build", "--corpus", str(demo_corpus), "--out", str(out), str(_write(demo_corpus, _spec()))]) == 0
     path = out / "demo.jsonl"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.fingerprint import data_files
 from pipeline.model.model_dir import META_FILE, PACKAGED_MODEL
 from pipeline.tagging.export import records_jsonl
 from pipeline.tagging.tagger import Tagger
@@ -71,6 +72,8 @@ def test_wheel_contents(wheel: Path) -> None:
     sources = {str(f.relative_to(ROOT)) for f in (ROOT / "pipeline").rglob("*.py") if "shipped" not in f.parts}
     assert sources <= set(names), sorted(sources - set(names))
     assert "pipeline/py.typed" in names
+    data = {str(f.relative_to(ROOT)) for f in data_files()}
+    assert {"pipeline/data/lexicon.json", "pipeline/data/units.json"} <= data and data <= set(names)
     with zipfile.ZipFile(wheel) as z:
         shipped = {n.removeprefix("pipeline/model/shipped/"): _sha(z.read(n)) for n in names if "/shipped/" in n}
         top_level = next(z.read(n).decode() for n in names if n.endswith(".dist-info/top_level.txt"))

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
-from pathlib import Path
 
 import pytest
+from helpers import make_tiny_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -132,34 +131,9 @@ def test_rules_context_does_not_leak_across_documents() -> None:
 
 # --------------------------------------------------------------------------- tiny model
 
-VOCAB_TEXTS = [
-    "地区生产总值增长5%左右，城镇新增就业4.6万人。社会消费品零售总额突破1450亿元。新建两个园区、GDP、5G、REITs"
-]
-
-
-def make_tiny_model(folder: Path, seed: int = 0, max_length: int = 48, stride: int = 12) -> Path:
-    """A random BERT (2 layers, hidden 32) over a generated vocabulary, saved as a full model
-    directory; short windows so that a sentence of ~40 characters already needs several."""
-    import torch
-
-    from pipeline.model.modeling import JointModel, save_model_dir, small_bert_config
-    from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
-
-    torch.manual_seed(seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        save_vocab(build_vocab(VOCAB_TEXTS, include_cjk_block=False), tmp)
-        tok = load_tokenizer(tmp)
-    config = small_bert_config(
-        len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64
-    )
-    model = JointModel.from_config(config)
-    save_model_dir(model, tok, folder, {"max_length": max_length, "stride": stride}, fp16=False)
-    return folder
-
 
 @pytest.fixture(scope="module")
 def model_tagger(tmp_path_factory: pytest.TempPathFactory) -> Tagger:
-    pytest.importorskip("pipeline.model.modeling")  # the model stage may not be in this checkout yet
     folder = make_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
     # Review suppression off: the random model's spans are checked everywhere.
     return Tagger.load(folder, suppress_review=False, batch_size=8)

@@ -120,7 +120,6 @@ def correct(tasks: list[dict[str, Any]]) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_annotation_loop(tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.rules.baseline")
     from pipeline.annotation.gold import load_gold_dir
     from pipeline.evaluation.evalrun import TRAIN_SPLIT, EvalConfig, read_history_lines, run_evaluation
     from pipeline.training.loop import TrainConfig, finetune

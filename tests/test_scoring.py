@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+from helpers import RAW, _t, copy_doc, tiny_gold
 from hypothesis import given
 from hypothesis import strategies as st
 from seqeval.metrics import f1_score as seq_f1
@@ -25,51 +26,11 @@ from pipeline.evaluation.scoring import (
     paired_difference,
     score,
 )
-from pipeline.records import GoldDocument, SentenceRecord, Target
+from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.schema import CATEGORIES, Span
 from pipeline.training.cv import make_folds, split_train_dev, train_fold
 
 # ----------------------------------------------------------------------------- builders
-
-RAW = (
-    "各位代表！\n"
-    "社会消费品零售总额突破1450亿元，城镇新增就业4.6万人。\n"
-    "能耗强度下降3%，空气质量优良天数达到300天。\n"
-    "新增市级以上金融机构5家。\n"
-)
-
-
-def _t(raw: str, s: int, e: int, cat: str = "商贸", **kw: object) -> Target:
-    return Target(s, e, raw[s:e], cat, **kw)  # type: ignore[arg-type]
-
-
-def _find(raw: str, text: str) -> tuple[int, int]:
-    s = raw.index(text)
-    return s, s + len(text)
-
-
-def _sent(raw: str, doc_id: str, sid: int, text: str, cat: str, targets: list[Target]) -> SentenceRecord:
-    s, e = _find(raw, text)
-    return SentenceRecord(doc_id, sid, s, e, text, cat, targets)
-
-
-def tiny_gold(doc_id: str = "d1", raw: str = RAW) -> GoldDocument:
-    t1 = _t(raw, *_find(raw, "社会消费品零售总额突破1450亿元"), "商贸", value=1450, unit="亿元", bound="at_least")
-    t2 = _t(raw, *_find(raw, "城镇新增就业4.6万人"), "民生", value=4.6, unit="万人")
-    t3 = _t(raw, *_find(raw, "能耗强度下降3%"), "生态", value=3, unit="%", direction="down")
-    t4 = _t(raw, *_find(raw, "空气质量优良天数达到300天"), "生态", value=300, unit="天")
-    t5 = _t(raw, *_find(raw, "新增市级以上金融机构5家"), "金融", value=5, unit="家")
-    sents = [
-        _sent(raw, doc_id, 0, "各位代表！", "综合", []),
-        _sent(raw, doc_id, 1, "社会消费品零售总额突破1450亿元，城镇新增就业4.6万人。", "商贸", [t1, t2]),
-        _sent(raw, doc_id, 2, "能耗强度下降3%，空气质量优良天数达到300天。", "生态", [t3, t4]),
-        _sent(raw, doc_id, 3, "新增市级以上金融机构5家。", "金融", [t5]),
-    ]
-    return GoldDocument(doc_id, raw, sents)
-
-
-def copy_doc(doc: GoldDocument) -> list[SentenceRecord]:
-    return [SentenceRecord.from_json(s.to_json()) for s in doc.sentences]
 
 
 # ----------------------------------------------------------------------------- hand-made cases

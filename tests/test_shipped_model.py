@@ -15,7 +15,6 @@ from pipeline.text.reader import read_report
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "models" / "default"
 
-pytestmark = pytest.mark.skipif(not (DEFAULT / "govtarget.json").exists(), reason="no shipped model")
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import warnings
 
 import pytest
 import spacy
+from helpers import REPORT, FakePredictor
 from spacy import displacy
 from spacy.tokens import Doc
-from test_batch import REPORT, FakePredictor
 
 import pipeline.tagging.spacy_component  # noqa: F401  (registers the factory)
 from pipeline.tagging.spacy_component import blank_zh

@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_evaluate import _gold_dir
-from test_training import LINES, _doc
+from helpers import LINES, _doc, _gold_dir
 
 from pipeline.cli import train
 from pipeline.model.load import load_predictor

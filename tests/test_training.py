@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import LINES, _doc
 
 from pipeline.model.encoding import B, I, O
 from pipeline.model.model_dir import CATEGORY_SOURCES
 from pipeline.model.modeling import JointModel
 from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
-from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.training.loop import (
     CATEGORY_WEIGHT_GRID,
     RULE_PRIOR_GRID,
@@ -31,26 +31,8 @@ from pipeline.training.loop import (
 )
 from pipeline.training.pretrain import PretrainConfig, mask_tokens, pack, pretrain
 
-LINES = [
-    ("社会消费品零售总额突破1450亿元。", "商贸", ["社会消费品零售总额突破1450亿元"]),
-    ("城镇新增就业4.6万人。", "民生", ["城镇新增就业4.6万人"]),
-    ("能耗强度下降3%。", "生态", ["能耗强度下降3%"]),
-    ("新增市级以上金融机构5家。", "金融", ["新增市级以上金融机构5家"]),
-    ("深化国资国企改革。", "改革", []),
-    ("建设高标准农田5万亩。", "农业", ["建设高标准农田5万亩"]),
-]
 TINY = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=8, lr=3e-3, dropout=0.0,
             max_length=48, stride=8)
-
-
-def _doc(doc_id: str = "toy") -> GoldDocument:
-    raw = "二、今年工作安排\n" + "\n".join(t for t, _, _ in LINES) + "\n"
-    sents = []
-    for i, (text, cat, targets) in enumerate(LINES):
-        s = raw.index(text)
-        ts = [Target(raw.index(t, s), raw.index(t, s) + len(t), t, cat) for t in targets]
-        sents.append(SentenceRecord(doc_id, i, s, s + len(text), text, cat, ts))
-    return GoldDocument(doc_id, raw, sents)
 
 
 def test_config_checks() -> None:

@@ -295,7 +295,7 @@ def export_labelstudio(
     units = make_units(seg, unit, only)
     if records is not None:
         units = covered_units(units, set(by_sent))
-    tasks = []
+    tasks: list[dict[str, Any]] = []
     for u in units:
         text = doc.text[u.start : u.end]
         omap = OffsetMap(text, offset_unit)
@@ -353,7 +353,7 @@ def export_doccano(
     units = make_units(seg, unit, only)
     if records is not None:
         units = covered_units(units, set(by_sent))
-    lines = []
+    lines: list[dict[str, Any]] = []
     for u in units:
         text = doc.text[u.start : u.end]
         omap = OffsetMap(text, offset_unit)

@@ -11,11 +11,9 @@ what is unaccounted. Rerun::
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,7 +191,7 @@ def audit(
                 res.problems.append(
                     f"{tok.start}:{tok.end} {tok.token!r}: row names target {named}, which is not in the gold"
                 )
-            elif not (named[0] <= tok.start and tok.end <= named[1]):  # type: ignore[operator]
+            elif not (named[0] <= tok.start and tok.end <= named[1]):
                 res.problems.append(f"{tok.start}:{tok.end} {tok.token!r}: not inside the target {named} its row names")
         elif d.decision in EXCLUSION_REASONS:
             if inside is not None:
@@ -230,33 +228,3 @@ def _sentence_index(raw: str) -> dict[int, int]:
         for i in range(s.start, s.end):
             out[i] = s.sent_id
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="govtarget audit", description=__doc__.splitlines()[0])
-    ap.add_argument("raw", help="the raw report (UTF-8 text)")
-    ap.add_argument("gold", help="its gold JSONL (inline format, GUIDELINES section 4)")
-    ap.add_argument("decisions", help="its decisions TSV (data/audit/<doc_id>.tsv)")
-    args = ap.parse_args(argv)
-    res = audit_files(args.raw, args.gold, args.decisions)
-    from pipeline.text.reader import read_report
-
-    raw = read_report(args.raw).text
-    counts: dict[str, int] = {}
-    for d in read_decisions(args.decisions):
-        counts[d.decision] = counts.get(d.decision, 0) + 1
-    print(f"{len(res.tokens)} number tokens; decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    for tok in res.unaccounted:
-        print(f"UNACCOUNTED {tok.start}:{tok.end} {tok.token!r}  {context(raw, tok.start, tok.end)}")
-    for p in res.problems:
-        print(f"PROBLEM {p}")
-    print(
-        "OK: every number is accounted for"
-        if res.ok
-        else f"{len(res.unaccounted)} unaccounted, {len(res.problems)} problem(s)"
-    )
-    return 0 if res.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -315,7 +316,7 @@ def write_gold(records: list[SentenceRecord], path: str | os.PathLike[str]) -> N
     atomic_write_text(path, "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records))
 
 
-def gold_sha256(docs: list[GoldDocument] | tuple[GoldDocument, ...]) -> str:
+def gold_sha256(docs: Sequence[GoldDocument]) -> str:
     """Hash of a gold set (records and raw texts, order-independent).
 
     Model directories record it as ``train_gold_sha256``; the evaluation harness compares it

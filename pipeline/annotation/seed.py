@@ -15,7 +15,6 @@ unaccounted. ``--check`` writes nothing and exits 1 when the files on disk diffe
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import sys
@@ -23,10 +22,8 @@ from pathlib import Path
 from types import ModuleType
 
 from pipeline.annotation.audit import EXCLUSION_REASONS, TARGET, Decision, context, find_number_tokens, write_decisions
-from pipeline.io import atomic_write_text
 from pipeline.records import SentenceRecord, Target
 from pipeline.schema import BOUNDS, CATEGORY2ID, DIRECTIONS
-from pipeline.text.reader import read_report
 from pipeline.text.segment import Segmentation, segment
 
 #: The repository root (the default gold and spec paths are inside a checkout).
@@ -151,30 +148,3 @@ def _decisions(
 def render(records: list[SentenceRecord], decisions: list[Decision]) -> tuple[str, str]:
     gold = "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records)
     return gold, write_decisions(decisions)
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files on disk differ")
-    args = ap.parse_args(argv)
-    raw = read_report(RAW).text
-    try:
-        records, decisions = build(raw, load_spec())
-    except SpecError as e:
-        print(f"annotate_seed: {e}", file=sys.stderr)
-        return 2
-    gold, tsv = render(records, decisions)
-    if args.check:
-        same = GOLD.exists() and AUDIT.exists() and GOLD.read_text("utf-8") == gold and AUDIT.read_text("utf-8") == tsv
-        print("up to date" if same else "OUT OF DATE: rerun govtarget seed")
-        return 0 if same else 1
-    atomic_write_text(GOLD, gold)
-    atomic_write_text(AUDIT, tsv)
-    n_t = sum(len(r.targets) for r in records)
-    print(f"wrote {GOLD.relative_to(ROOT)}: {len(records)} sentences, {n_t} targets")
-    print(f"wrote {AUDIT.relative_to(ROOT)}: {len(decisions)} number tokens")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -158,7 +158,7 @@ def token_entropies(tagger: Tagger, docs: Sequence[TaggedDocument], batch_size: 
     flat = sorted(((i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))),
                   key=lambda iw: len(encoded[iw[0]].windows[iw[1]]))
     best: dict[int, float] = {}
-    pad_id = int(getattr(pred.tokenizer, "pad_token_id", 0) or 0)
+    pad_id = int(getattr(getattr(pred, "tokenizer", None), "pad_token_id", 0) or 0)
     for b in range(0, len(flat), batch_size):
         chunk = flat[b : b + batch_size]
         wins = [encoded[i].windows[w] for i, w in chunk]

@@ -35,7 +35,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -44,8 +43,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.annotation.gold import validate_records
-from pipeline.errors import GoldError
-from pipeline.io import atomic_write_text
 from pipeline.schema import (
     BOUNDS,
     CATEGORY2ID,
@@ -321,52 +318,3 @@ def skeleton(path: Path) -> dict[str, Any]:
         "source": path.name,
         "sentences": [{"prefix": s.text[:20], "part": s.part, "category": None} for s in sents],
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="spec(s) → standoff JSONL")
-    b.add_argument("specs", nargs="+", type=Path)
-    b.add_argument("--corpus", type=Path, required=True)
-    b.add_argument("--out", type=Path, default=ROOT / "data" / "gold" / "standoff")
-    e = sub.add_parser("export", help="standoff JSONL → spec (needs the corpus)")
-    e.add_argument("standoff", type=Path)
-    e.add_argument("--corpus", type=Path, required=True)
-    r = sub.add_parser("rebuild", help="standoff JSONL → spec → standoff JSONL again (after a segmenter change)")
-    r.add_argument("standoff", nargs="+", type=Path)
-    r.add_argument("--corpus", type=Path, required=True)
-    k = sub.add_parser("skeleton", help="corpus file → empty spec to fill in")
-    k.add_argument("source", type=Path)
-    args = ap.parse_args(argv)
-    if args.cmd == "skeleton":
-        print(json.dumps(skeleton(args.source), ensure_ascii=False, indent=1))
-        return 0
-    if args.cmd == "export":
-        print(json.dumps(export(args.standoff, args.corpus), ensure_ascii=False, indent=1))
-        return 0
-    status = 0
-    inputs = args.standoff if args.cmd == "rebuild" else args.specs
-    for sp in inputs:
-        try:
-            if args.cmd == "rebuild":
-                spec = export(sp, args.corpus)
-            else:
-                spec = json.loads(sp.read_text(encoding="utf-8"))
-            built = build(spec, args.corpus, str(sp))
-        except (SpecError, GoldError, json.JSONDecodeError, OSError) as err:
-            print(f"error: {sp}: {err}", file=sys.stderr)
-            status = 1
-            continue
-        out = sp if args.cmd == "rebuild" else args.out / f"{built.doc_id}.jsonl"
-        atomic_write_text(out, to_jsonl(built))
-        n_t = sum(len(r["targets"]) for r in built.records)
-        n_rev = sum(r["part"] == "review" for r in built.records)
-        print(f"{out}: {len(built.records)} sentences ({n_rev} review), {n_t} targets")
-        for sid, seg_part, part in built.part_disagreements:
-            print(f"  sent_id {sid}: segmenter says {seg_part}, annotated {part}")
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

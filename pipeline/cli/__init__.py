@@ -36,6 +36,7 @@ TOOLS = {
     "standoff": "build standoff gold from annotation specs (and back)",
     "seed": "rebuild the seed gold and its numbers audit from the seed's annotation spec",
     "audit": "check a numbers audit: every number token of a report accounted for",
+    "digest": "sha256 of the rules' and the shipped model's predictions (gold set, corpus): the refactoring check",
 }
 
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from pipeline.errors import GoldError
-from pipeline.evaluation.evalrun import HISTORY, EvalConfig, read_history_lines, run_evaluation
+from pipeline.evaluation.evalrun import HISTORY, EvalConfig, SystemKind, read_history_lines, run_evaluation
 from pipeline.evaluation.scoring import HEADLINE
 
 
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_evaluate(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    kind: SystemKind
     kind, path = ("model", args.model) if args.model else ("pred", args.pred) if args.pred else ("rules", None)
     try:
         cfg = EvalConfig(

@@ -1,5 +1,62 @@
 """``govtarget standoff``: see ``pipeline.annotation.standoff``."""
 
-from pipeline.annotation.standoff import main
+from __future__ import annotations
 
-__all__ = ["main"]
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pipeline.annotation import standoff as _standoff
+from pipeline.annotation.standoff import ROOT, SpecError, build, export, skeleton, to_jsonl
+from pipeline.errors import GoldError
+from pipeline.io import atomic_write_text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="govtarget standoff", description=(_standoff.__doc__ or "").split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="spec(s) → standoff JSONL")
+    b.add_argument("specs", nargs="+", type=Path)
+    b.add_argument("--corpus", type=Path, required=True)
+    b.add_argument("--out", type=Path, default=ROOT / "data" / "gold" / "standoff")
+    e = sub.add_parser("export", help="standoff JSONL → spec (needs the corpus)")
+    e.add_argument("standoff", type=Path)
+    e.add_argument("--corpus", type=Path, required=True)
+    r = sub.add_parser("rebuild", help="standoff JSONL → spec → standoff JSONL again (after a segmenter change)")
+    r.add_argument("standoff", nargs="+", type=Path)
+    r.add_argument("--corpus", type=Path, required=True)
+    k = sub.add_parser("skeleton", help="corpus file → empty spec to fill in")
+    k.add_argument("source", type=Path)
+    args = ap.parse_args(argv)
+    if args.cmd == "skeleton":
+        print(json.dumps(skeleton(args.source), ensure_ascii=False, indent=1))
+        return 0
+    if args.cmd == "export":
+        print(json.dumps(export(args.standoff, args.corpus), ensure_ascii=False, indent=1))
+        return 0
+    status = 0
+    inputs = args.standoff if args.cmd == "rebuild" else args.specs
+    for sp in inputs:
+        try:
+            if args.cmd == "rebuild":
+                spec = export(sp, args.corpus)
+            else:
+                spec = json.loads(sp.read_text(encoding="utf-8"))
+            built = build(spec, args.corpus, str(sp))
+        except (SpecError, GoldError, json.JSONDecodeError, OSError) as err:
+            print(f"error: {sp}: {err}", file=sys.stderr)
+            status = 1
+            continue
+        out = sp if args.cmd == "rebuild" else args.out / f"{built.doc_id}.jsonl"
+        atomic_write_text(out, to_jsonl(built))
+        n_t = sum(len(r["targets"]) for r in built.records)
+        n_rev = sum(r["part"] == "review" for r in built.records)
+        print(f"{out}: {len(built.records)} sentences ({n_rev} review), {n_t} targets")
+        for sid, seg_part, part in built.part_disagreements:
+            print(f"  sent_id {sid}: segmenter says {seg_part}, annotated {part}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -26,7 +26,8 @@ from typing import Any, Literal
 
 from pipeline.annotation.gold import gold_sha256, load_gold_dir, write_gold
 from pipeline.evaluation.scoring import HEADLINE, SUMMARY_KEYS, paired_difference, score
-from pipeline.io import atomic_write_text, rules_sha256, sha256_file
+from pipeline.fingerprint import rules_sha256
+from pipeline.io import atomic_write_text, sha256_file
 from pipeline.model.model_dir import read_meta_lenient
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.training.cv import CVResult, Fold, cross_validate, train_fold
@@ -445,7 +446,7 @@ def run_evaluation(
         else:
             assert cfg.path is not None
             make = (lambda fold: system_tagger) if system_tagger else _model_fold_tagger(cfg.path, train_fn, cfg)
-            res = _cv_score(docs, make, cfg)  # type: ignore[arg-type]
+            res = _cv_score(docs, make, cfg)
         metrics, predictions = res.pooled, res.predictions
         cv_info = {"k": len(res.folds), "by": cfg.cv_by, "per_fold": res.per_fold}
     else:
@@ -615,7 +616,7 @@ def append_history(path: Path, line: dict[str, Any]) -> None:
 
 
 def read_history_lines(path: Path) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     if not path.exists():
         return out
     for raw in path.read_text(encoding="utf-8").splitlines():

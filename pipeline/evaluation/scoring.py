@@ -58,7 +58,7 @@ MAX_LISTED = 500
 # --------------------------------------------------------------------------- matching rules
 
 
-def prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+def prf(tp: float, n_pred: float, n_gold: float) -> tuple[float, float, float]:
     """Precision, recall, F1; 0.0 where a denominator is zero (scikit-learn's zero_division=0)."""
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
@@ -181,11 +181,11 @@ def align_document(gold: GoldDocument, pred: Sequence[SentenceRecord]) -> Alignm
             if t.end <= t.start:
                 outside.append(t)  # an empty span cannot be scored; it is listed, never hidden
                 continue
-            i = _assign(gsents, starts, t.span)
-            if i is None:
+            j = _assign(gsents, starts, t.span)
+            if j is None:
                 outside.append(t)
             else:
-                units[i].pred_targets.append(t)
+                units[j].pred_targets.append(t)
     for u, (_, _, cat) in zip(units, cat_ov):
         u.pred_category = cat
     return Alignment(units, outside)
@@ -339,15 +339,15 @@ def _per_category(results: list[UnitResult], units: list[SentenceUnit]) -> dict[
             span_tp_c[gt.category] += 1  # span found, whatever category was predicted
             if gt.category == pt.category:
                 tp_c[gt.category] += 1
-    out = {}
+    out: dict[str, dict[str, float]] = {}
     for c in [*CATEGORIES, *sorted(set(gold_c) | set(pred_c) - set(CATEGORIES))]:
         if not gold_c[c] and not pred_c[c]:
             continue
-        p, r, f = prf(tp_c[c], pred_c[c], gold_c[c])
+        cp, cr, cf = prf(tp_c[c], pred_c[c], gold_c[c])
         out[c] = {
-            "p": p,
-            "r": r,
-            "f": f,
+            "p": cp,
+            "r": cr,
+            "f": cf,
             "support": gold_c[c],
             "n_pred": pred_c[c],
             "tp": tp_c[c],

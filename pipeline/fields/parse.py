@@ -37,6 +37,7 @@ from typing import Any
 
 import cn2an
 
+from pipeline.data import field_words, units
 from pipeline.schema import HEDGE_ZHENGQU_BEFORE, HEDGES
 from pipeline.text.textnorm import normalize
 
@@ -91,77 +92,14 @@ def _map_end(back: list[int] | None, i: int, n: int) -> int:
 
 # --- units -------------------------------------------------------------------------------
 
-MAGNITUDES: dict[str, int] = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3, "百": 10**2}
-
-_COUNT_WORDS = (
-    "个 家 项 条 处 所 座 场 件 次 套 辆 台 张 批 栋 幢 间 宗 块 支 部 篇 册 份 株 棵 只 头 列 艘 架 架次 "
-    "班 班次 趟 门 种 类 款 对 组 队 片 根 盏 口 眼 把 本 首 幅 集 单 起 例 笔 所 校 园 村 镇 床 户次 家次 "
-    "场次 期次 人份 标段 条次 处次 项次 路 站 座次 位次"
-).split()
-
+_UNITS = units()  # pipeline/data/units.json
+MAGNITUDES: dict[str, int] = _UNITS.magnitudes
 #: Written base unit → canonical base unit. Longest written forms are tried first.
-BASE_UNITS: dict[str, str] = {
-    "元": "yuan",
-    "美元": "usd",
-    "人": "persons",
-    "人次": "person_times",
-    "名": "persons",
-    "位": "persons",
-    "户": "households",
-    "平方米": "m2",
-    "平米": "m2",
-    "㎡": "m2",
-    "m2": "m2",
-    "平方公里": "km2",
-    "亩": "mu",
-    "公顷": "ha",
-    "公里": "km",
-    "千米": "km",
-    "km": "km",
-    "米": "m",
-    "吨": "t",
-    "吨标准煤": "tce",
-    "吨标煤": "tce",
-    "斤": "jin",
-    "公斤": "kg",
-    "千克": "kg",
-    "立方米": "m3",
-    "千瓦": "kW",
-    "kW": "kW",
-    "千瓦时": "kWh",
-    "kWh": "kWh",
-    "兆瓦": "MW",
-    "MW": "MW",
-    "GW": "GW",
-    "千伏": "kV",
-    "kV": "kV",
-    "KV": "kV",
-    "天": "days",
-    "工作日": "workdays",
-    "小时": "hours",
-    "分钟": "minutes",
-    "年": "years",
-    "个月": "months",
-    "周": "weeks",
-    "岁": "years_of_age",
-    "%": "percent",
-    "‰": "per_mille",
-    "个百分点": "percentage_point",
-    "百分点": "percentage_point",
-    "倍": "times",
-    "番": "doublings",
-    "标箱": "teu",
-    "TEU": "teu",
-    "微克/立方米": "ug_m3",
-    "分": "points",
-    "级": "levels",  # only as a cap (管理层级3级以内); 4A级, 二级医院 are identifiers
-}
-for _w in _COUNT_WORDS:
-    BASE_UNITS.setdefault(_w, "count")
+BASE_UNITS: dict[str, str] = _UNITS.base_units
 
 _MONEY = {"yuan", "usd"}
 #: Units that are not scaled by a magnitude prefix (``千米`` is km, not 1000 × 米).
-_UNSCALED = {"%", "‰", "个百分点", "百分点", "千米", "千瓦", "千瓦时", "千克", "千伏", "级"}
+_UNSCALED = _UNITS.unscaled
 
 
 def _unit_table() -> list[str]:
@@ -221,45 +159,12 @@ _ZERO_BEFORE_OK = ("清", "保持", "实现", "做到", "确保", "达到", "坚
 _INVEST_LEAD = re.compile(r"(?:总|累计|计划|新增)?(?:投资|投入|安排资金|筹集资金|争取资金|融资)(?:约|超过|超|近)?")
 _TIME_FRAME_AFTER = re.compile(r"(?:行动|攻坚|计划|规划|内|来|以来|时间|间|期间|周期|任期)")
 
-# Bound words (GUIDELINES 2.3). Prefix words come right before the number; suffixes after the unit.
-_PREFIX_BOUNDS: tuple[tuple[str, str], ...] = (
-    ("不超过", "at_most"),
-    ("不高于", "at_most"),
-    ("控制在", "at_most"),
-    ("超过", "at_least"),
-    ("突破", "at_least"),
-    ("不低于", "at_least"),
-    ("不少于", "at_least"),
-    ("至少", "at_least"),
-    ("逾", "at_least"),
-    ("超", "at_least"),
-    ("大约", "about"),
-    ("约", "about"),
-    ("接近", "about"),
-    ("近", "about"),
-)
-_SUFFIX_BOUNDS: tuple[tuple[str, str], ...] = (
-    ("以上", "at_least"),
-    ("左右", "about"),
-    ("上下", "about"),
-    ("以内", "at_most"),
-    ("之内", "at_most"),
-    ("以下", "at_most"),
-)
-_DIRECTIONS: tuple[tuple[str, str], ...] = (
-    ("增长", "up"),
-    ("提高", "up"),
-    ("提升", "up"),
-    ("增加", "up"),
-    ("下降", "down"),
-    ("降低", "down"),
-    ("减少", "down"),
-    ("压减", "down"),
-    ("上涨", "up"),
-    ("上升", "up"),
-    ("削减", "down"),
-    ("缩减", "down"),
-)
+# Bound words (GUIDELINES 2.3; pipeline/data/field_words.json). Prefix words come right before
+# the number; suffixes after the unit.
+_WORDS = field_words()
+_PREFIX_BOUNDS: tuple[tuple[str, str], ...] = _WORDS.prefix_bounds
+_SUFFIX_BOUNDS: tuple[tuple[str, str], ...] = _WORDS.suffix_bounds
+_DIRECTIONS: tuple[tuple[str, str], ...] = _WORDS.directions
 _TRAILING_VERBS = (
     "达到",
     "达",

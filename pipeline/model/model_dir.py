@@ -70,7 +70,9 @@ def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:
             p, f"schema version {meta.get('schema_version')!r}, this code reads {SCHEMA_VERSION}; retrain the model"
         )
     if meta.get("bio_tags") != list(BIO_TAGS):
-        raise ModelLoadError.at(p, f"BIO label map {meta.get('bio_tags')} differs from pipeline.schema {list(BIO_TAGS)}")
+        raise ModelLoadError.at(
+            p, f"BIO label map {meta.get('bio_tags')} differs from pipeline.schema {list(BIO_TAGS)}"
+        )
     if meta.get("categories") != list(CATEGORIES):
         raise ModelLoadError.at(p, f"category label map {meta.get('categories')} differs from pipeline.schema")
     if meta.get("target_category_source", "sentence") not in CATEGORY_SOURCES:

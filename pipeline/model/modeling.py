@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from pipeline.errors import DeviceError, ModelLoadError
-from pipeline.io import rules_sha256
+from pipeline.fingerprint import rules_sha256
 from pipeline.model.encoding import EncodedSentence, context_text, decode, encode, rule_context
 from pipeline.model.model_dir import (
     CARD_FILE,
@@ -95,7 +95,8 @@ class JointModel(nn.Module):
     def __init__(self, encoder: nn.Module, n_tags: int = N_TAGS, n_cats: int = N_CATS, dropout: float = 0.1) -> None:
         super().__init__()
         self.encoder = encoder
-        hidden = int(encoder.config.hidden_size)
+        enc_config: Any = encoder.config  # a transformers config (nn.Module attributes are untyped)
+        hidden = int(enc_config.hidden_size)
         self.n_tags, self.n_cats = n_tags, n_cats
         self.dropout = nn.Dropout(dropout)
         self.token_head = nn.Linear(hidden, n_tags + n_cats)
@@ -124,7 +125,8 @@ class JointModel(nn.Module):
         BERT checkpoints have 2). New rows start as copies of row 0 (plain sentence tokens), so
         the widened model behaves exactly like the original until it learns otherwise; the
         config is updated, so the saved directory loads through ``from_pretrained``."""
-        emb = self.encoder.embeddings.token_type_embeddings
+        embeddings: Any = self.encoder.embeddings  # nn.Module attributes are untyped
+        emb = embeddings.token_type_embeddings
         old = emb.weight.shape[0]
         if old >= n:
             return
@@ -132,8 +134,9 @@ class JointModel(nn.Module):
         with torch.no_grad():
             new.weight[:old] = emb.weight
             new.weight[old:] = emb.weight[0]
-        self.encoder.embeddings.token_type_embeddings = new
-        self.encoder.config.type_vocab_size = n
+        embeddings.token_type_embeddings = new
+        enc_config: Any = self.encoder.config
+        enc_config.type_vocab_size = n
         # BERT keeps a registered all-zero token_type_ids buffer; its values stay valid.
 
     def forward(
@@ -368,7 +371,8 @@ def save_model_dir(
 
     d = Path(folder)
     d.mkdir(parents=True, exist_ok=True)
-    model.encoder.config.save_pretrained(d)
+    enc_config: Any = model.encoder.config
+    enc_config.save_pretrained(d)
     tokenizer.save_pretrained(d)
     # transformers 5 saves only tokenizer.json; vocab.txt is the readable, checkable source.
     vocab = sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])
@@ -447,7 +451,7 @@ def load_model_dir(
     """Load and check a model directory. Raises ``ModelLoadError`` naming the bad file."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModel, BertTokenizerFast
+    from transformers import AutoConfig, AutoModel, BertTokenizerFast  # type: ignore[attr-defined]
 
     from pipeline.model.vocab import check_tokenizer
 

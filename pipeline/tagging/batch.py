@@ -56,6 +56,7 @@ from typing import Any
 
 from pipeline.annotation.gold import validate_records
 from pipeline.errors import OutputError, ReadError
+from pipeline.fingerprint import package_sha256
 from pipeline.io import atomic_write_bytes, atomic_write_text, printable, truncate_bytes
 from pipeline.tagging.export import read_jsonl_records, records_jsonl, rows_csv, target_rows
 from pipeline.text.reader import DEFAULT_MAX_BYTES, Report, read_report
@@ -66,9 +67,6 @@ MANIFEST = "manifest.ndjson"  # not *.jsonl: evaluate.py --pred DIR reads every 
 SUMMARY = "summary.json"
 TARGETS_CSV = "targets.csv"
 SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm", ".shtml")
-# Modules whose code shapes the output; a change to any of them redoes finished documents.
-_CODE_MODULES = ("tagging/tagger", "text/segment", "text/reader", "records", "schema", "text/textnorm", "fields/parse", "text/formats",
-                 "rules/baseline", "model/modeling", "model/backends", "tagging/export", "predict", "model/vocab", "model/encoding")
 _TMP = re.compile(r"^\..+\.[^.]+\.tmp$")
 #: The advisory lock file: one batch per output folder at a time.
 LOCK = ".govtarget-batch.lock"
@@ -214,8 +212,8 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = No
         if p.is_dir():
             n_before = len(found) + len(missing)
             for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if any(part.startswith(".") for part in rel.parts) or f.suffix.lower() not in SUFFIXES:
+                relp = f.relative_to(p)
+                if any(part.startswith(".") for part in relp.parts) or f.suffix.lower() not in SUFFIXES:
                     continue
                 if excl is not None and excl in f.resolve().parents:
                     continue
@@ -225,7 +223,7 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = No
                     missing.append(DocResult(doc_id=printable(f.stem), source=printable(str(f)), status="failed",
                                              reason="not a regular file (FIFO, device or socket); refused without reading"))
                     continue
-                found.append((f, printable(str(f)), f"{p.resolve().name}/{rel.as_posix()}"))
+                found.append((f, printable(str(f)), f"{p.resolve().name}/{relp.as_posix()}"))
             if len(found) + len(missing) == n_before:
                 missing.append(DocResult(doc_id=printable(p.name), source=printable(str(p)), status="failed",
                                          reason=f"no reports ({', '.join(SUFFIXES)}) in this folder"))
@@ -278,13 +276,10 @@ def read_input(inp: InputFile, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Rep
 
 
 def code_hash() -> str:
-    h = hashlib.sha256()
-    here = Path(__file__).resolve().parents[1]
-    for name in _CODE_MODULES:
-        f = here / f"{name}.py"
-        if f.exists():
-            h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    """The code's part of the resume key: every module and data file of the package
+    (``pipeline.fingerprint.package_sha256``), so no change to the code leaves old outputs
+    looking current."""
+    return package_sha256()[:16]
 
 
 def model_hash(spec: str) -> str:
@@ -636,6 +631,7 @@ def _run_locked(
         e = entries.get(inp.key)
         why = why_redo(e, inp, fp, out)
         if why is None:
+            assert e is not None  # why_redo says "new" without an entry
             reason = "done in an earlier run (unchanged input, model and configuration)"
             if e.get("status") == "empty":
                 reason = "no sentences (empty report), unchanged since an earlier run"

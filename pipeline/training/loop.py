@@ -642,7 +642,7 @@ class ModelCV:
     #: Per fold: the decoding settings its dev part chose (``select_decoding``).
     decoding: list[dict[str, Any]] = field(default_factory=list)
 
-    def final_decoding(self) -> dict[str, float]:
+    def final_decoding(self) -> dict[str, Any]:
         """Settings for a final fit on all data: the median of the folds' dev choices."""
         if not self.decoding:
             return {}

@@ -163,7 +163,7 @@ def pretrain(
     device = torch.device(config.device)
     model = BertForMaskedLM(
         small_bert_config(len(tok), config.hidden_size, config.num_layers, config.num_heads, config.intermediate_size)
-    ).to(device)
+    ).to(device)  # type: ignore[arg-type]  # transformers' typing of .to
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     gen = torch.Generator().manual_seed(config.seed)
     pad = tok.pad_token_id

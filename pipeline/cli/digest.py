@@ -1,7 +1,7 @@
 """Digest of the rules' and the shipped model's predictions: the behaviour-preservation check.
 
-    python scripts/prediction_digest.py --out .digest-before.json        # before a refactor
-    python scripts/prediction_digest.py --check .digest-before.json      # after: exit 1 if anything moved
+    govtarget digest --out .digest-before.json        # before a refactor
+    govtarget digest --check .digest-before.json      # after: exit 1 if anything moved
 
 Predictions are the gold-format JSONL (``export.records_jsonl``) of ``Tagger(text, doc_id)``, one
 document at a time, on
@@ -21,14 +21,15 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pipeline.annotation.gold import load_gold_dir
+from pipeline.tagging.export import records_jsonl
+from pipeline.tagging.tagger import Tagger
+from pipeline.text.reader import read_report
 
-from pipeline.annotation.gold import load_gold_dir  # noqa: E402
-from pipeline.tagging.export import records_jsonl  # noqa: E402
-from pipeline.tagging.tagger import Tagger  # noqa: E402
-from pipeline.text.reader import read_report  # noqa: E402
+#: The repository root (the default gold folder and corpus are beside it in a checkout).
+ROOT = Path(__file__).resolve().parents[2]
 
 MODEL_EVERY = 9  # the model runs on every 9th corpus report (sorted by name)
 
@@ -37,7 +38,7 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def digest(gold: Path, corpus: Path) -> dict[str, object]:
+def digest(gold: Path, corpus: Path) -> dict[str, Any]:
     rules = Tagger.load("rules")
     model = Tagger.load("default")
     if model.name == "rules":
@@ -61,7 +62,7 @@ def digest(gold: Path, corpus: Path) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="govtarget digest", description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--gold", type=Path, default=ROOT / "data" / "gold")
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     g = ap.add_mutually_exclusive_group(required=True)
@@ -76,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     before = json.loads(a.check.read_text(encoding="utf-8"))
     moved = [
         k
-        for k in sorted(set(before["documents"]) | set(d["documents"]))  # type: ignore[call-overload]
+        for k in sorted(set(before["documents"]) | set(d["documents"]))
         if before["documents"].get(k) != d["documents"].get(k)
-    ]  # type: ignore[union-attr]
+    ]
     print(f"now {d['total']} ({d['n']} documents); before {before['total']} ({before['n']})")
     for k in moved:
         print(f"  differs: {k}")
