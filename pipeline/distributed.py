@@ -51,13 +51,16 @@ def _client(address: str, workers: int) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     if address == "local":
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+        cluster = LocalCluster(
+            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        )
         return Client(cluster), cluster
     return Client(address), None
 
 
-def dask_chunk_outcomes(chunks: list[list[InputFile]], config: BatchConfig, tagger: Any = None) -> Iterator[list[DocOutcome]]:
+def dask_chunk_outcomes(
+    chunks: list[list[InputFile]], config: BatchConfig, tagger: Any = None
+) -> Iterator[list[DocOutcome]]:
     """Outcomes per chunk, tagged on the Dask cluster at ``config.dask`` (see module docstring).
 
     ``tagger`` (tests) is sent to the workers with each task instead of loading ``config.model``.
@@ -85,8 +88,10 @@ def dask_chunk_outcomes(chunks: list[list[InputFile]], config: BatchConfig, tagg
             except Exception as e:  # a task's exception or a lost worker
                 if isinstance(e, (KeyboardInterrupt, SystemExit)):
                     raise
-                raise WorkerError(f"Dask task failed ({type(e).__name__}: {e}); finished documents are kept, "
-                                  "rerun the same command to resume") from e
+                raise WorkerError(
+                    f"Dask task failed ({type(e).__name__}: {e}); finished documents are kept, "
+                    "rerun the same command to resume"
+                ) from e
             fut.release()
             nxt = next(todo, None)
             if nxt is not None:

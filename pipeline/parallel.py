@@ -69,8 +69,14 @@ class TaggerSpec:
         """``config.model`` must already be resolved (``tagger.resolve_model``); ``threads``
         overrides ``config.threads`` (workers default to one thread each)."""
         model = config.model if config.model == "rules" else str(Path(config.model).resolve())
-        return cls(model=model, device=config.device, backend=config.backend, batch_size=config.batch_size,
-                   suppress_review=config.suppress_review, threads=threads if threads is not None else config.threads)
+        return cls(
+            model=model,
+            device=config.device,
+            backend=config.backend,
+            batch_size=config.batch_size,
+            suppress_review=config.suppress_review,
+            threads=threads if threads is not None else config.threads,
+        )
 
 
 def tagger_name(spec: TaggerSpec) -> str:
@@ -97,8 +103,9 @@ def load_tagger(spec: TaggerSpec) -> Any:
 
             apply_threads(spec.threads)  # default: 1 on ≤ 2 cores (measured faster), else physical cores
             kwargs = {"device": spec.device, "backend": spec.backend}
-        _TAGGERS[spec] = Tagger.load(spec.model, suppress_review=spec.suppress_review, batch_size=spec.batch_size,
-                                     **kwargs)
+        _TAGGERS[spec] = Tagger.load(
+            spec.model, suppress_review=spec.suppress_review, batch_size=spec.batch_size, **kwargs
+        )
     return _TAGGERS[spec]
 
 
@@ -129,7 +136,9 @@ def tag_chunk_in_worker(chunk: Sequence[InputFile], spec: TaggerSpec | None = No
 # --------------------------------------------------------------------------- parent side
 
 
-def chunk_outcomes(chunks: list[list[InputFile]], config: BatchConfig, tagger: Any = None) -> Iterator[list[DocOutcome]]:
+def chunk_outcomes(
+    chunks: list[list[InputFile]], config: BatchConfig, tagger: Any = None
+) -> Iterator[list[DocOutcome]]:
     """Outcomes per chunk, in this process, in worker processes, or on Dask (module docstring).
 
     ``tagger``: an already loaded tagger (in-process runs) or a picklable one to hand to the
@@ -152,8 +161,9 @@ def chunk_outcomes(chunks: list[list[InputFile]], config: BatchConfig, tagger: A
 def _pool_outcomes(chunks: list[list[InputFile]], config: BatchConfig, tagger: Any) -> Iterator[list[DocOutcome]]:
     n = min(config.workers, len(chunks))
     spec = None if tagger is not None else TaggerSpec.from_config(config, threads=config.threads or 1)
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                               initargs=(spec, tagger))
+    pool = ProcessPoolExecutor(
+        max_workers=n, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(spec, tagger)
+    )
     todo = iter(chunks)
     running: set[Future[list[DocOutcome]]] = set()
     clean = False
@@ -168,8 +178,9 @@ def _pool_outcomes(chunks: list[list[InputFile]], config: BatchConfig, tagger: A
                 try:
                     res = fut.result()
                 except BrokenProcessPool as e:
-                    raise WorkerError(f"a worker process died ({e}); finished documents are kept, "
-                                      "rerun the same command to resume") from e
+                    raise WorkerError(
+                        f"a worker process died ({e}); finished documents are kept, rerun the same command to resume"
+                    ) from e
                 nxt = next(todo, None)
                 if nxt is not None:
                     running.add(pool.submit(tag_chunk_in_worker, nxt))
