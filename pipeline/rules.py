@@ -26,6 +26,7 @@ project amounts (``投资X亿元的…工程``) was restored, so they are nearly
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -816,6 +817,12 @@ def _keyword_scores(text: str) -> dict[str, float]:
     return {c: max(0.0, v) for c, v in scores.items()}
 
 
+@functools.lru_cache(maxsize=4096)
+def _heading_scores(heading: str) -> tuple[tuple[str, float], ...]:
+    """``_keyword_scores`` of a heading, cached: every sentence under it asks again."""
+    return tuple(_keyword_scores(heading).items())
+
+
 def categorize(
     text: str, section_path: tuple[str, ...] = (), context: dict[str, float] | None = None
 ) -> dict[str, float]:
@@ -826,7 +833,7 @@ def categorize(
     """
     scores = _keyword_scores(text)
     for w, heading in zip(_HEADING_WEIGHTS, reversed(section_path)):
-        for c, v in _keyword_scores(heading).items():
+        for c, v in _heading_scores(heading):
             scores[c] += w * v
     if context:
         for c, v in context.items():
