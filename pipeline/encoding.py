@@ -305,7 +305,8 @@ def decode(
         bonus[np.arange(len(tokens)), [prior[off] for off, _, _ in tokens]] = rule_prior
         comb = _softmax(np.log(np.clip(probs, 1e-12, 1.0)) + bonus)
         tokens = [(off, comb[k], cl) for k, (off, _, cl) in enumerate(tokens)]
-    spans = _spans(tokens, [int(np.argmax(p)) for _, p, _ in tokens])
+    tags = np.argmax(np.stack([p for _, p, _ in tokens]), axis=1).tolist() if tokens else []
+    spans = _spans(tokens, tags)
     if prior is None or not reconcile:
         return spans
     rules = _spans(tokens, [prior[off] for off, _, _ in tokens])

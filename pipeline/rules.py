@@ -791,6 +791,17 @@ _PRIOR = {c: 0.1 for c in CATEGORIES} | {"综合": 0.6}
 
 
 def _keyword_scores(text: str) -> dict[str, float]:
+    """Lexicon scores per category (a fresh dict: callers add to it)."""
+    return dict(_keyword_scores_cached(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyword_scores_cached(text: str) -> tuple[tuple[str, float], ...]:
+    """Cached: every sentence is scored twice (its category, then the next one's context)."""
+    return tuple(_keyword_scores_uncached(text).items())
+
+
+def _keyword_scores_uncached(text: str) -> dict[str, float]:
     scores = {c: 0.0 for c in CATEGORIES}
     for cat, words in LEXICON.items():
         for w in words:

@@ -86,7 +86,8 @@ def test_speedups_leave_gold_predictions_identical(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(
         encoding, "_context_tokens", lambda tok, ctx: len(tok(ctx, add_special_tokens=False)["input_ids"])
     )
-    monkeypatch.setattr(rules, "_heading_scores", lambda h: tuple(rules._keyword_scores(h).items()))
+    monkeypatch.setattr(rules, "_heading_scores", lambda h: tuple(rules._keyword_scores_uncached(h).items()))
+    monkeypatch.setattr(rules, "_keyword_scores", rules._keyword_scores_uncached)
     assert _records(tagger, docs) == fast
 
 
