@@ -38,6 +38,9 @@ def main() -> int:
     p.add_argument("--gold", default="data/gold")
     p.add_argument("--backends", default="onnx,int8,torch-int8")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--rule-prior", type=float, default=None,
+                   help="decode with this rule prior and reconciliation instead of the model's own (a briefly "
+                        "trained model that tags nothing alone: the decisions the shipped model's decoding makes)")
     a = p.parse_args()
     from bench_infer import load_text
 
@@ -50,9 +53,16 @@ def main() -> int:
     gold, _ = load_gold_dir(a.gold, corpus_dir=a.corpus)
     sets = {"gold": [(d.doc_id, d.raw) for d in gold], "corpus": load_text(a.corpus, a.chars)}
     ref = ModelPredictor.load(a.model, backend="torch")
+
+    def decoding(pred: ModelPredictor) -> ModelPredictor:
+        if a.rule_prior is not None:
+            pred.rule_prior, pred.reconcile_edits = a.rule_prior, True
+        return pred
+
+    decoding(ref)
     out: dict[str, dict[str, dict[str, float]]] = {}
     for b in a.backends.split(","):
-        alt = ModelPredictor.load(a.model, backend="torch")
+        alt = decoding(ModelPredictor.load(a.model, backend="torch"))
         alt.runner = make_runner(a.model, b, threads=a.threads)
         out[b] = {}
         for name, docs in sets.items():
