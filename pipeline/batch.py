@@ -18,6 +18,10 @@ sorts them by length), and writes:
 
 Every file is written atomically (``pipeline.io``), the document output before its manifest
 entry, so a run killed at any point leaves nothing half-written that looks done.
+
+Chunks are tagged by ``tag_chunk`` (read → segment → tag → validated bytes, no writing) in this
+process, in ``config.workers`` processes or on Dask (``pipeline.parallel``,
+``pipeline.distributed``); this process alone writes outputs and the manifest.
 """
 
 from __future__ import annotations
