@@ -124,17 +124,20 @@ def measure_ours(a: argparse.Namespace) -> dict[str, Any]:
     if a.spans_out:
         Path(a.spans_out).write_text(json.dumps(spans), encoding="utf-8")
     if a.gold:
-        out["gold_strict_f"] = gold_f1(tagger, a.gold, a.corpus)
+        out["gold_strict_f"], gold_spans = gold_f1(tagger, a.gold, a.corpus)
+        if a.spans_out:
+            Path(a.spans_out + ".gold").write_text(json.dumps(gold_spans), encoding="utf-8")
     return out
 
 
-def gold_f1(tagger: Any, gold: str, corpus: str) -> float:
+def gold_f1(tagger: Any, gold: str, corpus: str) -> tuple[float, list[list[Any]]]:
     from pipeline.annotation.gold import load_gold_dir
     from pipeline.evaluation.scoring import score
 
     docs, _ = load_gold_dir(gold, corpus_dir=corpus)
     tagged = tagger.tag_many([(d.doc_id, d.raw) for d in docs])
-    return float(score(docs, {t.doc_id: t.sentences for t in tagged}, n_resamples=0)["targets_strict_f"])
+    spans = [[t.doc_id, x.start, x.end] for t in tagged for x in t.targets()]
+    return float(score(docs, {t.doc_id: t.sentences for t in tagged}, n_resamples=0)["targets_strict_f"]), spans
 
 
 def _sentences(docs: list[tuple[str, str]]) -> list[Any]:
@@ -257,15 +260,16 @@ def machine() -> str:
 
 def table(results: list[dict[str, Any]], ref: dict[str, float]) -> str:
     lines = ["| path | characters | seconds | CPU s | load | chars/s | × ours/torch | peak RSS (MB) | gold strict F1 "
-             "| agreement with fp32 |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| agreement with fp32 (corpus) | agreement with fp32 (gold) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     base = ref.get("ours/torch")
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | failed: {r['error']} | | | | | | | | |")
+            lines.append(f"| {r['name']} | failed: {r['error']} | | | | | | | | | |")
             continue
         ratio = f"{r['cps'] / base:.2f}" if base else ""
         f1 = f"{r['gold_strict_f']:.4f}" if "gold_strict_f" in r else ""
         agr = f"{r['agreement_fp32']:.4f}" if "agreement_fp32" in r else ""
+        agr += " | " + (f"{r['agreement_fp32_gold']:.4f}" if "agreement_fp32_gold" in r else "")
         lines.append(f"| {r['name']} | {r['chars']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
                      f"{r['load_avg']:.1f} | {r['cps']:,.0f} | {ratio} | "
                      f"{r['peak_rss_mb']:,.0f} | {f1} | {agr} |")
@@ -289,6 +293,7 @@ def main() -> int:
     p.add_argument("--write-default", action="store_true", help="record the chosen backend in <model>/backend.json")
     p.add_argument("--min-agreement", type=float, default=None,
                    help="also require this strict F1 against fp32's spans on the benchmark text (e.g. 0.99)")
+    p.add_argument("--json-out", default=None, help="also write the rows and ratios as JSON (bench/median.py)")
     p.add_argument("--measure", choices=("ours", "bare", "hf"), help=argparse.SUPPRESS)
     p.add_argument("--backend", default="torch", help=argparse.SUPPRESS)
     p.add_argument("--spans-out", default=None, help=argparse.SUPPRESS)
@@ -311,6 +316,8 @@ def main() -> int:
         for r, b in zip(results, backends):
             if "error" not in r and "error" not in results[0] and results[0]["name"] == "ours/torch":
                 r["agreement_fp32"] = agreement(f"{tmp}/torch.json", f"{tmp}/{b}.json")
+                if a.gold and Path(f"{tmp}/{b}.json.gold").exists():
+                    r["agreement_fp32_gold"] = agreement(f"{tmp}/torch.json.gold", f"{tmp}/{b}.json.gold")
     for b in backends if "bare" in paths else []:
         r = run_sub("bare", a, b)
         results.append(r)
@@ -324,12 +331,14 @@ def main() -> int:
     md = table(results, cps)
     ratios = []
     if "ours/torch" in cps and "hf-pipeline" in cps:
-        ratios.append(f"ours/torch vs transformers pipeline: {cps['ours/torch'] / cps['hf-pipeline']:.2f}× (goal ≥ 1.5×)")
+        ratios.append(f"ours/torch vs transformers pipeline: {cps['ours/torch'] / cps['hf-pipeline']:.2f}× (goal ≥ 2×)")
     if "ours/torch" in cps and "bare/torch" in cps:
-        ratios.append(f"ours/torch vs bare torch forward: {cps['ours/torch'] / cps['bare/torch']:.0%} (goal ≥ 80%)")
+        ratios.append(f"ours/torch vs bare torch forward: {cps['ours/torch'] / cps['bare/torch']:.0%} (goal ≥ 85%)")
     for b in ("onnx", "int8", "torch-int8"):
         if f"ours/{b}" in cps and "ours/torch" in cps:
-            ratios.append(f"ours/{b} vs ours/torch: {cps[f'ours/{b}'] / cps['ours/torch']:.2f}× (goal ≥ 3×)")
+            ratios.append(f"ours/{b} vs ours/torch: {cps[f'ours/{b}'] / cps['ours/torch']:.2f}× (goal for int8 ≥ 2.5×)")
+        if f"bare/{b}" in cps and "bare/torch" in cps:
+            ratios.append(f"bare/{b} vs bare/torch: {cps[f'bare/{b}'] / cps['bare/torch']:.2f}×")
     choice = None
     f1 = {r["name"].split("/")[1]: r["gold_strict_f"] for r in results if r.get("name", "").startswith("ours/")
           and "gold_strict_f" in r}
@@ -347,6 +356,9 @@ def main() -> int:
         ratios.append(f"default backend ({rule}): {choice}")
     print(md)
     print("\n".join(ratios))
+    if a.json_out:
+        Path(a.json_out).write_text(json.dumps({"rows": results, "ratios": ratios, "machine": machine()}, indent=1),
+                                    encoding="utf-8")
     meta = f"Machine: {machine()}. Model: `{a.model}`. Command: `python bench/bench_infer.py " + " ".join(
         x for x in sys.argv[1:] if x not in ("--write-readme", "--write-default")) + "`"
     if a.write_default and choice:

@@ -57,7 +57,10 @@ def _make_inputs(root: Path) -> Path:
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "summary.json"}
+    """Every file of a batch folder but the run's summary and the lock file (it names the pid)."""
+    from pipeline.tagging.batch import LOCK
+
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name not in ("summary.json", LOCK)}
 
 
 def test_discover_disambiguates_duplicate_stems(tmp_path: Path) -> None:

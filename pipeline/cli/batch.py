@@ -32,8 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass")
     p.add_argument("--chunk-chars", type=int, default=200_000,
                    help="documents are tagged together in chunks of about this many characters")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="worker processes, each with its own model (default: the cores of this machine); "
+                        "outputs are identical for any number")
     p.add_argument("--threads", type=positive_int, default=None,
-                   help="model threads (default: 1 on machines with ≤ 2 cores, where it was measured faster; else physical cores)")
+                   help="model threads per worker (default: 1)")
+    p.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS|local",
+                   help="run the tagging on a Dask cluster (tcp://host:8786), or 'local' for a LocalCluster "
+                        "of --workers processes; see pipeline/tagging/distributed.py")
     p.add_argument("--keep-review", action="store_true",
                    help="also emit targets found in the review of the past year (normally suppressed)")
     p.add_argument("--max-bytes", type=positive_int, default=DEFAULT_MAX_BYTES,
@@ -47,12 +53,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch_size < 1 or args.chunk_chars < 1:
-        print("error: --batch-size and --chunk-chars must be positive", file=sys.stderr)
+    from pipeline.tagging.parallel import WorkerError, default_workers
+
+    workers = args.workers if args.workers is not None else default_workers()
+    if args.batch_size < 1 or args.chunk_chars < 1 or workers < 1 or (args.threads is not None and args.threads < 1):
+        print("error: --batch-size, --chunk-chars, --workers and --threads must be positive", file=sys.stderr)
         return 2
     cfg = BatchConfig(model=args.model, device=args.device, backend=args.backend, batch_size=args.batch_size,
                       chunk_chars=args.chunk_chars, suppress_review=not args.keep_review,
-                      threads=args.threads, max_bytes=args.max_bytes)
+                      threads=args.threads or 1, workers=workers, dask=args.dask, max_bytes=args.max_bytes)
     try:
         summary = run_batch(args.inputs, args.out, cfg, progress=not args.quiet, force=args.force, wait=args.wait)
     except OutputError as e:
@@ -61,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as e:  # a model directory that does not exist
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except WorkerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted: finished documents are kept; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,7 +143,7 @@ def encode(
     if not tokenizer.is_fast:
         raise ValueError("a fast tokenizer is required (offsets, and slow ones order overflow windows differently)")
     context = normalize(context[: MAX_CONTEXT_CHARS + 4 + _PREFIX_CHARS])
-    n_ctx = len(tokenizer(context, add_special_tokens=False)["input_ids"]) if context else 0
+    n_ctx = _context_tokens(tokenizer, context) if context else 0
     room = max_length - n_ctx - (3 if context else 2)
     if room <= stride:
         raise ValueError(f"max_length {max_length} leaves {room} sentence tokens, not more than stride {stride}")
@@ -208,6 +209,23 @@ def encode(
     return out
 
 
+_CTX_CACHE: weakref.WeakKeyDictionary[PreTrainedTokenizerFast, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def _context_tokens(tokenizer: PreTrainedTokenizerFast, context: str) -> int:
+    """Tokens of a context string, cached per tokenizer (a report repeats a few dozen headings)."""
+    try:
+        cache = _CTX_CACHE.setdefault(tokenizer, {})
+    except TypeError:  # not weak-referenceable: no cache
+        cache = {}
+    n = cache.get(context)
+    if n is None:
+        n = len(tokenizer(context, add_special_tokens=False)["input_ids"])
+        if len(cache) < 100_000:
+            cache[context] = n
+    return n
+
+
 def _softmax(x: np.ndarray) -> np.ndarray:
     z = x - x.max(axis=-1, keepdims=True)
     ez = np.exp(z)
@@ -220,6 +238,13 @@ def merge_windows(
     cat_logits: list[np.ndarray] | None = None,
 ) -> list[tuple[tuple[int, int], np.ndarray, np.ndarray | None]]:
     """Per distinct token (sorted by offset): averaged tag probabilities and category logits."""
+    if len(encoded.windows) == 1:  # most sentences: no averaging, the window's rows in order
+        offs = encoded.windows[0].offsets
+        idx = [t for t, o in enumerate(offs) if o is not None]
+        if all(offs[a] < offs[b] for a, b in zip(idx, idx[1:])):  # type: ignore[operator]
+            probs = _softmax(np.asarray(tag_logits[0], dtype=np.float64))
+            cls = np.asarray(cat_logits[0], dtype=np.float64) if cat_logits is not None else None
+            return [(offs[t], probs[t], cls[t] if cls is not None else None) for t in idx]  # type: ignore[misc]
     acc: dict[tuple[int, int], list] = {}
     for w, win in enumerate(encoded.windows):
         probs = _softmax(np.asarray(tag_logits[w], dtype=np.float64))
@@ -273,14 +298,15 @@ def decode(
     """
     tokens = merge_windows(encoded, tag_logits, cat_logits)
     prior = rule_tags(encoded) if rule_prior > 0 else None
-    if prior is not None:
-        combined = []
-        for off, p, cl in tokens:
-            bonus = np.zeros(len(p))
-            bonus[prior[off]] = rule_prior
-            combined.append((off, _softmax(np.log(np.clip(p, 1e-12, 1.0)) + bonus), cl))
-        tokens = combined
-    spans = _spans(tokens, [int(np.argmax(p)) for _, p, _ in tokens])
+    if prior is not None and tokens:
+        # Row-wise over all tokens at once: the same element-wise operations as token by token.
+        probs = np.stack([p for _, p, _ in tokens])
+        bonus = np.zeros_like(probs)
+        bonus[np.arange(len(tokens)), [prior[off] for off, _, _ in tokens]] = rule_prior
+        comb = _softmax(np.log(np.clip(probs, 1e-12, 1.0)) + bonus)
+        tokens = [(off, comb[k], cl) for k, (off, _, cl) in enumerate(tokens)]
+    tags = np.argmax(np.stack([p for _, p, _ in tokens]), axis=1).tolist() if tokens else []
+    spans = _spans(tokens, tags)
     if prior is None or not reconcile:
         return spans
     rules = _spans(tokens, [prior[off] for off, _, _ in tokens])

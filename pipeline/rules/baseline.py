@@ -31,6 +31,7 @@ gold went from 0.954 to 0.995, mostly on the standoff documents, which are now l
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -304,6 +305,17 @@ _PRIOR = {c: 0.1 for c in CATEGORIES} | {"综合": 0.6}
 
 
 def _keyword_scores(text: str) -> dict[str, float]:
+    """Lexicon scores per category (a fresh dict: callers add to it)."""
+    return dict(_keyword_scores_cached(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyword_scores_cached(text: str) -> tuple[tuple[str, float], ...]:
+    """Cached: every sentence is scored twice (its category, then the next one's context)."""
+    return tuple(_keyword_scores_uncached(text).items())
+
+
+def _keyword_scores_uncached(text: str) -> dict[str, float]:
     scores = {c: 0.0 for c in CATEGORIES}
     for cat, words in LEXICON.items():
         for w in words:
@@ -330,6 +342,12 @@ def _keyword_scores(text: str) -> dict[str, float]:
     return {c: max(0.0, v) for c, v in scores.items()}
 
 
+@functools.lru_cache(maxsize=4096)
+def _heading_scores(heading: str) -> tuple[tuple[str, float], ...]:
+    """``_keyword_scores`` of a heading, cached: every sentence under it asks again."""
+    return tuple(_keyword_scores(heading).items())
+
+
 def categorize(
     text: str, section_path: tuple[str, ...] = (), context: dict[str, float] | None = None
 ) -> dict[str, float]:
@@ -340,7 +358,7 @@ def categorize(
     """
     scores = _keyword_scores(text)
     for w, heading in zip(_HEADING_WEIGHTS, reversed(section_path)):
-        for c, v in _keyword_scores(heading).items():
+        for c, v in _heading_scores(heading):
             scores[c] += w * v
     if context:
         for c, v in context.items():

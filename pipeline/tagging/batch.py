@@ -23,6 +23,10 @@ predictor together, which sorts them by length), and writes:
 Every file is written atomically (``pipeline.io``), the document output before its manifest
 entry, so a run killed at any point leaves nothing half-written that looks done.
 
+Chunks are tagged by ``tag_chunk`` (read → segment → tag → validated bytes, no writing) in this
+process, in ``config.workers`` processes or on Dask (``pipeline.tagging.parallel``,
+``pipeline.tagging.distributed``); this process alone writes outputs and the manifest.
+
 What a batch may touch (issue 13):
 
 * **Only files it owns.** The manifest names every file the batch wrote (an ``{"owns": name}``
@@ -49,7 +53,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -93,10 +97,15 @@ class BatchConfig:
     #: Documents are tagged in chunks of about this many characters (memory stays bounded).
     chunk_chars: int = 200_000
     suppress_review: bool = True
-    #: Intra-op threads for the model (default: physical cores; fewer is faster on a busy machine).
+    #: Intra-op threads for the model, per worker (default: physical cores with ``workers=1``,
+    #: else 1; fewer is faster on a busy machine).
     threads: int | None = None
     #: A document larger than this (bytes) fails with a clear reason; ``None``: no limit.
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    #: Worker processes, each loading the model once (``pipeline.tagging.parallel``); 1 = in this process.
+    workers: int = 1
+    #: Dask scheduler address, or ``"local"`` for a LocalCluster (``pipeline.tagging.distributed``).
+    dask: str | None = None
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """What changes the output (batch size and chunking only change speed)."""
@@ -550,6 +559,69 @@ def _doc_output(doc: Any) -> bytes:
         raise ValueError(f"text not encodable as UTF-8 ({e.reason} at {e.start})") from e
 
 
+@dataclass
+class DocOutcome:
+    """One document read and tagged, nothing written yet: what a worker hands to the parent.
+
+    ``status`` is "ok" (``data`` holds the validated JSONL), "empty" (no sentences) or
+    "failed" (``reason`` says why: unreadable input, tagging error, invalid output).
+    """
+
+    inp: InputFile
+    status: str
+    reason: str = ""
+    size: int = 0
+    mtime_ns: int = 0
+    chars: int = 0
+    sentences: int = 0
+    targets: int = 0
+    encoding: str = ""
+    data: bytes | None = None
+    #: For non-text inputs (.docx, PDF, HTML): the extracted text the offsets refer to (written
+    #: beside the JSONL as ``<stem>.txt``).
+    text: str | None = None
+    #: How the text was obtained (``Report.format``/``library``/``library_version``).
+    input_format: str = ""
+    library: str = ""
+    library_version: str = ""
+
+
+def tag_chunk(
+    tagger: Any, chunk: Sequence[InputFile], max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> list[DocOutcome]:
+    """Read, tag and serialise one chunk of documents (together: the predictor batches their
+    sentences); the seam between tagging (any process) and writing (the parent only)."""
+    outcomes: list[DocOutcome] = []
+    texts: list[tuple[InputFile, str, Report, int, int]] = []
+    for inp in chunk:
+        try:
+            size, mtime = _stat(inp)  # taken before reading: a file changed meanwhile is redone next time
+            rep = read_input(inp, max_bytes)
+        except (ReadError, OSError) as e:
+            outcomes.append(DocOutcome(inp, "failed", printable(str(e))))
+            continue
+        texts.append((inp, rep.text, rep, size, mtime))
+    tagged = _tag_chunk(tagger, texts)
+    for (inp, text, rep, size, mtime), doc in zip(texts, tagged):
+        base = DocOutcome(inp, "ok", size=size, mtime_ns=mtime, chars=len(text),
+                          encoding=rep.provenance()["encoding"], input_format=rep.format, library=rep.library,
+                          library_version=rep.library_version)
+        if isinstance(doc, BaseException):
+            outcomes.append(replace(base, status="failed", reason=f"tagging failed: {_reason(doc)}"))
+            continue
+        base = replace(base, sentences=len(doc.sentences), targets=len(doc.targets()))
+        if not doc.sentences:
+            outcomes.append(replace(base, status="empty"))
+            continue
+        try:
+            data = _doc_output(doc)
+        except ValueError as e:
+            outcomes.append(replace(base, status="failed", reason=f"invalid output: {e}"))
+            continue
+        outcomes.append(replace(base, data=data, text=text if rep.format != "txt" else None))
+    return outcomes
+
+
 def run_batch(
     inputs: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
@@ -650,17 +722,16 @@ def _run_locked(
 
     summary = BatchSummary(out_dir=printable(str(out)), model=cfg.model, model_id="", model_hash=mhash, code_hash=chash,
                            config=asdict(cfg))
-    if pending and tagger is None:
-        from pipeline.tagging.tagger import Tagger
+    if pending and tagger is None and cfg.workers <= 1 and not cfg.dask:
+        from pipeline.tagging.parallel import TaggerSpec, load_tagger
 
-        kwargs: dict[str, Any] = {}
-        if cfg.model != "rules":
-            kwargs = {"device": cfg.device, "backend": cfg.backend}
-            from pipeline.model.backends import apply_threads
+        tagger = load_tagger(TaggerSpec.from_config(cfg))  # in this process; workers load their own
+    if tagger is not None:
+        summary.model_id = getattr(tagger, "name", cfg.model)
+    else:  # tagged in workers: the name the tagger would have
+        from pipeline.tagging.parallel import TaggerSpec, tagger_name
 
-            apply_threads(cfg.threads)  # default: 1 on ≤ 2 cores (measured faster), else physical cores
-        tagger = Tagger.load(cfg.model, suppress_review=cfg.suppress_review, batch_size=cfg.batch_size, **kwargs)
-    summary.model_id = getattr(tagger, "name", cfg.model) if tagger is not None else cfg.model
+        summary.model_id = tagger_name(TaggerSpec.from_config(cfg))
 
     from tqdm import tqdm
 
@@ -676,60 +747,54 @@ def _run_locked(
         if on_document is not None:
             on_document(res)
 
+    def commit(o: DocOutcome) -> None:
+        """Write one tagged document and its manifest entry (the parent alone writes)."""
+        nonlocal chars_done
+        inp = o.inp
+        how = {"format": o.input_format, "library": o.library, "library_version": o.library_version}
+        if o.status == "failed":
+            finish(inp, DocResult(inp.doc_id, inp.display, "failed", o.reason, o.chars, encoding=o.encoding, **how))
+            return
+        entry: dict[str, Any] = {"format": OUTPUT_FORMAT, "key": inp.key, "doc_id": inp.doc_id, "source": inp.display,
+                                 "size": o.size, "mtime_ns": o.mtime_ns, "fingerprint": fp, "chars": o.chars,
+                                 "sentences": o.sentences, "targets": o.targets, "encoding": o.encoding,
+                                 "input_format": o.input_format, "library": o.library,
+                                 "library_version": o.library_version}
+        if o.status == "empty":
+            entry["status"] = "empty"
+            entries[inp.key] = entry
+            journal.add(entry)
+            finish(inp, DocResult(inp.doc_id, inp.display, "skipped", "no sentences (empty report)", o.chars,
+                                  encoding=o.encoding, **how))
+            return
+        assert o.data is not None
+        name = f"{inp.stem or inp.doc_id}.jsonl"
+        text_file = f"{inp.stem or inp.doc_id}.txt" if o.text is not None else ""
+        for n in (name, text_file):
+            if n and n not in owned:  # claimed before written: a kill leaves it ours
+                journal.add({"owns": n})
+                owned.add(n)
+        if o.text is not None:  # keep the text the offsets refer to, before the records
+            text_bytes = o.text.encode("utf-8")
+            atomic_write_bytes(out / text_file, text_bytes)
+            entry.update(text_file=text_file, text_sha256=hashlib.sha256(text_bytes).hexdigest())
+        atomic_write_bytes(out / name, o.data)
+        entry.update(status="ok", output=name, output_sha256=hashlib.sha256(o.data).hexdigest())
+        entries[inp.key] = entry
+        journal.add(entry)  # after the output: a kill in between only redoes this document
+        chars_done += o.chars
+        finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], o.chars, o.sentences, o.targets,
+                              o.encoding, text_file=text_file, output=name, **how))
+
     try:
-        for chunk in _chunks(pending, sizes, cfg.chunk_chars):
-            texts: list[tuple[InputFile, str, Report, int, int]] = []
-            for inp in chunk:
-                try:
-                    size, mtime = _stat(inp)  # taken before reading: a file changed meanwhile is redone next time
-                    rep = read_input(inp, cfg.max_bytes)
-                except (ReadError, OSError) as e:
-                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", printable(str(e))))
-                    continue
-                texts.append((inp, rep.text, rep, size, mtime))
-            tagged = _tag_chunk(tagger, texts)
-            for (inp, text, rep, size, mtime), doc in zip(texts, tagged):
-                enc = rep.provenance()["encoding"]
-                how = {"format": rep.format, "library": rep.library, "library_version": rep.library_version}
-                if isinstance(doc, BaseException):
-                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"tagging failed: {_reason(doc)}",
-                                          len(text), encoding=enc, **how))
-                    continue
-                entry: dict[str, Any] = {"format": OUTPUT_FORMAT, "key": inp.key, "doc_id": inp.doc_id, "source": inp.display, "size": size,
-                                         "mtime_ns": mtime, "fingerprint": fp, "chars": len(text),
-                                         "sentences": len(doc.sentences), "targets": len(doc.targets()),
-                                         "encoding": enc, "input_format": rep.format, "library": rep.library,
-                                         "library_version": rep.library_version}
-                if not doc.sentences:
-                    entry["status"] = "empty"
-                    entries[inp.key] = entry
-                    journal.add(entry)
-                    finish(inp, DocResult(inp.doc_id, inp.display, "skipped", "no sentences (empty report)",
-                                          len(text), encoding=enc, **how))
-                    continue
-                try:
-                    data = _doc_output(doc)
-                except ValueError as e:
-                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"invalid output: {e}", len(text),
-                                          encoding=enc, **how))
-                    continue
-                name = f"{inp.stem or inp.doc_id}.jsonl"
-                text_file = f"{inp.stem or inp.doc_id}.txt" if rep.format != "txt" else ""
-                for n in (name, text_file):
-                    if n and n not in owned:  # claimed before written: a kill leaves it ours
-                        journal.add({"owns": n})
-                        owned.add(n)
-                if text_file:  # keep the text the offsets refer to, before the records
-                    text_bytes = text.encode("utf-8")
-                    atomic_write_bytes(out / text_file, text_bytes)
-                    entry.update(text_file=text_file, text_sha256=hashlib.sha256(text_bytes).hexdigest())
-                atomic_write_bytes(out / name, data)
-                entry.update(status="ok", output=name, output_sha256=hashlib.sha256(data).hexdigest())
-                entries[inp.key] = entry
-                journal.add(entry)  # after the output: a kill in between only redoes this document
-                chars_done += len(text)
-                finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], len(text), len(doc.sentences),
-                                      len(doc.targets()), enc, text_file=text_file, output=name, **how))
+        from pipeline.tagging.parallel import chunk_outcomes
+
+        # Chunks depend on the inputs and chunk_chars only, never on the workers: the predictor
+        # sees the same batches however many processes share them, so outputs are identical.
+        with closing(chunk_outcomes(_chunks(pending, sizes, cfg.chunk_chars), cfg, tagger)) as stream:
+            for outcomes in stream:  # closing: an interrupt stops the workers at once
+                for o in outcomes:
+                    commit(o)
     finally:
         bar.close()
         journal.close()
