@@ -1,6 +1,7 @@
 """Agreement of the three corpus2 reports annotated twice blind (issue 12).
 
-    python scripts/agree_2026.py OUT.json [--gold data/gold/standoff]
+    python scripts/agree_2026.py OUT.json [--gold data/gold/standoff] [--other 'DIR/{doc}.jsonl']
+    python scripts/agree_2026.py --adjudicated OUT.json   # A's first pass and B, each vs the current gold
 
 A = the gold file of each document (data/gold/standoff/<doc>.jsonl), B = annotator B
 (data/agreement/<doc>.annotator-b.jsonl). Per document and pooled (pipeline.evaluation.scoring.agreement
@@ -14,8 +15,10 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.annotation.gold import load_gold_file
-from pipeline.evaluation.scoring import agreement
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's pipeline
+
+from pipeline.annotation.gold import load_gold_file  # noqa: E402
+from pipeline.evaluation.scoring import agreement  # noqa: E402
 
 DOCS = ["2013_neimenggu_hailar_district", "2026_henan_province", "2026_jilin_province"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,12 +50,10 @@ def parts(a, b):
     return out
 
 
-def main(argv):
-    out = Path(argv[0])
-    gold = Path(argv[argv.index("--gold") + 1]) if "--gold" in argv else ROOT / "data/gold/standoff"
+def compare(gold: Path, other: str) -> dict:
     A = [load_gold_file(gold / f"{d}.jsonl", corpus_dir=CORPUS) for d in DOCS]
-    B = [load_gold_file(ROOT / f"data/agreement/{d}.annotator-b.jsonl", corpus_dir=CORPUS) for d in DOCS]
-    res = {"a": str(gold), "b": "data/agreement/<doc>.annotator-b.jsonl", "per_document": {}}
+    B = [load_gold_file(Path(other.format(doc=d)), corpus_dir=CORPUS) for d in DOCS]
+    res = {"a": str(gold), "b": other, "per_document": {}}
     for d, a, b in zip(DOCS, A, B):
         m = agreement([a], [b])
         m["part_disagreements"] = parts(a, b)
@@ -63,8 +64,10 @@ def main(argv):
     m["part_disagreements_n"] = len(pd)
     m["part_agreement"] = 1 - len(pd) / sum(len(a.sentences) for a in A)
     res["pooled"] = m
-    res = _cut(res)
-    out.write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return _cut(res)
+
+
+def show(res):
     for d, m in [*res["per_document"].items(), ("pooled", res["pooled"])]:
         ci = m["targets_strict_f_ci"]
         print(f"{d}: sents {m['n_sentences']} targets A {m['targets_n_a']} B {m['targets_n_b']} "
@@ -73,6 +76,34 @@ def main(argv):
               f"typed {m['targets_typed_f']:.3f} fields {m['fields_all_acc']:.3f} (n={m['fields_n']}) "
               f"sentcat {m['sentcat_accuracy']:.3f} k {m['sentcat_kappa']:.3f} tcat_k {m['target_category_kappa']:.3f} "
               f"part {m['part_agreement']:.3f}")
+
+
+def main(argv):
+    gold = Path(argv[argv.index("--gold") + 1]) if "--gold" in argv else ROOT / "data/gold/standoff"
+    b = str(ROOT / "data/agreement/{doc}.annotator-b.jsonl")
+    if argv[0] == "--adjudicated":
+        # A's first pass is the gold of 4cf056e (before adjudication), written to a temporary folder.
+        import subprocess
+        import tempfile
+
+        out = Path(argv[1])
+        tmp = Path(tempfile.mkdtemp())
+        for d in DOCS:
+            blob = subprocess.run(["git", "show", f"4cf056e:data/gold/standoff/{d}.jsonl"], cwd=ROOT,
+                                  check=True, capture_output=True).stdout
+            (tmp / f"{d}.jsonl").write_bytes(blob)
+        res = {"gold": str(gold), "annotator_a_first_pass_vs_gold": compare(gold, str(tmp / "{doc}.jsonl")),
+               "annotator_b_vs_gold": compare(gold, b)}
+        res["annotator_a_first_pass_vs_gold"]["b"] = "git 4cf056e:data/gold/standoff/{doc}.jsonl"
+        for k in ("annotator_a_first_pass_vs_gold", "annotator_b_vs_gold"):
+            print(k)
+            show(res[k])
+    else:
+        out = Path(argv[0])
+        other = argv[argv.index("--other") + 1] if "--other" in argv else b
+        res = compare(gold, other)
+        show(res)
+    out.write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0
 
 
