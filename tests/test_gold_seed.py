@@ -24,7 +24,14 @@ from pipeline.annotation.audit import (
 from pipeline.annotation.gold import load_gold_file
 from pipeline.cli.audit import main as audit_main
 from pipeline.records import GoldDocument
-from pipeline.schema import BOUND_WORDS, CLAUSE_DELIMITERS, DIRECTION_WORDS, HEDGE_ZHENGQU_BEFORE, HEDGES
+from pipeline.schema import (
+    BOUND_WORDS,
+    CLAUSE_DELIMITERS,
+    DIRECTION_WORDS,
+    ENUM_MARKER_PATTERN,
+    HEDGE_ZHENGQU_BEFORE,
+    HEDGES,
+)
 from pipeline.text.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +165,16 @@ def test_numbered_coordination_is_split_and_unnumbered_is_not(gold: GoldDocument
                 covered = any(x < pos + len(item) and pos < y for x, y in spans)
                 assert covered, f"sent {s.sent_id}: numbered item {item!r} is in no target"
             pos += len(item) + 1
+
+
+def test_v15_markers_removed_and_numbered_conjunctions_split(gold: GoldDocument) -> None:
+    """Guidelines 1.5: no span opens with an enumeration marker; 和/及/与/以及 with a number on each
+    side is two spans (data/GUIDELINES.md D28, D29)."""
+    for s, t in _targets(gold):
+        assert not re.match(ENUM_MARKER_PATTERN, t.text), f"sent {s.sent_id} {t.text!r}: starts with a marker"
+        for m in re.finditer("以及|和|及|与", t.text):
+            both = _has_number(t.text[: m.start()]) and _has_number(t.text[m.end() :])
+            assert not both, f"sent {s.sent_id} {t.text!r}: split at {m.group()} (both sides numbered)"
 
 
 def test_spans_never_overlap_and_sit_in_their_sentence(gold: GoldDocument) -> None:

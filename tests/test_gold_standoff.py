@@ -107,6 +107,33 @@ def test_sentences_are_the_segmenters_kept_sentences(path: Path) -> None:
     assert got == want
 
 
+#: The six Hebei documents of issue 7, reread under guidelines 1.5 (DECISIONS.md, "v1.5 update").
+HEBEI_V15 = [STANDOFF / f"{d}.jsonl" for d in (
+    "2010_baoding_city", "2019_baoding_city", "2020_hebei_province",
+    "2021_baoding_mancheng", "2022_baoding_gaoyang_county", "2025_baoding_gaoyang_county",
+)]  # fmt: skip
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", HEBEI_V15, ids=lambda p: p.stem)
+def test_hebei_gold_follows_v15_span_rules(path: Path) -> None:
+    """No span opens with an enumeration marker; 和/及/与/以及 with a number on each side is split."""
+    import re
+
+    from pipeline.annotation.audit import find_number_tokens
+    from pipeline.schema import ENUM_MARKER_PATTERN
+
+    if not _corpus_has(path):
+        pytest.skip(f"{path.name}: source not in the corpus")
+    doc = load_gold_file(path, corpus_dir=_source_dir(path))
+    for s in doc.sentences:
+        for t in s.targets:
+            assert not re.match(ENUM_MARKER_PATTERN, t.text), f"sent {s.sent_id}: a span opens with a marker"
+            for m in re.finditer("以及|和|及|与", t.text):
+                both = find_number_tokens(t.text[: m.start()]) and find_number_tokens(t.text[m.end() :])
+                assert not both, f"sent {s.sent_id}: split at {m.group()} (both sides numbered)"
+
+
 def test_absent_corpus_is_skipped_cleanly(tmp_path: Path) -> None:
     empty = tmp_path / "corpus"
     empty.mkdir()
