@@ -428,3 +428,15 @@ def test_seed_spec_is_the_one_format() -> None:
     built = mod.build(spec, seed.RAW.parent, str(seed.SPEC))
     assert mod.to_jsonl(built) == seed.GOLD.read_text(encoding="utf-8")
     assert seed.SPEC.read_text(encoding="utf-8") == mod.dump_spec(spec), "the spec is written by dump_spec"
+
+
+def test_build_command_writes_inline_gold(demo_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import standoff as cli
+
+    mod = _script()
+    spec = {**_audited_spec(), "inline": True}
+    out = demo_corpus / "gold"
+    assert cli.main(["build", "--corpus", str(demo_corpus), "--out", str(out), str(_write(demo_corpus, spec))]) == 0
+    assert "(inline)" in capsys.readouterr().out
+    assert (out / "demo.jsonl").read_text(encoding="utf-8") == mod.to_jsonl(mod.build(spec, demo_corpus))
+

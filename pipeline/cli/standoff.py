@@ -51,8 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         out = sp if args.cmd == "rebuild" else args.out / f"{built.doc_id}.jsonl"
         atomic_write_text(out, to_jsonl(built))
         n_t = sum(len(r["targets"]) for r in built.records)
-        n_rev = sum(r["part"] == "review" for r in built.records)
-        print(f"{out}: {len(built.records)} sentences ({n_rev} review), {n_t} targets")
+        if built.inline:
+            print(f"{out}: {len(built.records)} sentences (inline), {n_t} targets")
+        else:
+            n_rev = sum(r["part"] == "review" for r in built.records)
+            print(f"{out}: {len(built.records)} sentences ({n_rev} review), {n_t} targets")
         for sid, seg_part, part in built.part_disagreements:
             print(f"  sent_id {sid}: segmenter says {seg_part}, annotated {part}")
     return status
