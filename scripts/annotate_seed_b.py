@@ -5,7 +5,7 @@ its spec, its audit or its decision log), sentence by sentence, under the shared
 GUIDELINES.md version 1.4. Each entry is keyed by a prefix of its sentence text and lists its
 targets as exact strings; offsets are computed here (``str.find``, failing loudly), so every span
 points into the raw text. The spec is frozen as the blind annotation: adjudication happens in the
-gold spec (``scripts/yuzhong_2024_annotation.py``), never here, so the agreement figures in
+gold spec (``data/gold/specs/yuzhong-2024.spec.json``), never here, so the agreement figures in
 ``data/agreement/README.md`` stay the honest inter-annotator ones.
 
     python scripts/annotate_seed_b.py                 # write data/agreement/yuzhong-2024.annotator-b.jsonl

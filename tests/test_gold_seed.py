@@ -24,7 +24,14 @@ from pipeline.annotation.audit import (
 from pipeline.annotation.gold import load_gold_file
 from pipeline.cli.audit import main as audit_main
 from pipeline.records import GoldDocument
-from pipeline.schema import BOUND_WORDS, CLAUSE_DELIMITERS, DIRECTION_WORDS, HEDGE_ZHENGQU_BEFORE, HEDGES
+from pipeline.schema import (
+    BOUND_WORDS,
+    CLAUSE_DELIMITERS,
+    DIRECTION_WORDS,
+    ENUM_MARKER_PATTERN,
+    HEDGE_ZHENGQU_BEFORE,
+    HEDGES,
+)
 from pipeline.text.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,13 +86,19 @@ def test_gold_sentences_are_the_segmenters_kept_sentences(gold: GoldDocument) ->
 
 
 def test_gold_is_what_the_spec_generates() -> None:
-    """The committed gold and audit files are exactly what pipeline/annotation/seed.py writes."""
+    """The committed gold and audit files are exactly what the builder makes of the seed's spec."""
     from pipeline.annotation import seed as mod
 
-    raw = RAW.read_text(encoding="utf-8")
-    gold_text, tsv = mod.render(*mod.build(raw, mod.load_spec()))
+    gold_text, tsv = mod.render(mod.build_seed())
     assert GOLD.read_text(encoding="utf-8") == gold_text, "rerun govtarget seed"
     assert AUDIT.read_text(encoding="utf-8") == tsv, "rerun govtarget seed"
+
+
+def test_seed_check_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli.seed import main
+
+    assert main(["--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
 
 
 # ---- span extent (GUIDELINES 2.2) -------------------------------------------------------------
@@ -152,6 +165,16 @@ def test_numbered_coordination_is_split_and_unnumbered_is_not(gold: GoldDocument
                 covered = any(x < pos + len(item) and pos < y for x, y in spans)
                 assert covered, f"sent {s.sent_id}: numbered item {item!r} is in no target"
             pos += len(item) + 1
+
+
+def test_v15_markers_removed_and_numbered_conjunctions_split(gold: GoldDocument) -> None:
+    """Guidelines 1.5: no span opens with an enumeration marker; 和/及/与/以及 with a number on each
+    side is two spans (data/GUIDELINES.md D49, D50)."""
+    for s, t in _targets(gold):
+        assert not re.match(ENUM_MARKER_PATTERN, t.text), f"sent {s.sent_id} {t.text!r}: starts with a marker"
+        for m in re.finditer("以及|和|及|与", t.text):
+            both = _has_number(t.text[: m.start()]) and _has_number(t.text[m.end() :])
+            assert not both, f"sent {s.sent_id} {t.text!r}: split at {m.group()} (both sides numbered)"
 
 
 def test_spans_never_overlap_and_sit_in_their_sentence(gold: GoldDocument) -> None:
@@ -332,7 +355,7 @@ def test_shared_guideline_examples_are_targets_with_their_category(gold: GoldDoc
 
 
 def test_decision_log_covers_every_reference_in_the_spec() -> None:
-    spec = (ROOT / "scripts" / "yuzhong_2024_annotation.py").read_text(encoding="utf-8")
+    spec = (ROOT / "data" / "gold" / "specs" / "yuzhong-2024.spec.json").read_text(encoding="utf-8")
     log = (ROOT / "data" / "GUIDELINES.md").read_text(encoding="utf-8")
     refs = set(re.findall(r"\[(D\d+)\]", spec))
     assert refs, "the spec cites the decision log"

@@ -107,6 +107,33 @@ def test_sentences_are_the_segmenters_kept_sentences(path: Path) -> None:
     assert got == want
 
 
+#: The six Hebei documents of issue 7, reread under guidelines 1.5 (DECISIONS.md, "v1.5 update").
+HEBEI_V15 = [STANDOFF / f"{d}.jsonl" for d in (
+    "2010_baoding_city", "2019_baoding_city", "2020_hebei_province",
+    "2021_baoding_mancheng", "2022_baoding_gaoyang_county", "2025_baoding_gaoyang_county",
+)]  # fmt: skip
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", HEBEI_V15, ids=lambda p: p.stem)
+def test_hebei_gold_follows_v15_span_rules(path: Path) -> None:
+    """No span opens with an enumeration marker; 和/及/与/以及 with a number on each side is split."""
+    import re
+
+    from pipeline.annotation.audit import find_number_tokens
+    from pipeline.schema import ENUM_MARKER_PATTERN
+
+    if not _corpus_has(path):
+        pytest.skip(f"{path.name}: source not in the corpus")
+    doc = load_gold_file(path, corpus_dir=_source_dir(path))
+    for s in doc.sentences:
+        for t in s.targets:
+            assert not re.match(ENUM_MARKER_PATTERN, t.text), f"sent {s.sent_id}: a span opens with a marker"
+            for m in re.finditer("以及|和|及|与", t.text):
+                both = find_number_tokens(t.text[: m.start()]) and find_number_tokens(t.text[m.end() :])
+                assert not both, f"sent {s.sent_id}: split at {m.group()} (both sides numbered)"
+
+
 def test_absent_corpus_is_skipped_cleanly(tmp_path: Path) -> None:
     empty = tmp_path / "corpus"
     empty.mkdir()
@@ -294,3 +321,122 @@ def _write(folder: Path, spec: dict[str, Any]) -> Path:
     p = folder / "demo.spec.json"
     p.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     return p
+
+
+# --- one spec format, one builder: inline gold (the seed's kind) and standoff gold ---------------
+
+
+def _audited_spec() -> dict[str, Any]:
+    """The demo spec with an exclusion for every number token outside the targets."""
+    spec = _spec()
+    reasons = [
+        [],
+        [{"phrase": "一、2023年", "reason": "ordinal"}],
+        [{"phrase": "5.2%", "reason": "past_result"}],
+        [{"phrase": "二、2024年", "reason": "ordinal"}],
+        [],
+        [{"phrase": "“三大”", "reason": "name", "note": "a programme title"}],
+    ]
+    for entry, xs in zip(spec["sentences"], reasons):
+        if xs:
+            entry["exclusions"] = xs
+    return spec
+
+
+def test_one_builder_builds_inline_and_standoff_gold_from_one_spec(demo_corpus: Path) -> None:
+    from pipeline.annotation.audit import TARGET, audit, write_decisions
+
+    mod = _script()
+    standoff = mod.build(_audited_spec(), demo_corpus)
+    inline = mod.build({**_audited_spec(), "inline": True}, demo_corpus)
+    raw = read_report(demo_corpus / "demo.txt").text
+    # The same sentences and targets; inline records carry the texts and no part, standoff the reverse.
+    assert [(r["start"], r["end"]) for r in inline.records] == [(r["start"], r["end"]) for r in standoff.records]
+    for ri, rs in zip(inline.records, standoff.records):
+        assert ri["text"] == raw[ri["start"] : ri["end"]] and "part" not in ri
+        assert "text" not in rs and rs["part"] in PARTS
+        assert [{k: v for k, v in t.items() if k != "text"} for t in ri["targets"]] == rs["targets"]
+        for t in ri["targets"]:
+            assert t["text"] == raw[t["start"] : t["end"]]
+    text_i, text_s = mod.to_jsonl(inline), mod.to_jsonl(standoff)
+    assert not json.loads(text_i.splitlines()[0]).get("standoff")
+    assert json.loads(text_s.splitlines()[0])["standoff"] is True
+    # Both files load as gold documents with the same targets.
+    (demo_corpus / "inline.jsonl").write_text(text_i, encoding="utf-8")
+    (demo_corpus / "standoff.jsonl").write_text(text_s, encoding="utf-8")
+    doc_i = load_gold_file(demo_corpus / "inline.jsonl", raw_dir=demo_corpus)
+    doc_s = load_gold_file(demo_corpus / "standoff.jsonl", corpus_dir=demo_corpus)
+    assert [(t.start, t.end, t.text, t.value) for t in doc_i.targets()] == [
+        (t.start, t.end, t.text, t.value) for t in doc_s.targets()
+    ]
+    # The audit comes from the same spec, for either kind, and passes the audit check.
+    decisions = mod.audit_decisions(inline)
+    assert write_decisions(decisions) == write_decisions(mod.audit_decisions(standoff))
+    by_token = {d.token: d.decision for d in decisions}
+    assert by_token["5.2%"] == "past_result" and by_token["三"] == "name" and by_token["10"] == TARGET
+    spans = [(t.start, t.end) for t in doc_i.targets()]
+    assert audit(raw, spans, decisions).ok
+
+
+def test_spec_text_round_trips_and_builds(demo_corpus: Path) -> None:
+    mod = _script()
+    spec = {**_audited_spec(), "inline": True}
+    path = demo_corpus / "demo.spec.json"
+    path.write_text(mod.dump_spec(spec), encoding="utf-8")
+    assert mod.load_spec(path) == spec
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 2 + len(spec["sentences"])  # one line each
+    path.write_text(mod.dump_spec(spec)[:-3], encoding="utf-8")
+    with pytest.raises(mod.SpecError, match=r"demo\.spec\.json:\d+: not JSON"):
+        mod.load_spec(path)
+
+
+@pytest.mark.parametrize(
+    ("exclusion", "message"),
+    [
+        ({"phrase": "“三大”", "reason": "slogan"}, "unknown reason"),
+        ({"phrase": "“四大”", "reason": "name"}, "not found"),
+        ({"phrase": "中心", "reason": "name"}, "holds no number token"),
+    ],
+)
+def test_builder_fails_loudly_on_a_bad_exclusion(demo_corpus: Path, exclusion: dict[str, str], message: str) -> None:
+    mod = _script()
+    spec = _audited_spec()
+    spec["sentences"][5]["exclusions"] = [exclusion]
+    with pytest.raises(mod.SpecError, match=message):
+        mod.build(spec, demo_corpus)
+
+
+def test_audit_names_an_unaccounted_number_and_a_contradiction(demo_corpus: Path) -> None:
+    mod = _script()
+    spec = _audited_spec()
+    del spec["sentences"][2]["exclusions"]
+    with pytest.raises(mod.SpecError, match=r"no decision:\n  sent_id 2 .*'5\.2%'"):
+        mod.audit_decisions(mod.build(spec, demo_corpus))
+    spec = _audited_spec()
+    spec["sentences"][5]["exclusions"].append({"phrase": "10家", "reason": "name"})
+    with pytest.raises(mod.SpecError, match="both inside a target and excluded"):
+        mod.audit_decisions(mod.build(spec, demo_corpus))
+
+
+def test_seed_spec_is_the_one_format() -> None:
+    """The seed's committed spec is a spec of the one format: inline, built by the same ``build``."""
+    from pipeline.annotation import seed
+
+    mod = _script()
+    spec = mod.load_spec(seed.SPEC)
+    assert spec["inline"] is True and spec["source"] == seed.RAW.name
+    built = mod.build(spec, seed.RAW.parent, str(seed.SPEC))
+    assert mod.to_jsonl(built) == seed.GOLD.read_text(encoding="utf-8")
+    assert seed.SPEC.read_text(encoding="utf-8") == mod.dump_spec(spec), "the spec is written by dump_spec"
+
+
+def test_build_command_writes_inline_gold(demo_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import standoff as cli
+
+    mod = _script()
+    spec = {**_audited_spec(), "inline": True}
+    out = demo_corpus / "gold"
+    assert cli.main(["build", "--corpus", str(demo_corpus), "--out", str(out), str(_write(demo_corpus, spec))]) == 0
+    assert "(inline)" in capsys.readouterr().out
+    assert (out / "demo.jsonl").read_text(encoding="utf-8") == mod.to_jsonl(mod.build(spec, demo_corpus))
+

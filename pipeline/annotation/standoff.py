@@ -1,9 +1,14 @@
-"""Turn a hand-written annotation spec into standoff gold JSONL (and back).
+"""The one annotation-spec builder: a hand-written spec → gold JSONL, inline or standoff (and back).
 
-Standoff gold (``data/gold/standoff/<doc>.jsonl``, format in ``pipeline/annotation/gold.py``) carries
-offsets and labels for corpus reports whose text the project may not commit. It is written
-from a *spec*: a JSON file that holds the annotator's reading of one report, keyed by text so
-that it survives changes of the segmenter:
+Every gold file of the project is written from a *spec*: a JSON file that holds the annotator's
+reading of one report, keyed by text so that it survives changes of the segmenter. Two kinds of
+gold come out of the one format (``pipeline/annotation/gold.py``):
+
+* **standoff** (the default; ``data/gold/standoff/<doc>.jsonl``): a header line and records with
+  offsets, labels and ``part`` but no text, for corpus reports the project may not commit;
+* **inline** (``"inline": true``; the seed, ``data/gold/yuzhong-2024.jsonl``): no header, records
+  and targets carry their text (GUIDELINES section 4), for a report whose raw text is committed
+  (``data/raw``). Its spec may be committed too: ``data/gold/specs/yuzhong-2024.spec.json``.
 
 .. code-block:: json
 
@@ -12,18 +17,28 @@ that it survives changes of the segmenter:
        {"prefix": "报告人", "part": "other", "category": "综合"},
        {"prefix": "2022年经济社会发展主要预期目标", "part": "plan", "category": "综合",
         "targets": [{"text": "地区生产总值增长6.5%以上", "value": 6.5, "unit": "%",
-                     "bound": "at_least", "direction": "up"}]}]}
+                     "bound": "at_least", "direction": "up"}],
+        "exclusions": [{"phrase": "“三大”", "reason": "name"}]}]}
 
 * ``sentences`` lists every kept sentence of ``segment(read_report(source).text)`` in order;
-  ``prefix`` must start the sentence (after an optional leading space strip). A missing,
-  extra or mismatched sentence is an error, never a guess.
-* ``part`` is the annotator's truth (``review``/``plan``/``other``); it is written into each
-  record as ``part`` and may differ from the segmenter's (``seg_part`` is reported).
+  ``prefix`` must start the sentence. A missing, extra or mismatched sentence is an error,
+  never a guess (an entry of a sentence that is now furniture is dropped with a note).
+* ``part`` is the annotator's truth (``review``/``plan``/``other``); a top-level ``part`` is the
+  default of every sentence (the seed: plan throughout). Standoff records carry it as ``part``
+  (it may differ from the segmenter's, ``seg_part`` is reported); inline records do not.
 * Targets are found with ``str.find`` inside the sentence, each searched from the end of the
   previous one (list them in text order); ``category`` defaults to the sentence's.
   ``value``/``unit``/``bound``/``direction`` are required, ``value_max`` only for ranges.
-* Specs contain corpus text: keep them out of git (``data/gold/standoff/specs/`` ignores them).
-  ``export`` rebuilds a spec from a committed standoff file when the corpus is present.
+  ``free`` allows a span that is not a whole clause, ``repeated_ok`` a span whose text occurs
+  again later in the sentence.
+* ``exclusions`` (optional) give the numbers audit's reason (``pipeline.annotation.audit``)
+  for every number token inside ``phrase`` (all its occurrences in the sentence);
+  ``audit_decisions`` turns them, with the targets, into one decision per number token of the
+  report and fails on a token left unaccounted. The seed's audit comes from its spec this way.
+* ``note`` (on a sentence, target or exclusion) is the annotator's comment; the builder ignores it.
+* Standoff specs contain corpus text: keep them out of git (``data/gold/standoff/specs/``
+  ignores them). ``export`` rebuilds a spec from a committed standoff file when the corpus is
+  present. ``dump_spec`` writes a spec one sentence per line.
 
 Usage::
 
@@ -31,6 +46,7 @@ Usage::
     govtarget standoff skeleton ../shared/corpus/X.txt > data/gold/standoff/specs/X.spec.json
     govtarget standoff export data/gold/standoff/X.jsonl --corpus ../shared/corpus > X.spec.json
     govtarget standoff rebuild data/gold/standoff/*.jsonl --corpus ../shared/corpus
+    govtarget seed [--check]        # the seed: data/gold/specs/yuzhong-2024.spec.json → gold + audit
 """
 
 from __future__ import annotations
@@ -38,11 +54,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.annotation.audit import EXCLUSION_REASONS, TARGET, Decision, context, find_number_tokens
 from pipeline.annotation.gold import validate_records
+from pipeline.records import SentenceRecord, Target
 from pipeline.schema import (
     BOUNDS,
     CATEGORY2ID,
@@ -62,9 +80,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Characters that may sit right before a target span: clause delimiters and 、/和 coordination;
 #: a stripped hedge (GUIDELINES 2.2) may also sit there, see ``_starts_clause``.
-_BEFORE_OK = set(CLAUSE_DELIMITERS) | set("、和及与“\"（(")
+_BEFORE_OK = set(CLAUSE_DELIMITERS) | set('、和及与“"（(')
 #: Characters that may follow a target span: a delimiter, coordination, or a closing quote.
-_AFTER_OK = set(CLAUSE_DELIMITERS) | set("、和及与”’\"）)")
+_AFTER_OK = set(CLAUSE_DELIMITERS) | set('、和及与”’"）)')
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 #: What may join the two ends of a range (``1—2家``, ``5%-6%``, ``2至3个``).
 _RANGE_JOINERS = ("—", "-", "－", "–", "~", "～", "至", "到", "——")
@@ -76,11 +94,21 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Built:
+    """What ``build`` makes of one spec; ``to_jsonl`` writes it, ``audit_decisions`` audits it."""
+
     doc_id: str
+    #: The standoff header line; written only when not ``inline``.
     header: dict[str, Any]
+    #: One JSON record per kept sentence: with ``text`` (inline) or with ``part`` (standoff).
     records: list[dict[str, Any]]
     #: ``(sent_id, segmenter part, annotated part)`` where the two differ.
     part_disagreements: list[tuple[int, str, str]]
+    inline: bool = False
+    #: The report's text and its segmentation (for the audit).
+    raw: str = ""
+    segmentation: Segmentation | None = None
+    #: Raw span of each excluded number token → (reason, sent_id), from the spec's ``exclusions``.
+    exclusions: dict[tuple[int, int], tuple[str, int]] = field(default_factory=dict)
 
 
 def _starts_clause(sentence: str, k: int) -> bool:
@@ -183,7 +211,11 @@ def _align(spec: list[dict[str, Any]], seg: Segmentation, name: str) -> list[dic
 
 
 def build(spec: dict[str, Any], corpus_dir: Path, name: str = "<spec>") -> Built:
-    """Build the standoff header and records of one spec. Raises SpecError on any mismatch."""
+    """Build the gold records of one spec (inline or standoff, see the module docstring).
+
+    ``corpus_dir`` holds the spec's ``source``. Raises SpecError naming the spec and the
+    sentence on any mismatch; every span satisfies ``raw[start:end] == text``.
+    """
     source = spec.get("source")
     if not isinstance(source, str):
         raise SpecError(f"{name}: spec lacks 'source'")
@@ -193,6 +225,10 @@ def build(spec: dict[str, Any], corpus_dir: Path, name: str = "<spec>") -> Built
     report = read_report(path)
     raw = report.text
     doc_id = spec.get("doc_id", path.stem)
+    inline = spec.get("inline", False)
+    if not isinstance(inline, bool):
+        raise SpecError(f"{name}: 'inline' must be true or false, got {inline!r}")
+    default_part = spec.get("part")
     seg = segment(raw)
     sents = seg.sentences
     if not isinstance(spec.get("sentences"), list):
@@ -202,12 +238,13 @@ def build(spec: dict[str, Any], corpus_dir: Path, name: str = "<spec>") -> Built
     records: list[dict[str, Any]] = []
     errors: list[str] = []
     disagreements: list[tuple[int, str, str]] = []
+    exclusions: dict[tuple[int, int], tuple[str, int]] = {}
     for entry, s in zip(entries, sents):
         where = f"{name}: sent_id {s.sent_id} ({entry['prefix']!r})"
         cat = entry.get("category")
         if cat not in CATEGORY2ID:
             errors.append(f"{where}: unknown or missing category {cat!r}")
-        part = entry.get("part")
+        part = entry.get("part", default_part)
         if part not in PARTS:
             errors.append(f"{where}: unknown or missing part {part!r}")
         elif part != s.part:
@@ -251,20 +288,24 @@ def build(spec: dict[str, Any], corpus_dir: Path, name: str = "<spec>") -> Built
             cursor = k + len(span)
         if targets and part != "plan":
             errors.append(f"{where}: targets in a {part!r} sentence; only plan sentences hold targets")
-        records.append(
-            {
-                "doc_id": doc_id,
-                "sent_id": s.sent_id,
-                "start": s.start,
-                "end": s.end,
-                "category": cat,
-                "part": part,
-                "targets": targets,
-            }
-        )
+        errors.extend(_exclusions(entry, s.text, s.start, s.sent_id, raw, where, exclusions))
+        if inline:
+            records.append(_inline_record(doc_id, s.sent_id, s.start, s.end, cat, targets, raw))
+        else:
+            records.append(
+                {
+                    "doc_id": doc_id,
+                    "sent_id": s.sent_id,
+                    "start": s.start,
+                    "end": s.end,
+                    "category": cat,
+                    "part": part,
+                    "targets": targets,
+                }
+            )
     if errors:
         raise SpecError(f"{len(errors)} problem(s):\n  " + "\n  ".join(errors))
-    problems = validate_records(list(enumerate(records, 2)), raw, name)
+    problems = validate_records(list(enumerate(records, 1 if inline else 2)), raw, name)
     if problems:
         raise SpecError("\n  ".join(str(p) for p in problems))
     header = {
@@ -274,12 +315,126 @@ def build(spec: dict[str, Any], corpus_dir: Path, name: str = "<spec>") -> Built
         "sha256": report.sha256,
         "guidelines": GUIDELINES_VERSION,
     }
-    return Built(doc_id, header, records, disagreements)
+    return Built(doc_id, header, records, disagreements, inline, raw, seg, exclusions)
+
+
+def _inline_record(
+    doc_id: str, sent_id: int, start: int, end: int, cat: Any, targets: list[dict[str, Any]], raw: str
+) -> dict[str, Any]:
+    """An inline record (GUIDELINES section 4): the standoff fields plus the texts, no ``part``."""
+    ts = [
+        Target(
+            t["start"],
+            t["end"],
+            raw[t["start"] : t["end"]],
+            t["category"],
+            t["value"],
+            t["unit"],
+            t["bound"],
+            t["direction"],
+            t.get("value_max"),
+        )
+        for t in targets
+    ]
+    return SentenceRecord(doc_id, sent_id, start, end, raw[start:end], cat, ts).to_json()
+
+
+def _exclusions(
+    entry: dict[str, Any],
+    text: str,
+    offset: int,
+    sent_id: int,
+    raw: str,
+    where: str,
+    out: dict[tuple[int, int], tuple[str, int]],
+) -> list[str]:
+    """Resolve a sentence's ``exclusions`` into ``out`` (token span → reason); the problems found."""
+    errs = []
+    for x in entry.get("exclusions", []):
+        phrase, reason = x.get("phrase"), x.get("reason")
+        if reason not in EXCLUSION_REASONS:
+            errs.append(f"{where}: exclusion {phrase!r}: unknown reason {reason!r}")
+            continue
+        if not isinstance(phrase, str) or not phrase:
+            errs.append(f"{where}: exclusion without phrase")
+            continue
+        n = 0
+        k = text.find(phrase)
+        if k < 0:
+            errs.append(f"{where}: exclusion phrase {phrase!r} not found")
+            continue
+        while k >= 0:
+            for tok in find_number_tokens(raw, offset + k, offset + k + len(phrase)):
+                out[(tok.start, tok.end)] = (reason, sent_id)
+                n += 1
+            k = text.find(phrase, k + 1)
+        if n == 0:
+            errs.append(f"{where}: exclusion phrase {phrase!r} holds no number token")
+    return errs
+
+
+def audit_decisions(built: Built) -> list[Decision]:
+    """One audit decision per number token of the report (``pipeline.annotation.audit``).
+
+    A token in furniture is ``furniture``; one inside a target is ``target`` (with the target's
+    offsets); one inside an exclusion phrase takes its reason. Raises SpecError when a token is
+    both inside a target and excluded, or has no decision at all.
+    """
+    seg = built.segmentation
+    if seg is None:
+        raise SpecError(f"{built.doc_id}: no segmentation to audit")
+    raw = built.raw
+    owner: dict[int, int] = {}
+    for sg in seg.segments:
+        for i in range(sg.start, sg.end):
+            owner[i] = sg.sent_id
+    spans = [(t["start"], t["end"]) for r in built.records for t in r["targets"]]
+    out: list[Decision] = []
+    unaccounted = []
+    for tok in find_number_tokens(raw):
+        sid = owner.get(tok.start, -1)
+        ctx = context(raw, tok.start, tok.end)
+        inside = [(a, b) for a, b in spans if a <= tok.start and tok.end <= b]
+        key = (tok.start, tok.end)
+        if sid < 0:
+            out.append(Decision(tok.start, tok.end, tok.token, -1, "furniture", context=ctx))
+        elif inside:
+            if key in built.exclusions:
+                raise SpecError(f"{tok.start}:{tok.end} {tok.token!r} is both inside a target and excluded: {ctx}")
+            a, b = inside[0]
+            out.append(Decision(tok.start, tok.end, tok.token, sid, TARGET, a, b, ctx))
+        elif key in built.exclusions:
+            out.append(Decision(tok.start, tok.end, tok.token, sid, built.exclusions[key][0], context=ctx))
+        else:
+            unaccounted.append(f"sent_id {sid} {tok.start}:{tok.end} {tok.token!r} {ctx}")
+    if unaccounted:
+        raise SpecError(f"{built.doc_id}: number tokens with no decision:\n  " + "\n  ".join(unaccounted))
+    return out
 
 
 def to_jsonl(built: Built) -> str:
-    lines = [built.header, *built.records]
+    """The gold file's text: the header line (standoff only), then one record per line."""
+    lines = built.records if built.inline else [built.header, *built.records]
     return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """A spec file's JSON object; SpecError naming the file (and line) when it is not one."""
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise SpecError(f"{path}:{e.lineno}: not JSON: {e.msg}") from e
+    if not isinstance(spec, dict):
+        raise SpecError(f"{path}: a spec is a JSON object")
+    return spec
+
+
+def dump_spec(spec: dict[str, Any]) -> str:
+    """A spec as JSON text, one sentence entry per line (diffs show one sentence per change)."""
+    head = {k: v for k, v in spec.items() if k != "sentences"}
+    lines = [json.dumps(e, ensure_ascii=False) for e in spec.get("sentences", [])]
+    body = ",\n".join(lines)
+    return json.dumps(head, ensure_ascii=False)[:-1] + ', "sentences": [\n' + body + "\n]}\n"
 
 
 def export(standoff: Path, corpus_dir: Path) -> dict[str, Any]:

@@ -33,7 +33,7 @@ COMMANDS = ("segment", "tag", "batch", "export", "importgold", "select", "panel"
 TOOLS = {
     "train": "train a model (pretraining, fine-tuning, CV); `govtarget train --help`",
     "evaluate": "score a system against the gold set; agreement; history of runs",
-    "standoff": "build standoff gold from annotation specs (and back)",
+    "standoff": "build gold (standoff, or inline) from annotation specs (and back)",
     "seed": "rebuild the seed gold and its numbers audit from the seed's annotation spec",
     "audit": "check a numbers audit: every number token of a report accounted for",
     "digest": "sha256 of the rules' and the shipped model's predictions (gold set, corpus): the refactoring check",
