@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED, SHARED
 from docmaker import make_blank_pdf, make_docx, make_html, make_pdf
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.tagging.batch import run_batch
@@ -152,6 +152,18 @@ def test_pdf_line_joins_insert_nothing_between_cjk_or_digits(tmp_path: Path) -> 
     assert lines[0] == long
     assert lines[1] == latin, "a space only where two Latin letters meet at a line break"
     assert lines[2] == "- 1 -"
+
+
+def test_pdf_wide_latin_word_moved_to_next_line_does_not_end_the_paragraph(tmp_path: Path) -> None:
+    # A run of capitals is wider than 0.6 em a letter (G .73, D .74, W .97 em in STSong-Light):
+    # the gap it leaves at the end of the line above must be measured, not guessed, or the
+    # paragraph is split there (found by the property below).
+    paras = [
+        "政" * 35 + "推" * 29 + "WWWWWWWWWW" + "开放" * 20 + "。",  # a 96 pt gap; 10 W: 117 pt
+        "政" * 35 + "进" * 31 + "HWMWHOMW" + "开放" * 20 + "。",  # a 72 pt gap; HWMWHOMW: 85 pt
+    ]
+    rep = read_report(make_pdf(tmp_path / "w.pdf", paras, header=None))
+    assert rep.text.splitlines()[:2] == paras
 
 
 def test_scanned_pdf_without_text_layer(tmp_path: Path) -> None:
@@ -350,6 +362,18 @@ _PARA = st.lists(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(paras=st.lists(_PARA, min_size=3, max_size=12, unique=True))  # 3+: a page needs report text
+@example(  # a line ending in a 15-letter run's gap, 120.5 pt, wider than the 120 pt estimate
+    paras=[
+        "政政万政政政政政市政政政面增政政政政政政政政政政政政政政政政政政政政政政政政政政政政政城政政政政政政政政政政政政政政政政政"
+        "障政政政政政政政政进成保万政政政政长政。",
+        "政政政政政政全障政政政政政政政政政政政政革政政政政政政政政政政政政政政保政政政政政政政政政政政政政政市政政服政政政政政政政"
+        "政政政政政政政政业政加政政推政政政政政政业GDPGDP政推推政GDP政GDP.GDPGDP报完GDP。",
+        "GDPGDPGDPGDP4，GDP革GDP9GDP增保7GDP1元GDP全务实务GDPGDP7完1成1人人府务GDPGDP政GDP强作GDPGDP.25作8GDP社改保工GDPGDP"
+        "GDPGDPGDP.市障元化GDP障1%GDP经会4会1升GDPGDP1经GDPGDP903，5GDPGDPGDPGDPGDP%GDPGDP展0、4市增深GDPGDP0亿告GDP元完"
+        "GDPGDPGDP长，GDPGDP府%改GDPGDPGDP人GDPGDP改进府GDP9.报施GDPGDPGDPGDP企GDP全放政GDP改保实GDP%2GDPGDPGDP、GDP9全开"
+        "服面府GDP强GDP告6，，，、万GDPGDP4增GDP6实75GDPGDPGDPGDP府，GDP5业GDP2革GDP4GDP9；%5目业府GDP工。",
+    ]
+)
 def test_property_every_paragraph_survives_and_offsets_hold(tmp_path: Path, paras: list[str]) -> None:
     for kind in ("pdf", "html", "docx"):
         path = tmp_path / f"p.{kind}"

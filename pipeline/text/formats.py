@@ -26,7 +26,8 @@ Formats and libraries:
   (full-width lines such as titles keep their place); rows in the top or bottom band of a page
   that are page numbers, or recur in that band on other pages, are running headers/footers and
   are written on lines of their own. Wrapped lines are joined into paragraphs (a paragraph
-  ends at a short line, an indented line or a wide vertical gap) with nothing inserted between
+  ends at a short line, unless the next line's first Latin word, measured on the page, did not
+  fit in the gap; at an indented line; or at a wide vertical gap) with nothing inserted between
   CJK characters or digits, a space only between two Latin letters; a paragraph that runs on
   over a page break is joined too, and that page's header/footer lines follow it.
 * **HTML** (``<!DOCTYPE html``/``<html``; for ``.html``/``.htm``/``.shtml`` also any markup):
@@ -48,6 +49,7 @@ a legacy ``.doc``, an HTML page without report text.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import statistics
 import zipfile
@@ -216,6 +218,7 @@ class _Seg:
     size: float
     col: str = "full"  # "left", "right" or "full"
     furniture: bool = False
+    lead: float = 0.0  # width of the run of Latin letters and digits the line starts with (0: none)
 
 
 def _page_chars(page: Any) -> list[_Char]:
@@ -259,7 +262,10 @@ def _seg(chars: list[_Char], col: str = "full", furniture: bool = False) -> _Seg
             parts.append(" ")
         parts.append(c[0])
     ink = [c for c in chars if not c[0].isspace()] or chars
-    return _Seg("".join(parts), ink[0][1], ink[-1][2], statistics.median(c[3] for c in ink), size, col, furniture)
+    head = itertools.dropwhile(lambda c: c[0].isspace(), chars)
+    word = list(itertools.takewhile(lambda c: c[0].isascii() and c[0].isalnum(), head))
+    lead = word[-1][2] - word[0][1] if word else 0.0
+    return _Seg("".join(parts), ink[0][1], ink[-1][2], statistics.median(c[3] for c in ink), size, col, furniture, lead)
 
 
 def _furniture_key(text: str) -> str:
@@ -429,8 +435,8 @@ def _paragraphs(pages: list[list[_Seg]], widths: list[float]) -> str:
                 size = max(s.size, 1.0)
                 # The previous line stopped short, and not just because the next line's first
                 # Latin word (which a word processor never breaks) did not fit: its paragraph ended.
-                word = re.match(r"[A-Za-z0-9]*", s.text.lstrip()).group()  # type: ignore[union-attr]
-                room = 0.6 * size * len(word) + size if word[:1].isalpha() else 1.5 * size
+                # The word's width is measured on the page: capitals run to 0.75 em and more.
+                room = max(s.lead + size, 1.5 * size)
                 if cur_seg.x1 < pright - room:
                     new_para = True
                 elif s.x0 > left + 0.9 * size:
