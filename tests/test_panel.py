@@ -430,3 +430,23 @@ def test_score_metadata_accuracy_per_field_and_errors() -> None:
     assert s["errors"] == [
         {"doc_id": "a", "field": "plan_year", "gold": "2021", "extracted": "2020", "source": "text:plan_heading"}
     ]
+
+
+def test_score_codes_counts_none_as_a_code_and_scores_coded_targets() -> None:
+    from pipeline.panel.indicators import score_codes
+
+    gold = {("d", 0, 5): "gdp_growth", ("d", 6, 9): "", ("d", 10, 14): "cpi", ("d", 20, 25): ""}
+    pred = {("d", 0, 5): "gdp_growth", ("d", 6, 9): "cpi", ("d", 10, 14): ""}  # one missing: no code
+    m = score_codes(pred, gold)
+    assert m["n"] == 4 and m["accuracy"] == 0.5
+    assert m["gold_coded"] == 2 and m["pred_coded"] == 2
+    assert m["coded_p"] == 0.5 and m["coded_r"] == 0.5
+
+
+def test_read_gold_codes_names_the_bad_line(tmp_path: Path) -> None:
+    from pipeline.panel.indicators import IndicatorTableError, read_gold_codes
+
+    f = tmp_path / "indicators.csv"
+    f.write_text("doc_id,start,end,indicator_code\nd,0,5,gdp_growth\nd,x,9,\n", encoding="utf-8")
+    with pytest.raises(IndicatorTableError, match=":3:"):
+        read_gold_codes(f)

@@ -91,6 +91,12 @@ def cmd_evaluate(argv: list[str]) -> int:
             f"metadata ({ms['n']} documents, accuracy): {accs}; gold targets with an indicator code "
             f"{ms['indicator_codes']['with_code']}/{ms['indicator_codes']['n']}"
         )
+        ia = ms.get("indicator_accuracy")
+        if ia:
+            print(
+                f"indicator codes vs data/gold/indicators.csv ({ia['n']} gold targets): accuracy {ia['accuracy']:.3f}, "
+                f"coded targets P {ia['coded_p']:.3f} R {ia['coded_r']:.3f} F1 {ia['coded_f1']:.3f}"
+            )
     for n in res.meta.get("notes", []):
         print(f"note: {n}")
     print(f"{HEADLINE} (headline): {_fmt_ci(m, HEADLINE)}   rules: {_fmt_ci(b, HEADLINE) if b else 'n/a'}")

@@ -554,6 +554,19 @@ def gold_metadata_scores(docs: Sequence[GoldDocument], gold_dir: str | os.PathLi
     out = score_metadata(items, read_gold_metadata(f))
     targets = [t for d in docs for t in d.targets()]
     out["indicator_codes"] = code_share([t.text for t in targets], [t.unit for t in targets])
+    codes = Path(gold_dir) / "indicators.csv"
+    if codes.is_file():  # hand-assigned codes of the gold targets: the panel's coding scored on them
+        from pipeline.panel.indicators import read_gold_codes, score_codes
+        from pipeline.panel.tables import PanelDocument, document_metadata, target_rows
+
+        gold_codes = read_gold_codes(codes)
+        ids = {d.doc_id for d in docs}
+        pred: dict[tuple[str, int, int], str] = {}
+        for d, (_, text, _) in zip(docs, items):
+            pdoc = PanelDocument(d.doc_id, d.source or "", list(d.sentences), text=text)
+            for row in target_rows(pdoc, document_metadata(pdoc)):
+                pred[(d.doc_id, int(row["span_start"]), int(row["span_end"]))] = str(row["indicator_code"] or "")
+        out["indicator_accuracy"] = score_codes(pred, {k: v for k, v in gold_codes.items() if k[0] in ids})
     return out
 
 

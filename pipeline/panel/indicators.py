@@ -177,3 +177,43 @@ def code_share(span_texts: list[str], units: list[str | None]) -> dict[str, obje
         n += 1
         coded += bool(m and m.code)
     return {"n": n, "with_code": coded, "share": round(coded / n, 4) if n else None}
+
+
+def read_gold_codes(path: str | Path) -> dict[tuple[str, int, int], str]:
+    """Hand-assigned indicator codes of gold targets (``data/gold/indicators.csv``: ``doc_id,
+    start, end, indicator_code[, note]``; an empty code means "no indicator of the table")."""
+    import csv
+
+    p = Path(path)
+    out: dict[tuple[str, int, int], str] = {}
+    with p.open(encoding="utf-8-sig", newline="") as f:
+        for i, row in enumerate(csv.DictReader(f), start=2):
+            try:
+                key = (row["doc_id"], int(row["start"]), int(row["end"]))
+            except (KeyError, TypeError, ValueError) as e:
+                raise IndicatorTableError(f"{p}:{i}: needs doc_id, start, end ({e})") from e
+            out[key] = (row.get("indicator_code") or "").strip()
+    return out
+
+
+def score_codes(pred: dict[tuple[str, int, int], str], gold: dict[tuple[str, int, int], str]) -> dict[str, object]:
+    """Accuracy of predicted indicator codes on the gold targets (a missing prediction counts as
+    "no code"), and precision/recall/F1 of the coded targets (a code is right only if equal).
+    Pure: keys are ``(doc_id, start, end)`` of gold targets; codes ``""`` for none."""
+    n = len(gold)
+    right = sum(pred.get(k, "") == g for k, g in gold.items())
+    pc = {k: c for k, c in pred.items() if c and k in gold}
+    gc = {k: c for k, c in gold.items() if c}
+    tp = sum(pc.get(k) == c for k, c in gc.items())
+    p = tp / len(pc) if pc else 0.0
+    r = tp / len(gc) if gc else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {
+        "n": n,
+        "accuracy": round(right / n, 4) if n else None,
+        "gold_coded": len(gc),
+        "pred_coded": len(pc),
+        "coded_p": round(p, 4),
+        "coded_r": round(r, 4),
+        "coded_f1": round(f, 4),
+    }
