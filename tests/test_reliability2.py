@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT
 from test_batch import REPORT, FakePredictor
 
+from pipeline.io import atomic_write_text
 from pipeline.tagging.batch import (
     LOCK,
     MANIFEST,
@@ -28,9 +29,8 @@ from pipeline.tagging.batch import (
     load_manifest,
     run_batch,
 )
-from pipeline.io import atomic_write_text
-from pipeline.text.reader import ReadError, read_report
 from pipeline.tagging.tagger import Tagger
+from pipeline.text.reader import ReadError, read_report
 
 GOLD_LINE = (
     json.dumps(
@@ -403,8 +403,8 @@ def test_edited_tokenizer_is_refused_and_changes_the_resume_key(
     """Shuffled ids in tokenizer.json loaded silently (25 of 249 sentence categories changed)."""
     import shutil
 
-    from pipeline.tagging.batch import model_hash
     from pipeline.model.modeling import ModelLoadError, load_model_dir
+    from pipeline.tagging.batch import model_hash
 
     m = Path(shutil.copytree(tiny_model, tmp_path / "m"))
     meta = json.loads((m / "govtarget.json").read_text(encoding="utf-8"))

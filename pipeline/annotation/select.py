@@ -34,9 +34,9 @@ from typing import Any
 
 from pipeline.annotation.annotation_io import DocSource, export_labelstudio, renumber
 from pipeline.predict import SentenceInput
-from pipeline.text.reader import ReadError
 from pipeline.records import SentenceRecord
 from pipeline.tagging.tagger import TaggedDocument, Tagger
+from pipeline.text.reader import ReadError
 
 WEIGHTS: dict[str, float] = {"category": 1.0, "span": 1.0, "token": 1.0, "number_gap": 0.5}
 _DIGIT = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?")

@@ -138,6 +138,34 @@ class DocResult:
     output: str = ""
 
 
+def _read_result(
+    inp: InputFile,
+    rep: Report,
+    status: str,
+    reason: str,
+    sentences: int = 0,
+    targets: int = 0,
+    text_file: str = "",
+    output: str = "",
+) -> DocResult:
+    """The result of a document that was read: its length, encoding and how it was read come from ``rep``."""
+    return DocResult(
+        inp.doc_id,
+        inp.display,
+        status,
+        reason,
+        len(rep.text),
+        sentences,
+        targets,
+        encoding=rep.provenance()["encoding"],
+        format=rep.format,
+        library=rep.library,
+        library_version=rep.library_version,
+        text_file=text_file,
+        output=output,
+    )
+
+
 @dataclass
 class BatchSummary:
     out_dir: str
@@ -690,10 +718,8 @@ def _run_locked(
             tagged = _tag_chunk(tagger, texts)
             for (inp, text, rep, size, mtime), doc in zip(texts, tagged):
                 enc = rep.provenance()["encoding"]
-                how = {"format": rep.format, "library": rep.library, "library_version": rep.library_version}
                 if isinstance(doc, BaseException):
-                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"tagging failed: {_reason(doc)}",
-                                          len(text), encoding=enc, **how))
+                    finish(inp, _read_result(inp, rep, "failed", f"tagging failed: {_reason(doc)}"))
                     continue
                 entry: dict[str, Any] = {"format": OUTPUT_FORMAT, "key": inp.key, "doc_id": inp.doc_id, "source": inp.display, "size": size,
                                          "mtime_ns": mtime, "fingerprint": fp, "chars": len(text),
@@ -704,14 +730,12 @@ def _run_locked(
                     entry["status"] = "empty"
                     entries[inp.key] = entry
                     journal.add(entry)
-                    finish(inp, DocResult(inp.doc_id, inp.display, "skipped", "no sentences (empty report)",
-                                          len(text), encoding=enc, **how))
+                    finish(inp, _read_result(inp, rep, "skipped", "no sentences (empty report)"))
                     continue
                 try:
                     data = _doc_output(doc)
                 except ValueError as e:
-                    finish(inp, DocResult(inp.doc_id, inp.display, "failed", f"invalid output: {e}", len(text),
-                                          encoding=enc, **how))
+                    finish(inp, _read_result(inp, rep, "failed", f"invalid output: {e}"))
                     continue
                 name = f"{inp.stem or inp.doc_id}.jsonl"
                 text_file = f"{inp.stem or inp.doc_id}.txt" if rep.format != "txt" else ""
@@ -728,8 +752,8 @@ def _run_locked(
                 entries[inp.key] = entry
                 journal.add(entry)  # after the output: a kill in between only redoes this document
                 chars_done += len(text)
-                finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], len(text), len(doc.sentences),
-                                      len(doc.targets()), enc, text_file=text_file, output=name, **how))
+                finish(inp, _read_result(inp, rep, "ok", redo[inp.key], len(doc.sentences), len(doc.targets()),
+                                         text_file=text_file, output=name))
     finally:
         bar.close()
         journal.close()
