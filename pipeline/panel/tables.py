@@ -299,7 +299,7 @@ def _num(x: Any) -> Any:
 
 
 def _prefix(t: Target) -> str:
-    ns = t.extra.get("number_start")
+    ns = t.fields.number_start
     return t.text[:ns] if isinstance(ns, int) and 0 <= ns <= len(t.text) else t.text
 
 
@@ -422,8 +422,8 @@ def target_rows(
         for i, t in enumerate(sent.targets):
             rel = t.start - sent.start
             span_prefix = _prefix(t)
-            uc = t.extra.get("unit_canonical")
-            unit_c = uc.get("unit") if isinstance(uc, dict) else _canonical_unit(t.unit)[0]
+            uc = t.fields.unit_canonical
+            unit_c = uc.unit if uc is not None else _canonical_unit(t.unit)[0]
             m = match_indicator(prefixes[i], t.unit, unit_c, table)
             code = m.code if m else None
             ind = table.by_code(code) if code else None
@@ -436,7 +436,7 @@ def target_rows(
                 key = (0 if frame else 1, 1 if past else 0, len(rows))
                 if code not in rank or key < rank[code]:
                     rank[code], best[code] = key, len(rows)
-            vc = t.extra.get("value_canonical")
+            vc = t.fields.value_canonical
             rows.append(
                 {
                     "government": meta.government,
