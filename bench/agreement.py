@@ -44,8 +44,8 @@ def main() -> int:
     a = p.parse_args()
     from bench_infer import load_text
 
-    from pipeline.model.backends import apply_threads, make_runner
     from pipeline.annotation.gold import load_gold_dir
+    from pipeline.model.backends import apply_threads, make_runner
     from pipeline.model.modeling import N_TAGS, ModelPredictor
     from pipeline.tagging.tagger import Tagger
 

@@ -9,57 +9,98 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pipeline.fields.record import Fields, Number
 from pipeline.schema import Span
 
 
-@dataclass
+@dataclass(init=False)
 class Target:
+    """One target span of a document: offsets, text, category, its fields (``Fields``) and
+    ``extra``, open-ended provenance (predictions: ``doc_id``, ``sent_id``, ``score``,
+    ``category_score``; imports: ``fields_source``; any other key a file carries).
+
+    Built either from the gold fields, ``Target(start, end, text, category, value, unit, bound,
+    direction, value_max, extra)``, or from a parsed record, ``Target(start, end, text, category,
+    extra=..., fields=Fields(...))``. The gold fields read through (``t.value``, ``t.bound``…);
+    the record is replaced, never edited (``dataclasses.replace(t, fields=...)``).
+    """
+
     start: int
     end: int
     text: str
     category: str
-    value: float | int | None = None
-    unit: str | None = None
-    bound: str = "exact"
-    direction: str | None = None
-    value_max: float | int | None = None
-    #: Optional extras carried by predictions (confidences, canonical unit, year, indicator).
-    extra: dict[str, Any] = field(default_factory=dict)
+    fields: Fields
+    extra: dict[str, Any]
+
+    def __init__(
+        self,
+        start: int,
+        end: int,
+        text: str,
+        category: str,
+        value: Number | None = None,
+        unit: str | None = None,
+        bound: str = "exact",
+        direction: str | None = None,
+        value_max: Number | None = None,
+        extra: dict[str, Any] | None = None,
+        *,
+        fields: Fields | None = None,
+    ) -> None:
+        if fields is None:
+            fields = Fields(value, unit, bound, direction, value_max)
+        elif (value, unit, bound, direction, value_max) != (None, None, "exact", None, None):
+            raise TypeError("Target: give the gold fields or fields=, not both")
+        self.start, self.end, self.text, self.category = start, end, text, category
+        self.fields = fields
+        self.extra = {} if extra is None else extra
+
+    @property
+    def value(self) -> Number | None:
+        return self.fields.value
+
+    @property
+    def unit(self) -> str | None:
+        return self.fields.unit
+
+    @property
+    def bound(self) -> str:
+        return self.fields.bound
+
+    @property
+    def direction(self) -> str | None:
+        return self.fields.direction
+
+    @property
+    def value_max(self) -> Number | None:
+        return self.fields.value_max
 
     @property
     def span(self) -> Span:
         return Span(self.start, self.end)
 
     def to_json(self) -> dict[str, Any]:
-        d = {
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "category": self.category,
-            "value": self.value,
-            "unit": self.unit,
-            "bound": self.bound,
-            "direction": self.direction,
-        }
-        if self.value_max is not None:
-            d["value_max"] = self.value_max
+        d: dict[str, Any] = {"start": self.start, "end": self.end, "text": self.text, "category": self.category}
+        d.update(self.fields.gold_json())
+        # Predictions have always written their provenance between the gold fields and the
+        # parser's readings; kept so that outputs stay byte-identical.
         d.update(self.extra)
+        d.update(self.fields.parsed_json())
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Target:
-        known = {"start", "end", "text", "category", "value", "unit", "bound", "direction", "value_max"}
+        """From a target record; raises KeyError for a missing offset, text or category and
+        ValueError for a malformed ``unit_canonical`` (``Fields.from_json``)."""
+        fields = Fields.from_json(d)
+        known = {"start", "end", "text", "category", *fields.json_keys()}
         return cls(
-            start=d["start"],
-            end=d["end"],
-            text=d["text"],
-            category=d["category"],
-            value=d.get("value"),
-            unit=d.get("unit"),
-            bound=d.get("bound", "exact"),
-            direction=d.get("direction"),
-            value_max=d.get("value_max"),
+            d["start"],
+            d["end"],
+            d["text"],
+            d["category"],
             extra={k: v for k, v in d.items() if k not in known},
+            fields=fields,
         )
 
 

@@ -56,16 +56,8 @@ HEDGE_ZHENGQU_BEFORE: tuple[str, ...] = ("实现", "达到", "完成")
 #: ``一是``…``十是``, ``其一``…, ``（1）``/``(1)``, circled ``①``…, ``1.``/``1、``.
 ENUM_MARKER_PATTERN = r"(?:[一二三四五六七八九十]{1,3}是|其[一二三四五六七八九十]{1,3}|[（(][0-9０-９一二三四五六七八九十]{1,3}[）)]|[①-⑳]|[0-9０-９]{1,2}[.．、](?![0-9０-９]))"
 
-#: Bound words (GUIDELINES 2.3).
-BOUND_WORDS: dict[str, tuple[str, ...]] = {
-    "at_least": ("以上", "超过", "突破", "不低于", "不少于", "至少", "超"),
-    "about": ("左右", "约", "近"),
-    "at_most": ("以内", "以下", "不超过"),
-}
-DIRECTION_WORDS: dict[str, tuple[str, ...]] = {
-    "up": ("增长", "提高", "提升", "增加"),
-    "down": ("下降", "降低", "减少", "压减"),
-}
+# The bound and direction *words* (GUIDELINES 2.3) are data, not labels: pipeline/data/field_words.json,
+# read by ``pipeline.data.field_words()`` and checked there against BOUNDS and DIRECTIONS.
 
 #: Sentence terminators (GUIDELINES section 1); a line break also ends a sentence.
 SENTENCE_ENDS = "。！？；!?;"

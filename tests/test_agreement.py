@@ -1,16 +1,14 @@
-"""Annotator B (scripts/annotate_seed_b.py): the blind second annotation, its builder and the adjudication record."""
+"""Annotator B (pipeline.annotation.annotator_b, ``govtarget annotator-b``): the blind second annotation, its builder and the adjudication record."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from pipeline.annotation import annotator_b as B
 from pipeline.annotation.gold import load_gold_file, validate_records
 from pipeline.records import GoldDocument, SentenceRecord, Target
 
@@ -19,25 +17,13 @@ AGREE = ROOT / "data" / "agreement"
 GOLD = ROOT / "data" / "gold" / "yuzhong-2024.jsonl"
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("annotate_seed_b", ROOT / "scripts" / "annotate_seed_b.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["annotate_seed_b"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-B = _load_script()
-
-
 @pytest.fixture(scope="module")
 def records(seed_text: str) -> list[SentenceRecord]:
     return B.build_records(seed_text)
 
 
 def test_committed_file_is_the_spec_and_valid(records: list[SentenceRecord], seed_text: str) -> None:
-    assert B.OUT.read_text(encoding="utf-8") == B.render(records), "run python scripts/annotate_seed_b.py"
+    assert B.OUT.read_text(encoding="utf-8") == B.render(records), "run govtarget annotator-b"
     assert validate_records([(i + 1, r.to_json()) for i, r in enumerate(records)], seed_text, "b") == []
     doc = load_gold_file(B.OUT, raw_dir=ROOT / "data" / "raw")
     assert len(doc.sentences) == 249 and doc.doc_id == "yuzhong-2024"
@@ -164,3 +150,17 @@ def test_blind_figures_recorded() -> None:
     assert f"**{m['targets_strict_f']:.3f}**" in readme
     assert f"**{m['sentcat_kappa']:.3f}**" in readme
     assert len(blind["disagreements"]) == len(_adjudicated_rows())
+
+
+def test_govtarget_annotator_b_checks_and_reproduces_the_recorded_agreement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The former scripts/annotate_seed_b.py is a subcommand: --check passes on the committed
+    file, and --agree rewrites data/agreement/agreement-adjudicated.json byte for byte."""
+    from pipeline.cli import main
+
+    assert main(["annotator-b", "--check"]) == 0
+    assert "ok: 249 sentences" in capsys.readouterr().out
+    out = tmp_path / "agree.json"
+    assert main(["annotator-b", "--agree", str(GOLD), "--json", str(out)]) == 0
+    assert out.read_bytes() == (AGREE / "agreement-adjudicated.json").read_bytes()

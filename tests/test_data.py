@@ -24,6 +24,26 @@ def test_the_modules_use_the_data_files() -> None:
     assert {d for _, d in words.directions} <= set(DIRECTIONS)
 
 
+def test_word_lists_have_one_source() -> None:
+    """The bound/direction words live in field_words.json only: the schema keeps the labels, and
+    the parser's behaviour follows every word of the file."""
+    from pipeline import schema
+
+    assert not [n for n in dir(schema) if n.endswith("_WORDS")]
+    words = data.field_words()
+    assert (parse._PREFIX_BOUNDS, parse._SUFFIX_BOUNDS, parse._DIRECTIONS) == (
+        words.prefix_bounds,
+        words.suffix_bounds,
+        words.directions,
+    )
+    for w, bound in words.prefix_bounds:
+        assert parse.parse_fields(f"{w}500个").bound == bound, w
+    for w, bound in words.suffix_bounds:
+        assert parse.parse_fields(f"500个{w}").bound == bound, w
+    for w, direction in words.directions:
+        assert parse.parse_fields(f"{w}5%").direction == direction, w
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for f in data.DATA_DIR.glob("*.json"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Sequence
@@ -159,10 +160,12 @@ def test_load_predictions_names_the_bad_line(tmp_path: Path) -> None:
 
 def test_gold_hash_matches_the_training_code() -> None:
     from pipeline.training import loop as training
+
     docs = [tiny_gold("d1"), tiny_gold("d2")]
     assert gold_set_sha256(docs) == training.gold_sha256(docs) == gold_set_sha256(docs[::-1])
     other = copy_doc(docs[0])
-    other[1].targets[0].bound = "exact"
+    t = other[1].targets[0]
+    other[1].targets[0] = dataclasses.replace(t, fields=dataclasses.replace(t.fields, bound="exact"))
     assert gold_set_sha256([GoldDocument("d1", docs[0].raw, other), docs[1]]) != gold_set_sha256(docs)
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.fields import CanonicalUnit
 from pipeline.fields.parse import canonical_unit, find_numbers, parse_chinese, parse_fields
 
 # (span text, value, unit, bound, direction, value_max)
@@ -62,12 +63,12 @@ def test_known_cases(
     text: str, value: float, unit: str | None, bound: str, direction: str | None, value_max: float | None
 ) -> None:
     f = parse_fields(text)
-    assert f["value"] == value
-    assert type(f["value"]) is type(value)  # 1450 stays an int, 4.6 a float
-    assert f["unit"] == unit
-    assert f["bound"] == bound
-    assert f["direction"] == direction
-    assert f["value_max"] == value_max
+    assert f.value == value
+    assert type(f.value) is type(value)  # 1450 stays an int, 4.6 a float
+    assert f.unit == unit
+    assert f.bound == bound
+    assert f.direction == direction
+    assert f.value_max == value_max
 
 
 @pytest.mark.parametrize(
@@ -85,39 +86,39 @@ def test_known_cases(
     ],
 )
 def test_indicator(text: str, indicator: str) -> None:
-    assert parse_fields(text)["indicator"] == indicator
+    assert parse_fields(text).indicator == indicator
 
 
 def test_year() -> None:
-    assert parse_fields("到2027年，数字经济核心产业增加值达到300亿元")["year"] == 2027
-    assert parse_fields("到2027年底建成充电桩500个")["value"] == 500
-    assert parse_fields("城镇新增就业4.6万人")["year"] is None
+    assert parse_fields("到2027年，数字经济核心产业增加值达到300亿元").year == 2027
+    assert parse_fields("到2027年底建成充电桩500个").value == 500
+    assert parse_fields("城镇新增就业4.6万人").year is None
 
 
 def test_number_offsets_point_into_span() -> None:
     for text, *_ in CASES:
         f = parse_fields(text)
-        s, e = f["number_start"], f["number_end"]
-        assert text[s:e] == f["number_text"]
+        s, e = f.number_start, f.number_end
+        assert text[s:e] == f.number_text
     f = parse_fields("１４５０亿元")
-    assert f["number_text"] == "１４５０" and (f["number_start"], f["number_end"]) == (0, 4)
+    assert f.number_text == "１４５０" and (f.number_start, f.number_end) == (0, 4)
     f = parse_fields("投资4.4亿元新改扩建城区主次干路4条")
-    assert f["number_text"] == "4" and f["number_start"] == len("投资4.4亿元新改扩建城区主次干路")
+    assert f.number_text == "4" and f.number_start == len("投资4.4亿元新改扩建城区主次干路")
 
 
 def test_canonical_units_and_values() -> None:
-    assert canonical_unit("亿元") == {"unit": "yuan", "multiplier": 10**8}
-    assert canonical_unit("万人") == {"unit": "persons", "multiplier": 10**4}
-    assert canonical_unit("万平方米") == {"unit": "m2", "multiplier": 10**4}
-    assert canonical_unit("%")["unit"] == "percent"
-    assert canonical_unit("个百分点")["unit"] == "percentage_point"
-    assert canonical_unit("个")["unit"] == "count" and canonical_unit("家")["unit"] == "count"
-    assert canonical_unit("千米")["unit"] == "km"  # not 1000 × 米
+    assert canonical_unit("亿元") == CanonicalUnit("yuan", 10**8)
+    assert canonical_unit("万人") == CanonicalUnit("persons", 10**4)
+    assert canonical_unit("万平方米") == CanonicalUnit("m2", 10**4)
+    assert canonical_unit("%").unit == "percent"
+    assert canonical_unit("个百分点").unit == "percentage_point"
+    assert canonical_unit("个").unit == "count" and canonical_unit("家").unit == "count"
+    assert canonical_unit("千米").unit == "km"  # not 1000 × 米
     assert canonical_unit(None) is None and canonical_unit("斤斤") is None
-    assert parse_fields("城镇新增就业4.6万人")["value_canonical"] == 46000  # no 45999.999…
-    assert parse_fields("社会消费品零售总额突破1450亿元")["value_canonical"] == 145_000_000_000
-    assert parse_fields("能耗强度下降3%")["value_canonical"] == 3
-    assert parse_fields("提高0.5个百分点")["unit_canonical"]["unit"] == "percentage_point"
+    assert parse_fields("城镇新增就业4.6万人").value_canonical == 46000  # no 45999.999…
+    assert parse_fields("社会消费品零售总额突破1450亿元").value_canonical == 145_000_000_000
+    assert parse_fields("能耗强度下降3%").value_canonical == 3
+    assert parse_fields("提高0.5个百分点").unit_canonical.unit == "percentage_point"
 
 
 def test_chinese_numerals_where_cn2an_needs_help() -> None:
@@ -132,13 +133,13 @@ def test_chinese_numerals_where_cn2an_needs_help() -> None:
 
 
 def test_non_quantities_are_not_values() -> None:
-    assert parse_fields("焕新升级“11241”现代产业体系")["value"] is None
-    assert parse_fields("第四届进博会")["value"] is None
-    assert parse_fields("轨道交通18号线")["value"] is None
-    assert parse_fields("实施三年行动")["value"] is None
-    assert parse_fields("推进5G应用")["value"] is None
-    assert parse_fields("社会消费品零售总额")["value"] is None  # 零售 is not zero
-    assert parse_fields("建设一批重点项目")["value"] is None
+    assert parse_fields("焕新升级“11241”现代产业体系").value is None
+    assert parse_fields("第四届进博会").value is None
+    assert parse_fields("轨道交通18号线").value is None
+    assert parse_fields("实施三年行动").value is None
+    assert parse_fields("推进5G应用").value is None
+    assert parse_fields("社会消费品零售总额").value is None  # 零售 is not zero
+    assert parse_fields("建设一批重点项目").value is None
 
 
 def test_excluded_numbers_are_marked() -> None:
@@ -151,17 +152,17 @@ def test_excluded_numbers_are_marked() -> None:
 @given(st.text(max_size=60))
 def test_never_raises(text: str) -> None:
     f = parse_fields(text)
-    assert f["bound"] in ("exact", "at_least", "about", "at_most")
-    assert f["direction"] in ("up", "down", None)
-    if f["number_text"] is not None:
-        assert text[f["number_start"] : f["number_end"]] == f["number_text"]
+    assert f.bound in ("exact", "at_least", "about", "at_most")
+    assert f.direction in ("up", "down", None)
+    if f.number_text is not None:
+        assert text[f.number_start : f.number_end] == f.number_text
 
 
 @given(st.text(alphabet="0123456789.%—-万亿元个两十百千零清增长下降以上左右约超第“”年号", max_size=30))
 def test_never_raises_on_number_soup(text: str) -> None:
     f = parse_fields(text)
-    if f["value_max"] is not None:
-        assert f["bound"] == "at_least" and f["value_max"] > f["value"]
+    if f.value_max is not None:
+        assert f.bound == "at_least" and f.value_max > f.value
 
 
 @pytest.mark.parametrize(
@@ -176,18 +177,18 @@ def test_never_raises_on_number_soup(text: str) -> None:
     ],
 )
 def test_direction(text: str, direction: str | None) -> None:
-    assert parse_fields(text)["direction"] == direction
+    assert parse_fields(text).direction == direction
 
 
 def test_range_separators() -> None:
     for sep in ("—", "―", "-", "~", "至", "～"):
         f = parse_fields(f"新增省级特色高中3{sep}5所")
-        assert (f["value"], f["value_max"], f["bound"], f["unit"]) == (3, 5, "at_least", "所"), sep
+        assert (f.value, f.value_max, f.bound, f.unit) == (3, 5, "at_least", "所"), sep
 
 
 def test_overlong_number_gives_no_value_not_infinity() -> None:
     f = parse_fields("新增" + "9" * 400 + "个")
-    assert f["value"] is None or f["value"] == f["value"] and abs(f["value"]) != float("inf")
+    assert f.value is None or f.value == f.value and abs(f.value) != float("inf")
 
 
 def test_coordinated_figures_share_the_verb_and_the_trailing_qualifier() -> None:
@@ -197,15 +198,15 @@ def test_coordinated_figures_share_the_verb_and_the_trailing_qualifier() -> None
     a = s.index("城乡")
     spans = [(a, s.index("和")), (s.index("和") + 1, s.index("，")), (s.index("城镇"), s.index("。"))]
     fields = [parse_fields(s[x:y]) for x, y in spans]
-    assert fields[1]["direction"] is None and fields[0]["bound"] == "exact"
-    share_coordinated(s, spans, fields)
-    assert [f["direction"] for f in fields[:2]] == ["up", "up"]
-    assert [f["bound"] for f in fields[:2]] == ["about", "about"]
+    assert fields[1].direction is None and fields[0].bound == "exact"
+    parsed = list(fields)
+    fields = share_coordinated(s, spans, fields)
+    assert parsed == [parse_fields(s[x:y]) for x, y in spans]  # the parsed records are not changed
+    assert [f.direction for f in fields[:2]] == ["up", "up"]
+    assert [f.bound for f in fields[:2]] == ["about", "about"]
     assert fields[2] == parse_fields(s[spans[2][0] : spans[2][1]])  # the next clause is its own
     # Without 分别 nothing is shared: two targets of their own.
     t = "新建5G基站100个和充电桩200个。"
     sp = [(0, t.index("和")), (t.index("和") + 1, t.index("。"))]
     fs = [parse_fields(t[x:y]) for x, y in sp]
-    before = [dict(f) for f in fs]
-    share_coordinated(t, sp, fs)
-    assert fs == before
+    assert share_coordinated(t, sp, fs) == fs

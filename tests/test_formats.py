@@ -18,12 +18,12 @@ from docmaker import make_blank_pdf, make_docx, make_html, make_pdf
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pipeline.tagging.batch import run_batch
-from pipeline.text.formats import extract, sniff
 from pipeline.annotation.gold import validate_records
+from pipeline.tagging.batch import run_batch
+from pipeline.tagging.tagger import Tagger
+from pipeline.text.formats import extract, sniff
 from pipeline.text.reader import ReadError, read_report
 from pipeline.text.segment import segment
-from pipeline.tagging.tagger import Tagger
 
 DOCX_DIR = SHARED / "corpus2" / "docx"
 

@@ -23,15 +23,9 @@ from pipeline.annotation.audit import (
 )
 from pipeline.annotation.gold import load_gold_file
 from pipeline.cli.audit import main as audit_main
+from pipeline.data import field_words
 from pipeline.records import GoldDocument
-from pipeline.schema import (
-    BOUND_WORDS,
-    CLAUSE_DELIMITERS,
-    DIRECTION_WORDS,
-    ENUM_MARKER_PATTERN,
-    HEDGE_ZHENGQU_BEFORE,
-    HEDGES,
-)
+from pipeline.schema import CLAUSE_DELIMITERS, ENUM_MARKER_PATTERN, HEDGE_ZHENGQU_BEFORE, HEDGES
 from pipeline.text.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,10 +208,12 @@ def _derived_bound(t) -> str:  # type: ignore[no-untyped-def]
         return "exact"
     m = [x for x in re.finditer(rf"(?<![0-9.]){re.escape(num)}(?![0-9.])", t.text)][-1]
     before, after = t.text[: m.start()], t.text[m.end() + len(t.unit or "") :]
-    for bound, words in BOUND_WORDS.items():
-        if any(after.startswith(w) for w in words if w in ("以上", "左右", "以内", "以下")):
+    words = field_words()  # the parser's words (pipeline/data/field_words.json)
+    for w, bound in words.suffix_bounds:
+        if after.startswith(w):
             return bound
-        if any(before.endswith(w) for w in words if w not in ("以上", "左右", "以内", "以下")):
+    for w, bound in words.prefix_bounds:
+        if before.endswith(w):
             return bound
     return "exact"
 
@@ -232,7 +228,7 @@ def test_direction_only_for_changes(gold: GoldDocument) -> None:
         if t.unit == "%":
             # 增加值 (value added) is a noun, not the verb 增加
             text = t.text.replace("增加值", "")
-            found = [d for d, words in DIRECTION_WORDS.items() if any(w in text for w in words)]
+            found = [d for w, d in field_words().directions if w in text]
             expected = found[0] if found else None
         else:
             expected = None  # counts and levels

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
+from pipeline.fields import Fields
 from pipeline.panel.indicators import figure_kind, load_indicators, match_indicator
 from pipeline.panel.metadata import ManifestError, apply_manifest, extract_metadata, read_manifest
 from pipeline.panel.tables import (
@@ -49,15 +50,8 @@ def _doc(
             start = raw.index(piece, s0)
             ns = next(k for k, c in enumerate(piece) if c.isdigit())
             ts.append(
-                Target(
-                    start=start,
-                    end=start + len(piece),
-                    text=piece,
-                    category="综合",
-                    extra={"number_start": ns},
-                    **fields,
-                )
-            )  # type: ignore[arg-type]
+                Target(start, start + len(piece), piece, "综合", fields=Fields(**fields, number_start=ns, parsed=True))
+            )
         records.append(
             SentenceRecord(
                 doc_id, i, s0, s0 + len(sent), sent, "综合", ts, extra={"part": "plan", "section": "二、2020年工作安排"}

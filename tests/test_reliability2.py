@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT
 from test_batch import REPORT, FakePredictor
 
+from pipeline.io import atomic_write_text
 from pipeline.tagging.batch import (
     LOCK,
     MANIFEST,
@@ -28,9 +29,8 @@ from pipeline.tagging.batch import (
     load_manifest,
     run_batch,
 )
-from pipeline.io import atomic_write_text
-from pipeline.text.reader import ReadError, read_report
 from pipeline.tagging.tagger import Tagger
+from pipeline.text.reader import ReadError, read_report
 
 GOLD_LINE = (
     json.dumps(
@@ -341,7 +341,9 @@ def test_empty_input_folder_says_so(tmp_path: Path) -> None:
     empty.mkdir()
     (empty / "notes.md").write_text("not a report", encoding="utf-8")
     s = run_batch([empty], tmp_path / "out", tagger=_tagger(), progress=False)
-    assert [(r.status, r.reason) for r in s.results] == [("failed", "no reports (.txt, .docx, .pdf, .html, .htm, .shtml) in this folder")]
+    assert [(r.status, r.reason) for r in s.results] == [
+        ("failed", "no reports (.txt, .docx, .pdf, .html, .htm, .shtml) in this folder")
+    ]
     p = _cli("batch", "--quiet", "--model", "rules", "--out", str(tmp_path / "o2"), str(empty))
     assert p.returncode == 1 and "no reports (.txt, .docx" in p.stderr
 
@@ -403,8 +405,8 @@ def test_edited_tokenizer_is_refused_and_changes_the_resume_key(
     """Shuffled ids in tokenizer.json loaded silently (25 of 249 sentence categories changed)."""
     import shutil
 
-    from pipeline.tagging.batch import model_hash
     from pipeline.model.modeling import ModelLoadError, load_model_dir
+    from pipeline.tagging.batch import model_hash
 
     m = Path(shutil.copytree(tiny_model, tmp_path / "m"))
     meta = json.loads((m / "govtarget.json").read_text(encoding="utf-8"))
@@ -560,15 +562,15 @@ def test_parsed_value_unit_and_bound_equal_the_generated_ones(case: tuple[str, f
     """Negative signs, 億/萬, 1,450 / 1，450, &nbsp; and markup inside numbers parsed wrong."""
     text, value, vmax, unit, bound = case
     f = parse_fields(text)
-    assert f["value"] == pytest.approx(value), (text, f)
-    assert (f["value_max"] is None) == (vmax is None) and (vmax is None or f["value_max"] == pytest.approx(vmax)), (
+    assert f.value == pytest.approx(value), (text, f)
+    assert (f.value_max is None) == (vmax is None) and (vmax is None or f.value_max == pytest.approx(vmax)), (
         text,
         f,
     )
-    assert f["unit"] == unit, (text, f)
-    assert f["bound"] == bound, (text, f)
-    ns, ne = f["number_start"], f["number_end"]
-    assert text[ns:ne] == f["number_text"]
+    assert f.unit == unit, (text, f)
+    assert f.bound == bound, (text, f)
+    ns, ne = f.number_start, f.number_end
+    assert text[ns:ne] == f.number_text
 
 
 @pytest.mark.parametrize(
@@ -589,7 +591,7 @@ def test_parsed_value_unit_and_bound_equal_the_generated_ones(case: tuple[str, f
 )
 def test_number_examples(text: str, value: float, unit: str) -> None:
     f = parse_fields(text)
-    assert (f["value"], f["unit"]) == (value, unit), f
+    assert (f.value, f.unit) == (value, unit), f
 
 
 @settings(max_examples=min(100, settings().max_examples))

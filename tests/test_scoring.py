@@ -79,7 +79,8 @@ def test_hand_computed_example() -> None:
     pred[2].targets = pred[2].targets[:1]
     pred[0].targets = [_t(raw, 0, 4, "综合")]
     # wrong bound on the last target; wrong sentence category on sentence 3
-    pred[3].targets[0].bound = "at_least"
+    t = pred[3].targets[0]
+    pred[3].targets[0] = dataclasses.replace(t, fields=dataclasses.replace(t.fields, bound="at_least"))
     pred[3].category = "产业"
     m = score([gold], {"d1": pred}, n_resamples=0)
     assert (m["targets_n_gold"], m["targets_n_pred"]) == (5, 5)
@@ -390,4 +391,7 @@ def test_paired_difference_counts_the_same_sentences_for_both() -> None:
     # skips the sentences that differ.
     assert d["sentcat_accuracy"]["ci"][0] >= 0.0 and 0.0 < d["sentcat_accuracy"]["p_not_better"] < 0.5
     reverse = paired_difference([gold], {"d1": worse}, {"d1": copy_doc(gold)}, n_resamples=500, seed=1)
-    assert reverse["sentcat_accuracy"]["diff"] == pytest.approx(-0.25) and reverse["sentcat_accuracy"]["p_not_better"] == 1.0
+    assert (
+        reverse["sentcat_accuracy"]["diff"] == pytest.approx(-0.25)
+        and reverse["sentcat_accuracy"]["p_not_better"] == 1.0
+    )

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.model import encoding, modeling
-from pipeline.rules import baseline as rules
 from pipeline.model.modeling import token_budget_batches
+from pipeline.rules import baseline as rules
 
 MODEL = ROOT / "models" / "default"
 

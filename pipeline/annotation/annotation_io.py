@@ -240,7 +240,12 @@ def _unit_result(
         if isinstance(cscore, (int, float)):
             scores.append(float(cscore))
         result += _region_items(
-            f"s{s.sent_id}", SENTENCE, a, b, s.text, {"category": rec.category},
+            f"s{s.sent_id}",
+            SENTENCE,
+            a,
+            b,
+            s.text,
+            {"category": rec.category},
             float(cscore) if isinstance(cscore, (int, float)) else None,
         )
         for k, t in enumerate(rec.targets):
@@ -248,16 +253,29 @@ def _unit_result(
             tscore = t.extra.get("score")
             if isinstance(tscore, (int, float)):
                 scores.append(float(tscore))
-            attrs = {"category": t.category, "bound": t.bound, "direction": t.direction,
-                     "value": t.value, "value_max": t.value_max, "unit": t.unit}
+            attrs = {
+                "category": t.category,
+                "bound": t.bound,
+                "direction": t.direction,
+                "value": t.value,
+                "value_max": t.value_max,
+                "unit": t.unit,
+            }
             result += _region_items(
-                f"t{s.sent_id}_{k}", TARGET, a, b, doc.text[t.start : t.end], attrs,
+                f"t{s.sent_id}_{k}",
+                TARGET,
+                a,
+                b,
+                doc.text[t.start : t.end],
+                attrs,
                 float(tscore) if isinstance(tscore, (int, float)) else None,
             )
     return result, scores
 
 
-def _records_by_sent(doc: DocSource, seg: Segmentation, records: list[SentenceRecord] | None) -> dict[int, SentenceRecord]:
+def _records_by_sent(
+    doc: DocSource, seg: Segmentation, records: list[SentenceRecord] | None
+) -> dict[int, SentenceRecord]:
     """Records keyed by the segmentation's sent_id, matched on raw offsets (ids may differ)."""
     if not records:
         return {}
@@ -266,8 +284,10 @@ def _records_by_sent(doc: DocSource, seg: Segmentation, records: list[SentenceRe
     for r in records:
         sid = by_span.get((r.start, r.end))
         if sid is None:
-            raise ValueError(f"{doc.doc_id}: record sent_id {r.sent_id} [{r.start}, {r.end}) is not a sentence of "
-                             "the current segmentation; re-tag or re-segment before exporting")
+            raise ValueError(
+                f"{doc.doc_id}: record sent_id {r.sent_id} [{r.start}, {r.end}) is not a sentence of "
+                "the current segmentation; re-tag or re-segment before exporting"
+            )
         out[sid] = r
     return out
 
@@ -301,9 +321,16 @@ def export_labelstudio(
         omap = OffsetMap(text, offset_unit)
         ids = [s.sent_id for s in u.sentences]
         data: dict[str, Any] = {
-            "text": text, "doc_id": doc.doc_id, "source": doc.source, "sha256": doc.sha256,
-            "start": u.start, "end": u.end, "unit": unit, "sent_ids": ids,
-            "offset_unit": offset_unit, "format": f"govtarget-labelstudio/{FORMAT_VERSION}",
+            "text": text,
+            "doc_id": doc.doc_id,
+            "source": doc.source,
+            "sha256": doc.sha256,
+            "start": u.start,
+            "end": u.end,
+            "unit": unit,
+            "sent_ids": ids,
+            "offset_unit": offset_unit,
+            "format": f"govtarget-labelstudio/{FORMAT_VERSION}",
         }
         for sid in ids:
             data.update((extra_data or {}).get(sid, {}))
@@ -363,17 +390,37 @@ def export_doccano(
             rec = by_sent.get(s.sent_id)
             if rec is None:
                 continue
-            labels.append([omap.to_tool(s.start - u.start), omap.to_tool(s.end - u.start), f"{SENTENCE}{SEP}{rec.category}"])
+            labels.append(
+                [omap.to_tool(s.start - u.start), omap.to_tool(s.end - u.start), f"{SENTENCE}{SEP}{rec.category}"]
+            )
             for t in rec.targets:
-                labels.append([omap.to_tool(t.start - u.start), omap.to_tool(t.end - u.start), f"{TARGET}{SEP}{t.category}"])
-                fields[f"{t.start}-{t.end}"] = {"value": t.value, "unit": t.unit, "bound": t.bound,
-                                                "direction": t.direction, "value_max": t.value_max}
-        lines.append({
-            "id": len(lines) + 1, "text": text, "label": labels, "doc_id": doc.doc_id, "source": doc.source,
-            "sha256": doc.sha256, "start": u.start, "end": u.end, "unit": unit,
-            "sent_ids": [s.sent_id for s in u.sentences], "offset_unit": offset_unit, "targets": fields,
-            "format": f"govtarget-doccano/{FORMAT_VERSION}",
-        })
+                labels.append(
+                    [omap.to_tool(t.start - u.start), omap.to_tool(t.end - u.start), f"{TARGET}{SEP}{t.category}"]
+                )
+                fields[f"{t.start}-{t.end}"] = {
+                    "value": t.value,
+                    "unit": t.unit,
+                    "bound": t.bound,
+                    "direction": t.direction,
+                    "value_max": t.value_max,
+                }
+        lines.append(
+            {
+                "id": len(lines) + 1,
+                "text": text,
+                "label": labels,
+                "doc_id": doc.doc_id,
+                "source": doc.source,
+                "sha256": doc.sha256,
+                "start": u.start,
+                "end": u.end,
+                "unit": unit,
+                "sent_ids": [s.sent_id for s in u.sentences],
+                "offset_unit": offset_unit,
+                "targets": fields,
+                "format": f"govtarget-doccano/{FORMAT_VERSION}",
+            }
+        )
     return lines
 
 
@@ -401,7 +448,11 @@ def _task_id(task: dict[str, Any], k: int) -> str:
 
 
 def _check_data(
-    tid: str, data: dict[str, Any], docs: dict[str, DocSource], offset_override: str | None, problems: list[tuple[str, str]]
+    tid: str,
+    data: dict[str, Any],
+    docs: dict[str, DocSource],
+    offset_override: str | None,
+    problems: list[tuple[str, str]],
 ) -> tuple[DocSource, int, int, OffsetUnit] | None:
     if not isinstance(data, dict):
         problems.append((tid, "task has no data object"))
@@ -412,8 +463,12 @@ def _check_data(
         problems.append((tid, f"unknown doc_id {doc_id!r}; give its raw report with --raw"))
         return None
     if data.get("sha256") and doc.sha256 and data["sha256"] != doc.sha256:
-        problems.append((tid, f"{doc_id}: raw report changed since export (sha256 {doc.sha256[:12]}… "
-                              f"vs {str(data['sha256'])[:12]}…)"))
+        problems.append(
+            (
+                tid,
+                f"{doc_id}: raw report changed since export (sha256 {doc.sha256[:12]}… vs {str(data['sha256'])[:12]}…)",
+            )
+        )
         return None
     s, e = data.get("start"), data.get("end")
     if not (isinstance(s, int) and isinstance(e, int) and 0 <= s <= e <= len(doc.text)):
@@ -430,7 +485,14 @@ def _check_data(
 
 
 def _to_raw(
-    tid: str, text: str, base: int, omap: OffsetMap, s: Any, e: Any, claimed: str | None, problems: list[tuple[str, str]]
+    tid: str,
+    text: str,
+    base: int,
+    omap: OffsetMap,
+    s: Any,
+    e: Any,
+    claimed: str | None,
+    problems: list[tuple[str, str]],
 ) -> tuple[int, int] | None:
     """Tool offsets → raw code points; verify against the region's own text when it has one."""
     try:
@@ -447,8 +509,13 @@ def _to_raw(
         try:
             a2, b2 = other.to_cp(s), other.to_cp(e)
             if a2 < b2 and text[a2:b2] == claimed:
-                problems.append((tid, f"region [{s}, {e}) {claimed!r} matches only in {other.unit} offsets, but the "
-                                      f"file says {omap.unit}; re-import with --offsets {other.unit}"))
+                problems.append(
+                    (
+                        tid,
+                        f"region [{s}, {e}) {claimed!r} matches only in {other.unit} offsets, but the "
+                        f"file says {omap.unit}; re-import with --offsets {other.unit}",
+                    )
+                )
                 return None
         except OffsetError:
             pass
@@ -475,8 +542,15 @@ def _pick_annotation(task: dict[str, Any], use_predictions: bool) -> list[dict[s
     return None
 
 
-def _ls_regions(tid: str, task: dict[str, Any], text: str, base: int, omap: OffsetMap, use_predictions: bool,
-                problems: list[tuple[str, str]]) -> list[_Region] | None:
+def _ls_regions(
+    tid: str,
+    task: dict[str, Any],
+    text: str,
+    base: int,
+    omap: OffsetMap,
+    use_predictions: bool,
+    problems: list[tuple[str, str]],
+) -> list[_Region] | None:
     result = _pick_annotation(task, use_predictions)
     if result is None:
         problems.append((tid, "no submitted annotation (unreviewed predictions are never imported as gold)"))
@@ -519,8 +593,9 @@ def _ls_regions(tid: str, task: dict[str, Any], text: str, base: int, omap: Offs
     return regions
 
 
-def _doccano_regions(tid: str, line: dict[str, Any], text: str, base: int, omap: OffsetMap,
-                     problems: list[tuple[str, str]]) -> list[_Region] | None:
+def _doccano_regions(
+    tid: str, line: dict[str, Any], text: str, base: int, omap: OffsetMap, problems: list[tuple[str, str]]
+) -> list[_Region] | None:
     raw_labels = line.get("label")
     if raw_labels is None and isinstance(line.get("entities"), list):  # doccano's newer export
         raw_labels = [[e.get("start_offset"), e.get("end_offset"), e.get("label")] for e in line["entities"]]
@@ -549,9 +624,16 @@ def _doccano_regions(tid: str, line: dict[str, Any], text: str, base: int, omap:
     return regions
 
 
-def _target_from(tid: str, r: _Region, sent_cat: str, raw: str, parse_missing: bool,
-                 notes: list[str], problems: list[tuple[str, str]]) -> Target | None:
-    where = f"target [{r.start}, {r.end}) {raw[r.start:r.end]!r}"
+def _target_from(
+    tid: str,
+    r: _Region,
+    sent_cat: str,
+    raw: str,
+    parse_missing: bool,
+    notes: list[str],
+    problems: list[tuple[str, str]],
+) -> Target | None:
+    where = f"target [{r.start}, {r.end}) {raw[r.start : r.end]!r}"
     a = dict(r.attrs)
     if "value" not in a and parse_missing:
         try:
@@ -560,7 +642,13 @@ def _target_from(tid: str, r: _Region, sent_cat: str, raw: str, parse_missing: b
             problems.append((tid, f"{where}: no fields and no parser available"))
             return None
         parsed = parse_fields(raw[r.start : r.end])
-        a.update({k: parsed.get(k) for k in ("value", "unit", "bound", "direction", "value_max")})
+        a.update(
+            value=parsed.value,
+            unit=parsed.unit,
+            bound=parsed.bound,
+            direction=parsed.direction,
+            value_max=parsed.value_max,
+        )
         a["bound"] = a.get("bound") or "exact"
         a["direction"] = a.get("direction") or NO_DIRECTION
         a.setdefault("category", sent_cat)
@@ -596,9 +684,18 @@ def _target_from(tid: str, r: _Region, sent_cat: str, raw: str, parse_missing: b
         value = int(value)
     if isinstance(vmax, float) and vmax.is_integer():
         vmax = int(vmax)
-    return Target(start=r.start, end=r.end, text=raw[r.start : r.end], category=cat, value=value, unit=unit,
-                  bound=bound, direction=None if direction in (NO_DIRECTION, None) else direction,
-                  value_max=vmax, extra={"fields_source": "parser"} if a.get("_parsed") else {})
+    return Target(
+        start=r.start,
+        end=r.end,
+        text=raw[r.start : r.end],
+        category=cat,
+        value=value,
+        unit=unit,
+        bound=bound,
+        direction=None if direction in (NO_DIRECTION, None) else direction,
+        value_max=vmax,
+        extra={"fields_source": "parser"} if a.get("_parsed") else {},
+    )
 
 
 def import_tasks(
@@ -647,8 +744,13 @@ def import_tasks(
                 continue
             s = by_span.get((r.start, r.end))
             if s is None:
-                problems.append((tid, f"SENTENCE region [{r.start}, {r.end}) is not a sentence of {doc.doc_id}; "
-                                      "sentence regions must not be moved"))
+                problems.append(
+                    (
+                        tid,
+                        f"SENTENCE region [{r.start}, {r.end}) is not a sentence of {doc.doc_id}; "
+                        "sentence regions must not be moved",
+                    )
+                )
                 continue
             cat = r.attrs.get("category")
             if cat not in CATEGORY2ID:
@@ -660,15 +762,22 @@ def import_tasks(
             sent_cat[s.sent_id] = cat
         for s in in_task:
             if s.sent_id not in sent_cat and s.sent_id not in flagged:
-                problems.append((tid, f"sentence {s.sent_id} {s.text[:20]!r}…: no category (its SENTENCE region is missing)"))
+                problems.append(
+                    (tid, f"sentence {s.sent_id} {s.text[:20]!r}…: no category (its SENTENCE region is missing)")
+                )
         targets: dict[int, list[Target]] = {s.sent_id: [] for s in in_task}
         for r in regions:
             if r.label != TARGET:
                 continue
             home = [s for s in in_task if s.start <= r.start and r.end <= s.end]
             if not home:
-                problems.append((tid, f"target [{r.start}, {r.end}) {doc.text[r.start:r.end]!r} does not lie inside "
-                                      "one sentence (furniture, or across a sentence end)"))
+                problems.append(
+                    (
+                        tid,
+                        f"target [{r.start}, {r.end}) {doc.text[r.start : r.end]!r} does not lie inside "
+                        "one sentence (furniture, or across a sentence end)",
+                    )
+                )
                 continue
             s = home[0]
             t = _target_from(tid, r, sent_cat.get(s.sent_id, "综合"), doc.text, fmt == "doccano", notes, problems)
@@ -687,8 +796,14 @@ def import_tasks(
                 continue
             owner[key] = tid
             out.setdefault(doc.doc_id, {})[s.sent_id] = SentenceRecord(
-                doc_id=doc.doc_id, sent_id=s.sent_id, start=s.start, end=s.end, text=s.text,
-                category=sent_cat[s.sent_id], targets=ts)
+                doc_id=doc.doc_id,
+                sent_id=s.sent_id,
+                start=s.start,
+                end=s.end,
+                text=s.text,
+                category=sent_cat[s.sent_id],
+                targets=ts,
+            )
     records = {d: [recs[i] for i in sorted(recs)] for d, recs in out.items()}
     for d, recs in records.items():
         lines = [(i + 1, r.to_json()) for i, r in enumerate(recs)]
@@ -801,16 +916,25 @@ def plan_gold_writes(
             covered = [(d["start"], d["end"]) for d in new]
             kept = [o for o in old if not any(o["start"] < e and s < o["end"] for s, e in covered)]
         merged = sorted(kept + new, key=lambda d: (d["start"], d["end"]))
-        problems += [("-", f"{path}: {p.message} (after merging)") for p in
-                     validate_records(list(enumerate(merged, 1)), doc.text, str(path))]
+        problems += [
+            ("-", f"{path}: {p.message} (after merging)")
+            for p in validate_records(list(enumerate(merged, 1)), doc.text, str(path))
+        ]
         header: list[dict[str, Any]] = []
         raw_copy = None
         if standoff:
             if not doc.source or not doc.sha256:
                 problems.append(("-", f"{doc_id}: standoff gold needs the source file name and sha256"))
                 continue
-            header = [{"standoff": True, "doc_id": doc_id, "source": doc.source, "sha256": doc.sha256,
-                       "guidelines": _guidelines_version()}]
+            header = [
+                {
+                    "standoff": True,
+                    "doc_id": doc_id,
+                    "source": doc.source,
+                    "sha256": doc.sha256,
+                    "guidelines": _guidelines_version(),
+                }
+            ]
             merged = [_strip_text(d) for d in merged]
         else:
             from pipeline.annotation.gold import raw_candidates
@@ -823,8 +947,13 @@ def plan_gold_writes(
             found = next((c for c in raw_candidates(path.parent, doc_id) if c.exists()), None)
             if found is not None:
                 if found.read_bytes() != data:
-                    problems.append(("-", f"{found} exists with different content; refusing to overwrite the raw "
-                                          "text gold offsets point into"))
+                    problems.append(
+                        (
+                            "-",
+                            f"{found} exists with different content; refusing to overwrite the raw "
+                            "text gold offsets point into",
+                        )
+                    )
                     continue
             else:
                 raw_copy = (raw_candidates(path.parent, doc_id)[0], data)

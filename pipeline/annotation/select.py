@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.annotation.annotation_io import DocSource, export_labelstudio, renumber
+from pipeline.annotation.annotation_io import DocSource, UnitKind, export_labelstudio, renumber
 from pipeline.predict import SentenceInput
 from pipeline.records import SentenceRecord
 from pipeline.tagging.tagger import TaggedDocument, Tagger
@@ -140,7 +140,9 @@ def combine(comp: dict[str, float]) -> float:
     return round(sum(WEIGHTS[k] * v for k, v in comp.items()) / w, 6) if w else 0.0
 
 
-def token_entropies(tagger: Tagger, docs: Sequence[TaggedDocument], batch_size: int = 32) -> dict[tuple[str, int], float]:
+def token_entropies(
+    tagger: Tagger, docs: Sequence[TaggedDocument], batch_size: int = 32
+) -> dict[tuple[str, int], float]:
     """Max normalised BIO entropy per sentence, for model predictors (``{}`` for rules)."""
     pred = tagger.predictor
     if not (hasattr(pred, "encode_inputs") and hasattr(pred, "forward")):
@@ -155,8 +157,10 @@ def token_entropies(tagger: Tagger, docs: Sequence[TaggedDocument], batch_size: 
             keys.append((d.doc_id, s.sent_id))
             inputs.append(SentenceInput(s.text, s.part, s.section_path))
     encoded = pred.encode_inputs(inputs)
-    flat = sorted(((i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))),
-                  key=lambda iw: len(encoded[iw[0]].windows[iw[1]]))
+    flat = sorted(
+        ((i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))),
+        key=lambda iw: len(encoded[iw[0]].windows[iw[1]]),
+    )
     best: dict[int, float] = {}
     pad_id = int(getattr(getattr(pred, "tokenizer", None), "pad_token_id", 0) or 0)
     for b in range(0, len(flat), batch_size):
@@ -191,15 +195,29 @@ def candidates(
             comps = [sentence_components(recs[s.sent_id], entropies.get((d.doc_id, s.sent_id))) for s in g]
             scores = [combine(c) for c in comps]
             k = max(range(len(g)), key=lambda i: scores[i])
-            out.append(Candidate(d.doc_id, tuple(s.sent_id for s in g), g[0].start, g[-1].end,
-                                 d.text[g[0].start : g[-1].end], scores[k], comps[k], rng.random()))
+            out.append(
+                Candidate(
+                    d.doc_id,
+                    tuple(s.sent_id for s in g),
+                    g[0].start,
+                    g[-1].end,
+                    d.text[g[0].start : g[-1].end],
+                    scores[k],
+                    comps[k],
+                    rng.random(),
+                )
+            )
     out.sort(key=lambda c: (-c.uncertainty, c.tiebreak))
     return out
 
 
 def pick(
-    ranked: Iterable[Candidate], n: int, gold_texts: Iterable[str] = (), threshold: float = 0.7,
-    max_per_doc: int | None = None, min_chars: int = 6,
+    ranked: Iterable[Candidate],
+    n: int,
+    gold_texts: Iterable[str] = (),
+    threshold: float = 0.7,
+    max_per_doc: int | None = None,
+    min_chars: int = 6,
 ) -> list[Candidate]:
     """The first ``n`` candidates that are neither gold nor near-duplicates of gold or each other."""
     gold_exact = set()
@@ -228,7 +246,9 @@ def pick(
 # --------------------------------------------------------------------------- gold set and driver
 
 
-def gold_inventory(gold_dir: str | Path | None, corpus_dir: str | Path | None = None) -> tuple[set[str], set[str], list[str]]:
+def gold_inventory(
+    gold_dir: str | Path | None, corpus_dir: str | Path | None = None
+) -> tuple[set[str], set[str], list[str]]:
     """``(doc_ids, sha256s, sentence_texts)`` of the gold set; standoff files whose source is
     absent still contribute their doc_id and sha256."""
     ids: set[str] = set()
@@ -271,7 +291,7 @@ def select(
     files: Sequence[str | Path],
     tagger: Tagger,
     n: int = 50,
-    unit: str = "sentence",
+    unit: UnitKind = "sentence",
     gold_dir: str | Path | None = None,
     corpus_dir: str | Path | None = None,
     threshold: float = 0.7,
@@ -310,8 +330,14 @@ def select(
         if not cs:
             continue
         extra = {sid: {"uncertainty": c.uncertainty, "components": c.components} for c in cs for sid in c.sent_ids}
-        tasks += export_labelstudio(d, td.sentences, unit=unit, only={sid for c in cs for sid in c.sent_ids},  # type: ignore[arg-type]
-                                    extra_data=extra, model_version=model_version)
+        tasks += export_labelstudio(
+            d,
+            td.sentences,
+            unit=unit,
+            only={sid for c in cs for sid in c.sent_ids},
+            extra_data=extra,
+            model_version=model_version,
+        )
     # Most uncertain first, as the annotators should see them.
     tasks.sort(key=lambda t: -float(t["data"].get("uncertainty", 0.0)))
     return Selection(renumber(tasks), chosen, len(sources), len(ranked), skipped, unreadable)

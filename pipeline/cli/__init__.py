@@ -3,7 +3,7 @@
 Each subcommand lives in ``pipeline/cli/<name>.py``. Most expose ``register(subparsers)``, which
 adds its parser and sets ``func`` to a function of the parsed arguments returning an exit code.
 The developer tools with subcommands of their own (``train``, ``evaluate``, ``standoff``,
-``seed``, ``audit``, ``digest``) expose ``main(argv)``: ``govtarget train ARGS`` is
+``seed``, ``annotator-b``, ``audit``, ``digest``) expose ``main(argv)``: ``govtarget train ARGS`` is
 ``pipeline.cli.train.main(ARGS)``, and the repository's ``train.py`` / ``evaluate.py`` are shims
 over the same functions.
 """
@@ -29,12 +29,14 @@ USER_ERRORS = (OutputError, ReadError, ModelLoadError, DeviceError, BackendError
 
 #: Subcommand modules with ``register(subparsers)``, in the order ``--help`` lists them.
 COMMANDS = ("segment", "tag", "batch", "export", "importgold", "select", "panel")
-#: Subcommand modules with their own parser, ``main(argv) -> int``, and their one-line help.
+#: Subcommand modules with their own parser, ``main(argv) -> int``, and their one-line help (a ``-``
+#: in a name is a ``_`` in its module's).
 TOOLS = {
     "train": "train a model (pretraining, fine-tuning, CV); `govtarget train --help`",
     "evaluate": "score a system against the gold set; agreement; history of runs",
     "standoff": "build gold (standoff, or inline) from annotation specs (and back)",
     "seed": "rebuild the seed gold and its numbers audit from the seed's annotation spec",
+    "annotator-b": "rebuild (or --check) annotator B's blind second annotation of the seed; --agree GOLD",
     "audit": "check a numbers audit: every number token of a report accounted for",
     "digest": "sha256 of the rules' and the shipped model's predictions (gold set, corpus): the refactoring check",
 }
@@ -55,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in TOOLS:
-        return int(importlib.import_module(f"pipeline.cli.{argv[0]}").main(argv[1:]) or 0)
+        module = argv[0].replace("-", "_")  # `govtarget annotator-b` is pipeline.cli.annotator_b
+        return int(importlib.import_module(f"pipeline.cli.{module}").main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -15,14 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import GoldError
 from pipeline.evaluation.evalrun import HISTORY, EvalConfig, SystemKind, read_history_lines, run_evaluation
 from pipeline.evaluation.scoring import HEADLINE
 
 
-def _fmt_ci(m: dict, k: str) -> str:
+def _fmt_ci(m: Mapping[str, Any], k: str) -> str:
     ci = m.get(f"{k}_ci")
     return f"{m.get(k, 0.0):.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 

@@ -18,13 +18,14 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.annotation.gold import gold_sha256, load_gold_dir, write_gold
+from pipeline.evaluation.metrics import Metrics
 from pipeline.evaluation.scoring import HEADLINE, SUMMARY_KEYS, paired_difference, score
 from pipeline.fingerprint import rules_sha256
 from pipeline.io import atomic_write_text, sha256_file
@@ -214,12 +215,15 @@ def load_predictions(path: str | os.PathLike[str]) -> dict[str, list[SentenceRec
                 raise ValueError(f"{f}:{i}: not a valid sentence record ({e})") from e
             first = home.setdefault(rec.doc_id, f)
             if first != f:
-                raise ValueError(f"{f}:{i}: document {rec.doc_id!r} is also in {first}; "
-                                 "each document's predictions must be in one file")
+                raise ValueError(
+                    f"{f}:{i}: document {rec.doc_id!r} is also in {first}; "
+                    "each document's predictions must be in one file"
+                )
             key = (rec.doc_id, rec.start, rec.end)
             if key in seen:
-                raise ValueError(f"{f}:{i}: sentence [{rec.start}, {rec.end}) of {rec.doc_id!r} is already at line "
-                                 f"{seen[key]}")
+                raise ValueError(
+                    f"{f}:{i}: sentence [{rec.start}, {rec.end}) of {rec.doc_id!r} is already at line {seen[key]}"
+                )
             seen[key] = i
             out.setdefault(rec.doc_id, []).append(rec)
     for recs in out.values():
@@ -279,8 +283,10 @@ class EvalConfig:
         if self.cv == 1 or self.cv < 0:
             raise ValueError("--cv K needs K ≥ 2")
         if self.run_id is not None and not _RUN_ID.fullmatch(self.run_id):
-            raise ValueError(f"--run-id {self.run_id!r}: a run id is a plain folder name (letters, digits, "
-                             "'.', '_', '-'; no path separators, not '.' or '..'), created inside --out")
+            raise ValueError(
+                f"--run-id {self.run_id!r}: a run id is a plain folder name (letters, digits, "
+                "'.', '_', '-'; no path separators, not '.' or '..'), created inside --out"
+            )
 
     @property
     def system_name(self) -> str:
@@ -292,8 +298,8 @@ class EvalConfig:
 @dataclass
 class RunResult:
     run_dir: Path
-    metrics: dict[str, Any]
-    baseline: dict[str, Any] | None
+    metrics: Metrics
+    baseline: Metrics | None
     meta: dict[str, Any]
     history_line: dict[str, Any]
     skipped: list[str] = field(default_factory=list)
@@ -476,7 +482,7 @@ def run_evaluation(
             )
 
     # ---- the rule baseline on the same split
-    baseline: dict[str, Any] | None = None
+    baseline: Metrics | None = None
     if cfg.baseline and cfg.system == "rules":
         baseline = metrics
         if cv_info is not None:
@@ -496,13 +502,15 @@ def run_evaluation(
                 base_pred = btagger(docs)
                 baseline = score(docs, base_pred, n_resamples=cfg.n_resamples, seed=cfg.seed)
             # The system minus the rules on the same sentences (paired bootstrap over sentences).
-            meta["vs_baseline"] = paired_difference(docs, predictions, base_pred,
-                                                    n_resamples=cfg.n_resamples, seed=cfg.seed)
+            meta["vs_baseline"] = paired_difference(
+                docs, predictions, base_pred, n_resamples=cfg.n_resamples, seed=cfg.seed
+            )
             # Again on the documents the rule authors never read: there both are held out.
             unseen = [d for d in docs if d.doc_id not in RULES_DEV_DOCS]
             if unseen and len(unseen) < len(docs):
-                meta["vs_baseline_unseen"] = paired_difference(unseen, predictions, base_pred,
-                                                               n_resamples=cfg.n_resamples, seed=cfg.seed)
+                meta["vs_baseline_unseen"] = paired_difference(
+                    unseen, predictions, base_pred, n_resamples=cfg.n_resamples, seed=cfg.seed
+                )
                 meta["vs_baseline_unseen"]["documents"] = [d.doc_id for d in unseen]
 
     commit, dirty = git_commit()
@@ -570,7 +578,7 @@ def gold_metadata_scores(docs: Sequence[GoldDocument], gold_dir: str | os.PathLi
     return out
 
 
-def baseline_summary(baseline: dict[str, Any] | None) -> dict[str, Any] | None:
+def baseline_summary(baseline: Metrics | None) -> dict[str, Any] | None:
     """The rule baseline without its error lists (those belong to a rules run of its own)."""
     if baseline is None:
         return None
@@ -581,8 +589,8 @@ def write_run(
     run_dir: Path,
     docs: Sequence[GoldDocument],
     predictions: dict[str, list[SentenceRecord]],
-    metrics: dict[str, Any],
-    baseline: dict[str, Any] | None,
+    metrics: Metrics,
+    baseline: Metrics | None,
     meta: dict[str, Any],
 ) -> None:
     from pipeline.evaluation.report_html import render_html, render_markdown
@@ -597,7 +605,9 @@ def write_run(
         write_gold(recs, run_dir / "predictions" / f"{doc_id}.jsonl")
 
 
-def history_line(meta: dict[str, Any], metrics: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
+def history_line(
+    meta: dict[str, Any], metrics: Mapping[str, Any], baseline: Mapping[str, Any] | None
+) -> dict[str, Any]:
     line: dict[str, Any] = {
         "time": meta.get("finished"),
         "run_id": meta.get("run_id"),
@@ -624,8 +634,9 @@ def append_history(path: Path, line: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = read_history_lines(path) if path.exists() else []
     lines.append(line)
-    atomic_write_text(path, "".join(json.dumps(finite_json(x), ensure_ascii=False, allow_nan=False) + "\n"
-                                    for x in lines))
+    atomic_write_text(
+        path, "".join(json.dumps(finite_json(x), ensure_ascii=False, allow_nan=False) + "\n" for x in lines)
+    )
 
 
 def read_history_lines(path: Path) -> list[dict[str, Any]]:

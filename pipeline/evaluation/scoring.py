@@ -1,4 +1,5 @@
-"""Stage: scoring. Gold documents + predicted sentence records → one flat dict of metrics.
+"""Stage: scoring. Gold documents + predicted sentence records → one flat dict of metrics
+(``pipeline.evaluation.metrics.Metrics``, a TypedDict).
 
 One convention throughout: half-open code-point offsets into the raw document
 (``pipeline.schema.Span``). Pure functions; tables, Markdown and HTML are views of the dict.
@@ -26,12 +27,23 @@ import bisect
 import math
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from pipeline.evaluation.metrics import (
+    CategoryError,
+    CategoryScores,
+    Errors,
+    FieldError,
+    Metrics,
+    PairedDifference,
+    PairedScore,
+    SentcatScores,
+    TargetRef,
+)
 from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.schema import CATEGORIES, Span
 
@@ -220,7 +232,7 @@ def _same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _tref(doc_id: str, sent_id: int, t: Target) -> dict[str, Any]:
+def _tref(doc_id: str, sent_id: int, t: Target) -> TargetRef:
     return {
         "doc_id": doc_id,
         "sent_id": sent_id,
@@ -327,7 +339,7 @@ def bootstrap_ci(
     return {k: (float(np.percentile(v, lo)), float(np.percentile(v, hi))) for k, v in samples.items()}
 
 
-def _per_category(results: list[UnitResult], units: list[SentenceUnit]) -> dict[str, dict[str, float]]:
+def _per_category(results: list[UnitResult], units: list[SentenceUnit]) -> dict[str, CategoryScores]:
     gold_c: Counter[str] = Counter()
     pred_c: Counter[str] = Counter()
     tp_c: Counter[str] = Counter()
@@ -339,7 +351,7 @@ def _per_category(results: list[UnitResult], units: list[SentenceUnit]) -> dict[
             span_tp_c[gt.category] += 1  # span found, whatever category was predicted
             if gt.category == pt.category:
                 tp_c[gt.category] += 1
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, CategoryScores] = {}
     for c in [*CATEGORIES, *sorted(set(gold_c) | set(pred_c) - set(CATEGORIES))]:
         if not gold_c[c] and not pred_c[c]:
             continue
@@ -356,11 +368,13 @@ def _per_category(results: list[UnitResult], units: list[SentenceUnit]) -> dict[
     return out
 
 
-def _fields(results: list[UnitResult], units: list[SentenceUnit]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _fields(results: list[UnitResult], units: list[SentenceUnit]) -> tuple[Metrics, list[FieldError]]:
+    """``fields_n``, ``fields_<field>_acc`` (``FIELDS``) and ``fields_all_acc`` on strictly
+    matched targets, and the field errors."""
     n = 0
     ok: Counter[str] = Counter()
     all_ok = 0
-    errors = []
+    errors: list[FieldError] = []
     for u, r in zip(units, results):
         for gt, pt in r.correct:
             n += 1
@@ -373,14 +387,24 @@ def _fields(results: list[UnitResult], units: list[SentenceUnit]) -> tuple[dict[
                     good = False
                     errors.append({**_tref(u.doc_id, u.gold.sent_id, gt), "field": f, "gold": gv, "pred": pv})
             all_ok += good
-    out: dict[str, Any] = {"fields_n": n}
-    for f in FIELDS:
-        out[f"fields_{f}_acc"] = ok[f] / n if n else 0.0
-    out["fields_all_acc"] = all_ok / n if n else 0.0
+
+    def acc(k: int) -> float:
+        return k / n if n else 0.0
+
+    assert FIELDS == ("value", "unit", "bound", "direction", "value_max")  # the keys below
+    out: Metrics = {
+        "fields_n": n,
+        "fields_value_acc": acc(ok["value"]),
+        "fields_unit_acc": acc(ok["unit"]),
+        "fields_bound_acc": acc(ok["bound"]),
+        "fields_direction_acc": acc(ok["direction"]),
+        "fields_value_max_acc": acc(ok["value_max"]),
+        "fields_all_acc": acc(all_ok),
+    }
     return out, errors
 
 
-def _sentcat(units: list[SentenceUnit]) -> tuple[dict[str, Any], list[str], np.ndarray, np.ndarray]:
+def _sentcat(units: list[SentenceUnit]) -> tuple[Metrics, list[str], np.ndarray, np.ndarray]:
     from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
     y_true = [u.gold.category for u in units]
@@ -390,14 +414,12 @@ def _sentcat(units: list[SentenceUnit]) -> tuple[dict[str, Any], list[str], np.n
     l2i = {c: i for i, c in enumerate(labels)}
     gi = np.array([l2i[c] for c in y_true], dtype=np.int64)
     pi = np.array([l2i[c] for c in y_pred], dtype=np.int64)
-    out: dict[str, Any] = {"sentcat_n": len(units), "sentcat_unmatched": sum(c == NO_SENTENCE for c in y_pred)}
+    out: Metrics = {"sentcat_n": len(units), "sentcat_unmatched": sum(c == NO_SENTENCE for c in y_pred)}
     if not units:
-        out.update(
-            sentcat_accuracy=0.0,
-            sentcat_macro_f1=0.0,
-            sentcat_per_category={},
-            sentcat_confusion={"labels": labels, "matrix": []},
-        )
+        out["sentcat_accuracy"] = 0.0
+        out["sentcat_macro_f1"] = 0.0
+        out["sentcat_per_category"] = {}
+        out["sentcat_confusion"] = {"labels": labels, "matrix": []}
         return out, labels, gi, pi
     out["sentcat_accuracy"] = float(np.mean(gi == pi))
     present = [c for c in labels if c in set(y_true) | set(y_pred)]
@@ -407,11 +429,12 @@ def _sentcat(units: list[SentenceUnit]) -> tuple[dict[str, Any], list[str], np.n
         # One label only (a tiny gold set): scikit-learn warns about the confusion shape; harmless.
         warnings.filterwarnings("ignore", message="A single label was found")
         rep = classification_report(y_true, y_pred, labels=present, output_dict=True, zero_division=0)
-    out["sentcat_per_category"] = {
+    per: dict[str, SentcatScores] = {
         c: {"p": v["precision"], "r": v["recall"], "f": v["f1-score"], "support": int(v["support"])}
         for c, v in rep.items()
         if c in present
     }
+    out["sentcat_per_category"] = per
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="A single label was found")
         cm = confusion_matrix(y_true, y_pred, labels=present)
@@ -436,27 +459,27 @@ def score_units(
     outside: Iterable[Target] = (),
     n_resamples: int = 1000,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> Metrics:
     """All metrics over aligned sentence units: one flat dict (nested only for tables and lists)."""
     outside = list(outside)
     results = [score_unit(u) for u in units]
-    m: dict[str, Any] = {"headline": HEADLINE}
     n_gold = sum(r.n_gold for r in results)
     n_pred = sum(r.n_pred for r in results)
     st = sum(r.strict_tp for r in results)
     pa = sum(r.partial_tp for r in results)
     ty = sum(r.typed_tp for r in results)
-    m.update(
-        n_documents=len({u.doc_id for u in units}),
-        n_sentences=len(units),
-        targets_n_gold=n_gold,
-        targets_n_pred=n_pred,
-        targets_correct=st,
-        targets_boundary=pa - st,
-        targets_missed=n_gold - pa,
-        targets_spurious=n_pred - pa,
-        targets_pred_outside_gold=len(outside),
-    )
+    m: Metrics = {
+        "headline": HEADLINE,
+        "n_documents": len({u.doc_id for u in units}),
+        "n_sentences": len(units),
+        "targets_n_gold": n_gold,
+        "targets_n_pred": n_pred,
+        "targets_correct": st,
+        "targets_boundary": pa - st,
+        "targets_missed": n_gold - pa,
+        "targets_spurious": n_pred - pa,
+        "targets_pred_outside_gold": len(outside),
+    }
     m["targets_strict_p"], m["targets_strict_r"], m["targets_strict_f"] = prf(st, n_pred, n_gold)
     m["targets_partial_p"], m["targets_partial_r"], m["targets_partial_f"] = prf(pa, n_pred, n_gold)
     m["targets_typed_p"], m["targets_typed_r"], m["targets_typed_f"] = prf(ty, n_pred, n_gold)
@@ -468,21 +491,27 @@ def score_units(
 
     counts = unit_counts(units, results)
     if n_resamples > 0:
-        ci = bootstrap_ci(counts, gi, pi, len(labels), n_resamples=n_resamples, seed=seed)
-        for k, (lo, hi) in ci.items():
-            m[f"{k}_ci"] = [lo, hi]
+        ci = {k: [lo, hi] for k, (lo, hi) in bootstrap_ci(counts, gi, pi, len(labels), n_resamples, seed).items()}
+        assert tuple(ci) == CI_METRICS  # the keys below, in this order
+        m["targets_strict_p_ci"] = ci["targets_strict_p"]
+        m["targets_strict_r_ci"] = ci["targets_strict_r"]
+        m["targets_strict_f_ci"] = ci["targets_strict_f"]
+        m["targets_partial_f_ci"] = ci["targets_partial_f"]
+        m["targets_typed_f_ci"] = ci["targets_typed_f"]
+        m["sentcat_accuracy_ci"] = ci["sentcat_accuracy"]
+        m["sentcat_macro_f1_ci"] = ci["sentcat_macro_f1"]
         m["bootstrap"] = {"n_resamples": n_resamples, "seed": seed, "unit": "sentence", "level": 0.95}
 
-    def listed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def listed(items: list[Any]) -> list[Any]:
         return items[:MAX_LISTED]
 
-    category_errors = [
+    category_errors: list[CategoryError] = [
         {**_tref(u.doc_id, u.gold.sent_id, gt), "pred_category": pt.category}
         for u, r in zip(units, results)
         for gt, pt in r.correct
         if gt.category != pt.category
     ]
-    m["errors"] = {
+    errors: Errors = {
         "missed": listed([_tref(u.doc_id, u.gold.sent_id, t) for u, r in zip(units, results) for t in r.missed]),
         "spurious": listed([_tref(u.doc_id, u.gold.sent_id, t) for u, r in zip(units, results) for t in r.spurious]),
         "boundary": listed(
@@ -523,6 +552,7 @@ def score_units(
             [{"doc_id": t.extra.get("doc_id"), "start": t.start, "end": t.end, "text": t.text} for t in outside]
         ),
     }
+    m["errors"] = errors
     return m
 
 
@@ -546,15 +576,13 @@ SUMMARY_KEYS: tuple[str, ...] = (
 PAIRED_METRICS = ("targets_strict_f", "targets_typed_f", "sentcat_accuracy")
 
 
-
-
 def paired_difference(
     gold: Sequence[GoldDocument],
     pred_a: dict[str, list[SentenceRecord]],
     pred_b: dict[str, list[SentenceRecord]],
     n_resamples: int = 1000,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> PairedDifference:
     """System ``a`` minus system ``b`` on the same gold sentences, with a paired bootstrap.
 
     Each resample draws sentences with replacement and scores *both* systems on the same draw,
@@ -569,7 +597,7 @@ def paired_difference(
         raise ValueError("the two systems were aligned to different gold sentences")
     ca, cb = unit_counts(ua.units), unit_counts(ub.units)
     full_a, full_b = _headline_from_counts(ca.sum(axis=0), None), _headline_from_counts(cb.sum(axis=0), None)
-    out: dict[str, Any] = {"n_sentences": len(ka), "n_resamples": n_resamples, "seed": seed, "unit": "sentence"}
+    out: PairedDifference = {"n_sentences": len(ka), "n_resamples": n_resamples, "seed": seed, "unit": "sentence"}
     rng = np.random.default_rng(seed)
     diffs: dict[str, list[float]] = {k: [] for k in PAIRED_METRICS}
     n = len(ka)
@@ -579,15 +607,25 @@ def paired_difference(
         mb = _headline_from_counts(cb[idx].sum(axis=0), None)
         for k in PAIRED_METRICS:
             diffs[k].append(ma[k] - mb[k])
+    paired: dict[str, PairedScore] = {}
     for k in PAIRED_METRICS:
         d = np.array(diffs[k]) if diffs[k] else np.zeros(1)
-        out[k] = {"a": full_a[k], "b": full_b[k], "diff": full_a[k] - full_b[k],
-                  "ci": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
-                  "p_not_better": float(np.mean(d <= 0))}
+        paired[k] = {
+            "a": full_a[k],
+            "b": full_b[k],
+            "diff": full_a[k] - full_b[k],
+            "ci": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
+            "p_not_better": float(np.mean(d <= 0)),
+        }
+    assert PAIRED_METRICS == ("targets_strict_f", "targets_typed_f", "sentcat_accuracy")  # the keys below
+    out["targets_strict_f"] = paired["targets_strict_f"]
+    out["targets_typed_f"] = paired["targets_typed_f"]
+    out["sentcat_accuracy"] = paired["sentcat_accuracy"]
     return out
 
 
-def summary(m: dict[str, Any]) -> dict[str, Any]:
+def summary(m: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``SUMMARY_KEYS`` of a metrics dict (those present)."""
     return {k: m[k] for k in SUMMARY_KEYS if k in m}
 
 
@@ -596,7 +634,7 @@ def score(
     pred: dict[str, list[SentenceRecord]],
     n_resamples: int = 1000,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> Metrics:
     """Score predictions against gold documents. ``pred`` maps doc_id → predicted sentence records.
 
     A gold document absent from ``pred`` is scored as an empty prediction and listed in
@@ -631,8 +669,10 @@ def agreement(a: Sequence[GoldDocument], b: Sequence[GoldDocument]) -> dict[str,
 
     ia, ib = {d.doc_id: d.raw for d in a}, {d.doc_id: d.raw for d in b}
     if set(ia) != set(ib):
-        raise ValueError(f"A and B annotate different documents (only in A: {sorted(set(ia) - set(ib))}, "
-                         f"only in B: {sorted(set(ib) - set(ia))})")
+        raise ValueError(
+            f"A and B annotate different documents (only in A: {sorted(set(ia) - set(ib))}, "
+            f"only in B: {sorted(set(ib) - set(ia))})"
+        )
     differ = sorted(k for k in ia if ia[k] != ib[k])
     if differ:
         raise ValueError(f"A and B annotate different texts under the same doc_id: {differ}")
@@ -669,7 +709,8 @@ def agreement(a: Sequence[GoldDocument], b: Sequence[GoldDocument]) -> dict[str,
         "sentcat_confusion",
         "errors",
     ]
-    out = {k: m[k] for k in keep if k in m}
+    flat: Mapping[str, Any] = m
+    out = {k: flat[k] for k in keep if k in flat}
     out["targets_n_a"] = out.pop("targets_n_gold")
     out["targets_n_b"] = out.pop("targets_n_pred")
     out["targets_only_a"] = out.pop("targets_missed")

@@ -1,9 +1,10 @@
 """Stage: normalise one target span's text into fields (GUIDELINES 2.3).
 
-``parse_fields(text)`` reads a target span (``社会消费品零售总额突破1450亿元``) and returns
-``value`` / ``unit`` / ``bound`` / ``direction`` / ``value_max`` in the gold format, plus
-extras: ``unit_canonical``, ``value_canonical``, ``indicator``, ``year``, ``number_text``,
-``number_start``, ``number_end``. Pure function of the text; never raises on odd input.
+``parse_fields(text)`` reads a target span (``社会消费品零售总额突破1450亿元``) and returns a
+``Fields`` record (``pipeline.fields.record``): ``value`` / ``unit`` / ``bound`` / ``direction`` /
+``value_max`` in the gold format, plus ``unit_canonical``, ``value_canonical``, ``indicator``,
+``year``, ``number_text``, ``number_start``, ``number_end``. Pure function of the text; never
+raises on odd input.
 
 Conventions (written down so they are tested, not guessed):
 
@@ -14,7 +15,7 @@ Conventions (written down so they are tested, not guessed):
   candidates; among the rest a number with a unit beats a bare one, a non-money number beats a
   money amount (GUIDELINES 2.2: the value is what is delivered, the amount is a modifier), and
   then the last one wins (``每千人口拥有3岁以下婴幼儿托位数4.5个`` → 4.5).
-* ``unit_canonical`` is ``{"unit": base, "multiplier": m}``; percentages stay in percent
+* ``unit_canonical`` is ``CanonicalUnit(base, m)`` (JSON ``{"unit": base, "multiplier": m}``); percentages stay in percent
   (``{"unit": "percent", "multiplier": 1}``, ``value_canonical`` 3 for ``3%``) and
   ``个百分点`` is ``percentage_point``, never mixed with ``%``.
 * ``控制在X`` without a suffix is read as ``at_most`` (a ceiling), like ``控制在X以内``.
@@ -31,17 +32,15 @@ Conventions (written down so they are tested, not guessed):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import cn2an
 
 from pipeline.data import field_words, units
+from pipeline.fields.record import CanonicalUnit, Fields, Number
 from pipeline.schema import HEDGE_ZHENGQU_BEFORE, HEDGES
 from pipeline.text.textnorm import normalize
-
-Number = int | float
 
 # --- traditional characters and markup ---------------------------------------------------
 
@@ -116,20 +115,20 @@ _UNIT_RE = re.compile("|".join(re.escape(u) for u in _unit_table()))
 _AFTER_QUANTITY = re.compile(r"[0-9〇一二两三四五六七八九十百千万亿][余多]?\s*(?:" + _UNIT_RE.pattern + r")\s*$")
 
 
-def canonical_unit(unit: str | None) -> dict[str, Any] | None:
-    """``亿元`` (or ``億元``) → ``{"unit": "yuan", "multiplier": 1e8}``; ``None`` for no or unknown unit."""
+def canonical_unit(unit: str | None) -> CanonicalUnit | None:
+    """``亿元`` (or ``億元``) → ``CanonicalUnit("yuan", 10**8)``; ``None`` for no or unknown unit."""
     if not unit:
         return None
     unit = normalize(unit).translate(_TRAD)
     if unit in BASE_UNITS:
-        return {"unit": BASE_UNITS[unit], "multiplier": 1}
+        return CanonicalUnit(BASE_UNITS[unit], 1)
     for m in sorted(MAGNITUDES, key=len, reverse=True):
         if unit.startswith(m):
             rest = unit[len(m) :]
             if not rest:
-                return {"unit": "number", "multiplier": MAGNITUDES[m]}
+                return CanonicalUnit("number", MAGNITUDES[m])
             if rest in BASE_UNITS:
-                return {"unit": BASE_UNITS[rest], "multiplier": MAGNITUDES[m]}
+                return CanonicalUnit(BASE_UNITS[rest], MAGNITUDES[m])
     return None
 
 
@@ -211,7 +210,7 @@ class Candidate:
     @property
     def is_money(self) -> bool:
         cu = canonical_unit(self.unit)
-        return bool(cu and cu["unit"] in _MONEY)
+        return bool(cu and cu.unit in _MONEY)
 
 
 def _tidy(x: float) -> Number:
@@ -281,8 +280,11 @@ def find_numbers(text: str) -> list[Candidate]:
     if back is not None:
         n = len(text)
         for c in cands:
-            c.start, c.end, c.unit_end = (_map_start(back, c.start, n), _map_end(back, c.end, n),
-                                          _map_end(back, c.unit_end, n))
+            c.start, c.end, c.unit_end = (
+                _map_start(back, c.start, n),
+                _map_end(back, c.end, n),
+                _map_end(back, c.unit_end, n),
+            )
     return cands
 
 
@@ -502,50 +504,38 @@ def _indicator(t: str, c: Candidate, region_start: int) -> str | None:
     return s
 
 
-def _canonical_value(value: Number | None, unit_canonical: dict[str, Any] | None) -> Number | None:
+def _canonical_value(value: Number | None, unit_canonical: CanonicalUnit | None) -> Number | None:
     if value is None or unit_canonical is None:
         return None
     try:
-        v = Decimal(str(value)) * Decimal(unit_canonical["multiplier"])
+        v = Decimal(str(value)) * Decimal(unit_canonical.multiplier)
     except InvalidOperation:
         return None
     return int(v) if v == v.to_integral_value() else float(v)
 
 
-def parse_fields(text: str) -> dict[str, Any]:
-    """Normalise a target span's text into its fields (GUIDELINES 2.3). Never raises."""
-    out: dict[str, Any] = {
-        "value": None,
-        "unit": None,
-        "bound": "exact",
-        "direction": None,
-        "value_max": None,
-        "unit_canonical": None,
-        "value_canonical": None,
-        "indicator": None,
-        "year": None,
-        "number_text": None,
-        "number_start": None,
-        "number_end": None,
-    }
+def parse_fields(text: str) -> Fields:
+    """Normalise a target span's text into its fields (GUIDELINES 2.3). Never raises: odd input
+    gives the empty record (no value). Always ``parsed``: the parser's readings are part of it."""
     if not isinstance(text, str) or not text:
-        return out
+        return _EMPTY
     try:
-        return _parse(text, out)
+        return _parse(text)
     except Exception:  # noqa: BLE001 - a field parser must not take the batch down; value stays None
-        return out
+        return _EMPTY
 
 
-def _parse(text: str, out: dict[str, Any]) -> dict[str, Any]:
+_EMPTY = Fields(parsed=True)
+
+
+def _parse(text: str) -> Fields:
     t, back = _reading(text)
     y = _YEAR.search(t)
-    if y:
-        out["year"] = int(y.group(1))
+    year = int(y.group(1)) if y else None
     cands = _find(t)
     c = choose(cands)
     if c is None:
-        out["indicator"] = _strip_hedges(t).strip() or None
-        return out
+        return Fields(indicator=_strip_hedges(t).strip() or None, year=year, parsed=True)
     # Where the indicator and the direction word are looked for: after a money amount that
     # only modifies the delivered quantity (投资4.4亿元新改扩建…4条).
     region_start, lead_end = 0, 0
@@ -554,38 +544,47 @@ def _parse(text: str, out: dict[str, Any]) -> dict[str, Any]:
             region_start, lead_end = max(region_start, o.unit_end), o.start
             while region_start < len(t) and t.startswith(("以上", "左右", "以内", "以下"), region_start):
                 region_start += 2
-    out["value"] = c.value
-    out["value_max"] = c.value_max
-    out["unit"] = c.unit
+    unit = c.unit
     if c.unit and c.kind != "percent_cn":  # the unit as written (億元 stays 億元)
         written = normalize(clean_view(text)[0])[c.unit_end - len(c.unit) : c.unit_end]
         if written.translate(_TRAD) == c.unit:
-            out["unit"] = written
-    out["bound"] = _bound(t, c)
-    out["direction"] = _direction(t[region_start : c.start], c.unit)
-    out["unit_canonical"] = canonical_unit(c.unit)
-    out["value_canonical"] = _canonical_value(c.value, out["unit_canonical"])
-    out["indicator"] = _indicator(t, c, region_start if _INVEST_LEAD.fullmatch(_strip_hedges(t[:lead_end])) else 0)
-    ns, ne = _map_start(back, c.start, len(text)), _map_end(back, c.end, len(text))
-    out["number_text"] = text[ns:ne]
-    out["number_start"] = ns
-    out["number_end"] = ne
+            unit = written
     if c.kind == "percent_cn":
-        out["unit_canonical"] = {"unit": "percent", "multiplier": 1}
-        out["value_canonical"] = c.value
-    return out
+        unit_canonical: CanonicalUnit | None = CanonicalUnit("percent", 1)
+        value_canonical: Number | None = c.value
+    else:
+        unit_canonical = canonical_unit(c.unit)
+        value_canonical = _canonical_value(c.value, unit_canonical)
+    ns, ne = _map_start(back, c.start, len(text)), _map_end(back, c.end, len(text))
+    return Fields(
+        value=c.value,
+        unit=unit,
+        bound=_bound(t, c),
+        direction=_direction(t[region_start : c.start], c.unit),
+        value_max=c.value_max,
+        unit_canonical=unit_canonical,
+        value_canonical=value_canonical,
+        indicator=_indicator(t, c, region_start if _INVEST_LEAD.fullmatch(_strip_hedges(t[:lead_end])) else 0),
+        year=year,
+        number_text=text[ns:ne],
+        number_start=ns,
+        number_end=ne,
+        parsed=True,
+    )
 
 
 #: Coordinators between the figures of one ``分别`` clause (``分别增长7%和8%``).
 _COORDINATORS = ("和", "、", "及", "与")
 
 
-def share_coordinated(sentence: str, spans: list[tuple[int, int]], fields: list[dict[str, Any]]) -> None:
+def share_coordinated(sentence: str, spans: list[tuple[int, int]], fields: list[Fields]) -> list[Fields]:
     """GUIDELINES rule 4 (project note D27): in ``城乡居民人均可支配收入分别增长6%和6.5%左右`` the
     figures after the first are spans of their own (``6.5%左右``) that share the first one's verb,
     so they take its direction; a qualifier of the last figure (``左右``, ``以上``) covers them
     all, so an ``exact`` bound before it takes the last one's. ``spans`` are sentence-relative,
-    sorted; ``fields`` (from ``parse_fields``, same order) are updated in place."""
+    sorted; ``fields`` (from ``parse_fields``, same order) are not changed: returns the fields
+    with what the clause shares filled in."""
+    out = list(fields)
     i = 0
     while i < len(spans):
         if "分别" not in sentence[spans[i][0] : spans[i][1]]:
@@ -594,12 +593,13 @@ def share_coordinated(sentence: str, spans: list[tuple[int, int]], fields: list[
         j = i
         while j + 1 < len(spans) and sentence[spans[j][1] : spans[j + 1][0]] in _COORDINATORS:
             j += 1
-        group = fields[i : j + 1]
-        for f in group[1:]:
-            if f.get("direction") is None:
-                f["direction"] = group[0].get("direction")
-        last = group[-1].get("bound", "exact")
-        for f in group[:-1]:
-            if last != "exact" and f.get("bound", "exact") == "exact":
-                f["bound"] = last
+        first_direction = out[i].direction
+        for k in range(i + 1, j + 1):
+            if out[k].direction is None:
+                out[k] = replace(out[k], direction=first_direction)
+        last = out[j].bound
+        for k in range(i, j):
+            if last != "exact" and out[k].bound == "exact":
+                out[k] = replace(out[k], bound=last)
         i = j + 1
+    return out

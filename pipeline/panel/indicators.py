@@ -170,10 +170,10 @@ def code_share(span_texts: list[str], units: list[str | None]) -> dict[str, obje
     n = coded = 0
     for text, unit in zip(span_texts, units):
         f = parse_fields(text)
-        ns = f.get("number_start")
+        ns = f.number_start
         prefix = text[:ns] if isinstance(ns, int) else text
-        uc = (f.get("unit_canonical") or {}).get("unit")
-        m = match_indicator(prefix, unit if unit is not None else f.get("unit"), uc)
+        uc = f.unit_canonical.unit if f.unit_canonical is not None else None
+        m = match_indicator(prefix, unit if unit is not None else f.unit, uc)
         n += 1
         coded += bool(m and m.code)
     return {"n": n, "with_code": coded, "share": round(coded / n, 4) if n else None}

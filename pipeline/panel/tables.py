@@ -56,12 +56,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pipeline.tagging.export import canonical_unit as _canonical_unit
-from pipeline.tagging.export import read_jsonl_records
-from pipeline.panel.indicators import IndicatorTable, load_indicators, match_indicator
 from pipeline.io import atomic_write_bytes, atomic_write_text
+from pipeline.panel.indicators import IndicatorTable, load_indicators, match_indicator
 from pipeline.panel.metadata import DocMetadata, apply_manifest, extract_metadata, load_places
 from pipeline.records import SentenceRecord, Target
+from pipeline.tagging.export import canonical_unit as _canonical_unit
+from pipeline.tagging.export import read_jsonl_records
 
 HARDNESS_CSV = Path(__file__).resolve().parents[1] / "data" / "hardness.csv"
 HEDGE_WORDS: tuple[str, ...] = ("力争", "确保", "争取", "努力", "力求", "全力", "预计", "预期")
@@ -299,7 +299,7 @@ def _num(x: Any) -> Any:
 
 
 def _prefix(t: Target) -> str:
-    ns = t.extra.get("number_start")
+    ns = t.fields.number_start
     return t.text[:ns] if isinstance(ns, int) and 0 <= ns <= len(t.text) else t.text
 
 
@@ -362,19 +362,19 @@ def read_batch(batch_dir: str | Path, read_sources: bool = True) -> list[PanelDo
     if not details:
         raise PanelError(f"{d}: no summary.json and no .jsonl files: not a govtarget batch folder")
     docs: list[PanelDocument] = []
-    for e in sorted(details, key=lambda x: x["doc_id"]):
-        doc_id, source, status = e["doc_id"], e.get("source", ""), e.get("status", "ok")
+    for det in sorted(details, key=lambda x: x["doc_id"]):
+        doc_id, source, status = det["doc_id"], det.get("source", ""), det.get("status", "ok")
         if status == "failed":
-            docs.append(PanelDocument(doc_id, source, [], status="failed", reason=e.get("reason", "")))
+            docs.append(PanelDocument(doc_id, source, [], status="failed", reason=det.get("reason", "")))
             continue
-        f = d / (e.get("output") or f"{doc_id}.jsonl")
+        f = d / (det.get("output") or f"{doc_id}.jsonl")
         try:
             sents = read_jsonl_records(f.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, UnicodeDecodeError) as err:
             docs.append(PanelDocument(doc_id, source, [], status="failed", reason=f"{f}: unreadable ({err})"))
             continue
         text = ""
-        kept = d / e["text_file"] if e.get("text_file") else None  # the extracted text of a .docx/PDF/HTML
+        kept = d / det["text_file"] if det.get("text_file") else None  # the extracted text of a .docx/PDF/HTML
         if read_sources and kept is not None and kept.is_file():
             text = kept.read_text(encoding="utf-8")
         elif read_sources and source and Path(source).exists():
@@ -422,8 +422,8 @@ def target_rows(
         for i, t in enumerate(sent.targets):
             rel = t.start - sent.start
             span_prefix = _prefix(t)
-            uc = t.extra.get("unit_canonical")
-            unit_c = uc.get("unit") if isinstance(uc, dict) else _canonical_unit(t.unit)[0]
+            uc = t.fields.unit_canonical
+            unit_c = uc.unit if uc is not None else _canonical_unit(t.unit)[0]
             m = match_indicator(prefixes[i], t.unit, unit_c, table)
             code = m.code if m else None
             ind = table.by_code(code) if code else None
@@ -436,7 +436,7 @@ def target_rows(
                 key = (0 if frame else 1, 1 if past else 0, len(rows))
                 if code not in rank or key < rank[code]:
                     rank[code], best[code] = key, len(rows)
-            vc = t.extra.get("value_canonical")
+            vc = t.fields.value_canonical
             rows.append(
                 {
                     "government": meta.government,
@@ -628,10 +628,10 @@ def wide_rows(panel: Panel, code: str) -> tuple[list[dict[str, Any]], list[int]]
             "indicator_code": code,
         }
         for y in years:
-            r = by_year.get(y)
-            row[f"y{y}"] = r["value"] if r else None
-            row[f"y{y}_max"] = r["value_max"] if r else None
-            row[f"y{y}_bound"] = r["bound"] if r else ""
+            cell = by_year.get(y)
+            row[f"y{y}"] = cell["value"] if cell else None
+            row[f"y{y}_max"] = cell["value_max"] if cell else None
+            row[f"y{y}_bound"] = cell["bound"] if cell else ""
         rows.append(row)
     return rows, years
 

@@ -109,8 +109,12 @@ class BatchConfig:
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """What changes the output (batch size and chunking only change speed)."""
-        return {"device": self.device, "backend": self.backend, "suppress_review": self.suppress_review,
-                "format": OUTPUT_FORMAT}
+        return {
+            "device": self.device,
+            "backend": self.backend,
+            "suppress_review": self.suppress_review,
+            "format": OUTPUT_FORMAT,
+        }
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,34 @@ class DocResult:
     output: str = ""
 
 
+def _read_result(
+    inp: InputFile,
+    rep: Report,
+    status: str,
+    reason: str,
+    sentences: int = 0,
+    targets: int = 0,
+    text_file: str = "",
+    output: str = "",
+) -> DocResult:
+    """The result of a document that was read: its length, encoding and how it was read come from ``rep``."""
+    return DocResult(
+        inp.doc_id,
+        inp.display,
+        status,
+        reason,
+        len(rep.text),
+        sentences,
+        targets,
+        encoding=rep.provenance()["encoding"],
+        format=rep.format,
+        library=rep.library,
+        library_version=rep.library_version,
+        text_file=text_file,
+        output=output,
+    )
+
+
 @dataclass
 class BatchSummary:
     out_dir: str
@@ -175,16 +207,23 @@ class BatchSummary:
             "model_hash": self.model_hash,
             "code_hash": self.code_hash,
             "config": self.config,
-            "documents": {"total": len(self.results), "ok": self.count("ok"), "failed": self.count("failed"),
-                          "skipped": self.count("skipped")},
+            "documents": {
+                "total": len(self.results),
+                "ok": self.count("ok"),
+                "failed": self.count("failed"),
+                "skipped": self.count("skipped"),
+            },
             "characters_tagged": chars_now,
             "characters_total": sum(r.chars for r in self.results if r.status != "failed"),
             "targets_total": sum(r.targets for r in self.results if r.status != "failed"),
             "seconds": round(self.seconds, 3),
             "chars_per_second": round(chars_now / self.seconds, 1) if self.seconds > 0 and chars_now else None,
             "failed": [{"doc_id": r.doc_id, "source": r.source, "reason": r.reason} for r in self.failed],
-            "skipped": [{"doc_id": r.doc_id, "source": r.source, "reason": r.reason}
-                        for r in self.results if r.status == "skipped"],
+            "skipped": [
+                {"doc_id": r.doc_id, "source": r.source, "reason": r.reason}
+                for r in self.results
+                if r.status == "skipped"
+            ],
             "documents_detail": [asdict(r) for r in self.results],
         }
 
@@ -206,7 +245,9 @@ def output_stem(doc_id: str, key: str) -> str:
     return f"{truncate_bytes(safe, NAME_BYTES - 9)}-{_short_hash(key)}"
 
 
-def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = None) -> tuple[list[InputFile], list[DocResult]]:
+def discover(
+    inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = None
+) -> tuple[list[InputFile], list[DocResult]]:
     """Report files under ``inputs`` (files, or folders searched recursively), with unique doc ids.
 
     doc_id is the file stem; stems shared by several files get ``-<hash of their relative path>``
@@ -229,18 +270,36 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = No
                 if f.is_dir():
                     continue
                 if not f.is_file():  # a FIFO, device or socket named like a report: refused, never opened
-                    missing.append(DocResult(doc_id=printable(f.stem), source=printable(str(f)), status="failed",
-                                             reason="not a regular file (FIFO, device or socket); refused without reading"))
+                    missing.append(
+                        DocResult(
+                            doc_id=printable(f.stem),
+                            source=printable(str(f)),
+                            status="failed",
+                            reason="not a regular file (FIFO, device or socket); refused without reading",
+                        )
+                    )
                     continue
                 found.append((f, printable(str(f)), f"{p.resolve().name}/{relp.as_posix()}"))
             if len(found) + len(missing) == n_before:
-                missing.append(DocResult(doc_id=printable(p.name), source=printable(str(p)), status="failed",
-                                         reason=f"no reports ({', '.join(SUFFIXES)}) in this folder"))
+                missing.append(
+                    DocResult(
+                        doc_id=printable(p.name),
+                        source=printable(str(p)),
+                        status="failed",
+                        reason=f"no reports ({', '.join(SUFFIXES)}) in this folder",
+                    )
+                )
         elif p.exists() or p.is_symlink():
             found.append((p, printable(str(p)), p.name))
         else:
-            missing.append(DocResult(doc_id=printable(p.stem), source=printable(str(p)), status="failed",
-                                     reason="no such file or directory"))
+            missing.append(
+                DocResult(
+                    doc_id=printable(p.stem),
+                    source=printable(str(p)),
+                    status="failed",
+                    reason="no such file or directory",
+                )
+            )
     seen: set[str] = set()
     unique: list[tuple[Path, str, str]] = []
     for f, disp, rel in found:
@@ -367,8 +426,11 @@ def _compact_manifest(out: Path, entries: dict[str, dict[str, Any]], owned: set[
     """Rewrite the manifest: one entry per key, plus a claim for each other owned file still there."""
     listed = {e.get(k) for e in entries.values() for k in ("output", "text_file")}
     claims = sorted(n for n in (owned or set()) - listed - {MANIFEST, SUMMARY, TARGETS_CSV} if (out / n).exists())
-    atomic_write_text(out / MANIFEST, "".join(_manifest_line(entries[k]) for k in sorted(entries))
-                      + "".join(_manifest_line({"owns": n}) for n in claims))
+    atomic_write_text(
+        out / MANIFEST,
+        "".join(_manifest_line(entries[k]) for k in sorted(entries))
+        + "".join(_manifest_line({"owns": n}) for n in claims),
+    )
 
 
 class _Journal:
@@ -440,14 +502,18 @@ def check_outside_inputs(out: Path, inputs: Sequence[str | os.PathLike[str]]) ->
         r = p.resolve()
         shown = printable(str(p))
         if p.is_dir() and (o == r or r in o.parents):
-            raise BatchRefused(f"{printable(str(out))}: is inside the input folder {shown}; "
-                               "choose an output folder outside the inputs")
+            raise BatchRefused(
+                f"{printable(str(out))}: is inside the input folder {shown}; choose an output folder outside the inputs"
+            )
         if not p.is_dir() and o == r.parent:
-            raise BatchRefused(f"{printable(str(out))}: is the folder of the input file {shown}; "
-                               "choose an output folder outside the inputs")
+            raise BatchRefused(
+                f"{printable(str(out))}: is the folder of the input file {shown}; "
+                "choose an output folder outside the inputs"
+            )
         if o in r.parents:
-            raise BatchRefused(f"{printable(str(out))}: contains the input {shown}; "
-                               "choose an output folder outside the inputs")
+            raise BatchRefused(
+                f"{printable(str(out))}: contains the input {shown}; choose an output folder outside the inputs"
+            )
 
 
 def foreign_files(out: Path) -> list[str]:
@@ -497,8 +563,10 @@ def folder_lock(out: Path, wait: bool = False) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
             if not wait:
-                raise BatchBusy(f"{printable(str(out))}: another batch run is writing to this folder ({holder}); "
-                                "wait for it to finish, or rerun with --wait") from None
+                raise BatchBusy(
+                    f"{printable(str(out))}: another batch run is writing to this folder ({holder}); "
+                    "wait for it to finish, or rerun with --wait"
+                ) from None
             print(f"waiting for the other batch run writing to {printable(str(out))} ({holder})", file=sys.stderr)
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
@@ -663,10 +731,15 @@ def check_foreign(out: Path, force: bool) -> list[str]:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         blocking = [f for f in foreign if f in (MANIFEST, SUMMARY, TARGETS_CSV)]
         if not force or blocking:
-            hint = (f"move {', '.join(blocking)} away (a batch never overwrites files it did not write)" if blocking
-                    else "choose an empty folder, or pass --force to write beside them (they are never overwritten)")
-            raise BatchRefused(f"{printable(str(out))}: holds {len(foreign)} file(s) no batch run wrote "
-                               f"({shown}): a gold or other data folder? {hint}")
+            hint = (
+                f"move {', '.join(blocking)} away (a batch never overwrites files it did not write)"
+                if blocking
+                else "choose an empty folder, or pass --force to write beside them (they are never overwritten)"
+            )
+            raise BatchRefused(
+                f"{printable(str(out))}: holds {len(foreign)} file(s) no batch run wrote "
+                f"({shown}): a gold or other data folder? {hint}"
+            )
     return foreign
 
 
@@ -685,9 +758,12 @@ def _run_locked(
     files, missing = discover(inputs, exclude=out)
     if foreign:  # --force: an output whose name is taken by a foreign file gets a hashed name
         taken = {f.casefold() for f in foreign}
-        files = [f if f"{f.stem}.jsonl".casefold() not in taken and f"{f.stem}.txt".casefold() not in taken
-                 else replace(f, stem=f"{truncate_bytes(f.stem, NAME_BYTES - 18)}-{_short_hash('own' + f.key)}")
-                 for f in files]
+        files = [
+            f
+            if f"{f.stem}.jsonl".casefold() not in taken and f"{f.stem}.txt".casefold() not in taken
+            else replace(f, stem=f"{truncate_bytes(f.stem, NAME_BYTES - 18)}-{_short_hash('own' + f.key)}")
+            for f in files
+        ]
     owned = owned_files(out)
     mhash = model_hash(cfg.model) if tagger is None else f"custom:{getattr(tagger, 'name', type(tagger).__name__)}"
     chash = code_hash()
@@ -707,11 +783,21 @@ def _run_locked(
             reason = "done in an earlier run (unchanged input, model and configuration)"
             if e.get("status") == "empty":
                 reason = "no sentences (empty report), unchanged since an earlier run"
-            results[inp.key] = DocResult(inp.doc_id, inp.display, "skipped", reason, e.get("chars", 0),
-                                         e.get("sentences", 0), e.get("targets", 0), e.get("encoding", ""),
-                                         e.get("input_format", ""), e.get("library", ""),
-                                         e.get("library_version", ""), e.get("text_file", ""),
-                                         e.get("output", ""))
+            results[inp.key] = DocResult(
+                inp.doc_id,
+                inp.display,
+                "skipped",
+                reason,
+                e.get("chars", 0),
+                e.get("sentences", 0),
+                e.get("targets", 0),
+                e.get("encoding", ""),
+                e.get("input_format", ""),
+                e.get("library", ""),
+                e.get("library_version", ""),
+                e.get("text_file", ""),
+                e.get("output", ""),
+            )
         else:
             redo[inp.key] = why
             pending.append(inp)
@@ -751,9 +837,13 @@ def _run_locked(
         """Write one tagged document and its manifest entry (the parent alone writes)."""
         nonlocal chars_done
         inp = o.inp
-        how = {"format": o.input_format, "library": o.library, "library_version": o.library_version}
+
+        def result(status: str, reason: str, **more: Any) -> DocResult:
+            return DocResult(inp.doc_id, inp.display, status, reason, o.chars, encoding=o.encoding,
+                             format=o.input_format, library=o.library, library_version=o.library_version, **more)
+
         if o.status == "failed":
-            finish(inp, DocResult(inp.doc_id, inp.display, "failed", o.reason, o.chars, encoding=o.encoding, **how))
+            finish(inp, result("failed", o.reason))
             return
         entry: dict[str, Any] = {"format": OUTPUT_FORMAT, "key": inp.key, "doc_id": inp.doc_id, "source": inp.display,
                                  "size": o.size, "mtime_ns": o.mtime_ns, "fingerprint": fp, "chars": o.chars,
@@ -764,8 +854,7 @@ def _run_locked(
             entry["status"] = "empty"
             entries[inp.key] = entry
             journal.add(entry)
-            finish(inp, DocResult(inp.doc_id, inp.display, "skipped", "no sentences (empty report)", o.chars,
-                                  encoding=o.encoding, **how))
+            finish(inp, result("skipped", "no sentences (empty report)"))
             return
         assert o.data is not None
         name = f"{inp.stem or inp.doc_id}.jsonl"
@@ -783,8 +872,8 @@ def _run_locked(
         entries[inp.key] = entry
         journal.add(entry)  # after the output: a kill in between only redoes this document
         chars_done += o.chars
-        finish(inp, DocResult(inp.doc_id, inp.display, "ok", redo[inp.key], o.chars, o.sentences, o.targets,
-                              o.encoding, text_file=text_file, output=name, **how))
+        finish(inp, result("ok", redo[inp.key], sentences=o.sentences, targets=o.targets, text_file=text_file,
+                           output=name))
 
     try:
         from pipeline.tagging.parallel import chunk_outcomes
@@ -832,8 +921,9 @@ def _tag_chunk(tagger: Any, texts: list[tuple[InputFile, str, Report, int, int]]
     return out
 
 
-def _write_targets_csv(out: Path, files: list[InputFile], results: dict[str, DocResult],
-                       entries: dict[str, Any]) -> None:
+def _write_targets_csv(
+    out: Path, files: list[InputFile], results: dict[str, DocResult], entries: dict[str, Any]
+) -> None:
     """Rebuild targets.csv from the per-document files of this run's documents, in doc_id order."""
     rows: list[dict[str, Any]] = []
     for inp in sorted(files, key=lambda f: f.doc_id):

@@ -44,6 +44,7 @@ TARGET_COLUMNS: tuple[str, ...] = (
     "year",
 )
 
+
 def canonical_unit(unit: str | None) -> tuple[str | None, float | int | None]:
     """``(canonical base unit, multiplier)`` of a written unit, by pipeline.fields.parse' table.
 
@@ -55,7 +56,7 @@ def canonical_unit(unit: str | None) -> tuple[str | None, float | int | None]:
     if unit in ("%", "％"):
         return "percent", 1
     c = _fields_canonical(unit) if unit else None
-    return (c["unit"], c["multiplier"]) if c else (None, None)
+    return (c.unit, c.multiplier) if c else (None, None)
 
 
 def _num(x: Any) -> Any:
@@ -70,13 +71,15 @@ def _num(x: Any) -> Any:
 
 def target_row(sent: SentenceRecord, t: Target, source: str = "") -> dict[str, Any]:
     """One table row for target ``t`` of sentence ``sent``."""
-    ex = t.extra
-    uc = ex.get("unit_canonical")
-    if isinstance(uc, dict):  # pipeline.fields.parse: {"unit": base, "multiplier": m}
-        unit_c, mult = uc.get("unit"), uc.get("multiplier")
+    ex, f = t.extra, t.fields
+    uc = f.unit_canonical
+    unit_c: str | None
+    mult: float | int | None
+    if uc is not None:  # read by pipeline.fields.parse
+        unit_c, mult = uc.unit, uc.multiplier
     else:  # records from elsewhere: derive from the written unit
         unit_c, mult = canonical_unit(t.unit)
-    value_c = ex.get("value_canonical")
+    value_c = f.value_canonical
     if value_c is None and t.value is not None and mult is not None:
         value_c = t.value * mult
     return {
@@ -93,7 +96,7 @@ def target_row(sent: SentenceRecord, t: Target, source: str = "") -> dict[str, A
         "category": t.category,
         "category_score": ex.get("category_score"),
         "score": ex.get("score"),
-        "indicator": ex.get("indicator"),
+        "indicator": f.indicator,
         "value": _num(t.value),
         "value_max": _num(t.value_max),
         "unit": t.unit,
@@ -102,7 +105,7 @@ def target_row(sent: SentenceRecord, t: Target, source: str = "") -> dict[str, A
         "value_canonical": _num(value_c),
         "bound": t.bound,
         "direction": t.direction,
-        "year": ex.get("year"),
+        "year": f.year,
     }
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -141,7 +141,7 @@ def tag_chunk_in_worker(
 
 def chunk_outcomes(
     chunks: list[list[InputFile]], config: BatchConfig, tagger: Any = None
-) -> Iterator[list[DocOutcome]]:
+) -> Generator[list[DocOutcome], None, None]:
     """Outcomes per chunk, in this process, in worker processes, or on Dask (module docstring).
 
     ``tagger``: an already loaded tagger (in-process runs) or a picklable one to hand to the

@@ -29,8 +29,21 @@ from spacy.tokens import Doc, Span
 
 #: Span extension attributes set on target spans (all default to None).
 TARGET_ATTRS: tuple[str, ...] = (
-    "value", "unit", "bound", "direction", "value_max", "unit_canonical", "value_canonical", "indicator", "year",
-    "category", "score", "category_score", "sent_id", "part", "record",
+    "value",
+    "unit",
+    "bound",
+    "direction",
+    "value_max",
+    "unit_canonical",
+    "value_canonical",
+    "indicator",
+    "year",
+    "category",
+    "score",
+    "category_score",
+    "sent_id",
+    "part",
+    "record",
 )
 CHAR_ZH_CONFIG: dict[str, Any] = {"nlp": {"tokenizer": {"segmenter": "char"}}}
 
@@ -51,8 +64,18 @@ def blank_zh() -> Language:
 class GovTargetComponent:
     """Tags ``doc.text`` with ``pipeline.tagging.tagger.Tagger`` and writes spans and sentence starts."""
 
-    def __init__(self, nlp: Language, name: str, model: str, device: str, backend: str | None,
-                 suppress_review: bool, targets_key: str, sentences_key: str, tagger: Any = None) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        model: str,
+        device: str,
+        backend: str | None,
+        suppress_review: bool,
+        targets_key: str,
+        sentences_key: str,
+        tagger: Any = None,
+    ) -> None:
         _register_extensions()
         self.name = name
         self.model = model
@@ -105,14 +128,23 @@ class GovTargetComponent:
                 ts = self._align(doc, t.start, t.end, t.category, t.text, unaligned, "target")
                 if ts is None:
                     continue
-                uc = t.extra.get("unit_canonical")
+                f = t.fields
                 values = {
-                    "value": t.value, "unit": t.unit, "bound": t.bound, "direction": t.direction,
-                    "value_max": t.value_max, "unit_canonical": uc.get("unit") if isinstance(uc, dict) else uc,
-                    "value_canonical": t.extra.get("value_canonical"), "indicator": t.extra.get("indicator"),
-                    "year": t.extra.get("year"), "category": t.category, "score": t.extra.get("score"),
-                    "category_score": t.extra.get("category_score"), "sent_id": rec.sent_id,
-                    "part": rec.extra.get("part"), "record": t.to_json(),
+                    "value": t.value,
+                    "unit": t.unit,
+                    "bound": t.bound,
+                    "direction": t.direction,
+                    "value_max": t.value_max,
+                    "unit_canonical": f.unit_canonical.unit if f.unit_canonical else None,
+                    "value_canonical": f.value_canonical,
+                    "indicator": f.indicator,
+                    "year": f.year,
+                    "category": t.category,
+                    "score": t.extra.get("score"),
+                    "category_score": t.extra.get("category_score"),
+                    "sent_id": rec.sent_id,
+                    "part": rec.extra.get("part"),
+                    "record": t.to_json(),
                 }
                 for k, v in values.items():
                     setattr(ts._, k, v)
@@ -124,19 +156,33 @@ class GovTargetComponent:
         return doc
 
     @staticmethod
-    def _align(doc: Doc, start: int, end: int, label: str, text: str, unaligned: list[dict[str, Any]],
-               kind: str) -> Span | None:
+    def _align(
+        doc: Doc, start: int, end: int, label: str, text: str, unaligned: list[dict[str, Any]], kind: str
+    ) -> Span | None:
         sp = doc.char_span(start, end, label=label, alignment_mode="strict")
         if sp is None:
             sp = doc.char_span(start, end, label=label, alignment_mode="expand")
             if sp is not None:
-                warnings.warn(f"govtarget: {kind} [{start}, {end}) {text!r} does not fall on token boundaries; "
-                              f"expanded to [{sp.start_char}, {sp.end_char}) {sp.text!r}", stacklevel=3)
-                unaligned.append({"kind": kind, "start": start, "end": end, "text": text, "expanded_to":
-                                  [sp.start_char, sp.end_char]})
+                warnings.warn(
+                    f"govtarget: {kind} [{start}, {end}) {text!r} does not fall on token boundaries; "
+                    f"expanded to [{sp.start_char}, {sp.end_char}) {sp.text!r}",
+                    stacklevel=3,
+                )
+                unaligned.append(
+                    {
+                        "kind": kind,
+                        "start": start,
+                        "end": end,
+                        "text": text,
+                        "expanded_to": [sp.start_char, sp.end_char],
+                    }
+                )
                 return sp
-            warnings.warn(f"govtarget: {kind} [{start}, {end}) {text!r} cannot be aligned to tokens; "
-                          "listed in doc.user_data['govtarget_unaligned']", stacklevel=3)
+            warnings.warn(
+                f"govtarget: {kind} [{start}, {end}) {text!r} cannot be aligned to tokens; "
+                "listed in doc.user_data['govtarget_unaligned']",
+                stacklevel=3,
+            )
             unaligned.append({"kind": kind, "start": start, "end": end, "text": text, "expanded_to": None})
         return sp
 
@@ -154,9 +200,23 @@ class GovTargetComponent:
 
 @Language.factory(
     "govtarget",
-    default_config={"model": "rules", "device": "cpu", "backend": None, "suppress_review": True,
-                    "targets_key": "targets", "sentences_key": "sentences"},
+    default_config={
+        "model": "rules",
+        "device": "cpu",
+        "backend": None,
+        "suppress_review": True,
+        "targets_key": "targets",
+        "sentences_key": "sentences",
+    },
 )
-def make_component(nlp: Language, name: str, model: str, device: str, backend: str | None, suppress_review: bool,
-                   targets_key: str, sentences_key: str) -> GovTargetComponent:
+def make_component(
+    nlp: Language,
+    name: str,
+    model: str,
+    device: str,
+    backend: str | None,
+    suppress_review: bool,
+    targets_key: str,
+    sentences_key: str,
+) -> GovTargetComponent:
     return GovTargetComponent(nlp, name, model, device, backend, suppress_review, targets_key, sentences_key)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from pipeline.model.model_dir import META_FILE, shipped_model_dir
@@ -119,35 +118,24 @@ class Tagger:
                 kept.append(sp)
             kept = [k for k in (_bounded(raw, sent.start, sp) for sp in kept) if k is not None]
             all_fields = [parse_fields(raw[sent.start + sp.start : sent.start + sp.end]) for sp in kept]
-            share_coordinated(sent.text, [(sp.start, sp.end) for sp in kept], all_fields)
+            all_fields = share_coordinated(sent.text, [(sp.start, sp.end) for sp in kept], all_fields)
             for sp, fields in zip(kept, all_fields):
                 start, end = sent.start + sp.start, sent.start + sp.end
-                text = raw[start:end]
                 category = sp.category or pred.category
-                extra = {
+                provenance = {
                     "doc_id": doc_id,
                     "sent_id": sent.sent_id,
                     "score": round(float(sp.score), 4),
                     "category_score": round(
-                        float(sp.category_score if sp.category_score is not None else pred.category_probs.get(category, 1.0)),
+                        float(
+                            sp.category_score
+                            if sp.category_score is not None
+                            else pred.category_probs.get(category, 1.0)
+                        ),
                         4,
                     ),
                 }
-                extra.update({k: v for k, v in fields.items() if k not in ("value", "unit", "bound", "direction", "value_max")})
-                targets.append(
-                    Target(
-                        start=start,
-                        end=end,
-                        text=text,
-                        category=category,
-                        value=fields.get("value"),
-                        unit=fields.get("unit"),
-                        bound=fields.get("bound", "exact"),
-                        direction=fields.get("direction"),
-                        value_max=fields.get("value_max"),
-                        extra=extra,
-                    )
-                )
+                targets.append(Target(start, end, raw[start:end], category, extra=provenance, fields=fields))
         probs = pred.category_probs or {pred.category: 1.0}
         return SentenceRecord(
             doc_id=doc_id,
@@ -181,11 +169,10 @@ def _bounded(raw: str, offset: int, sp: Any) -> Any:
     from pipeline.fields.parse import parse_fields
 
     f = parse_fields(raw[offset + sp.start : offset + sp.end])
-    if f["number_start"] is None:
+    if f.number_start is None or f.number_end is None:
         return None
-    start = sp.start + max(0, f["number_start"] - _KEEP_BEFORE)
-    end = min(sp.end, sp.start + f["number_end"] + _KEEP_AFTER)
+    start = sp.start + max(0, f.number_start - _KEEP_BEFORE)
+    end = min(sp.end, sp.start + f.number_end + _KEEP_AFTER)
     while start < end and raw[offset + start].isspace():
         start += 1
     return replace(sp, start=start, end=end) if end > start else None
-

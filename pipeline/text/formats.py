@@ -697,11 +697,12 @@ def read_html(data: bytes, name: str) -> Extracted:
         main = best
     start, end = out.spans.get(main, (0, len(doc)))
     end = min(end, len(doc))
+    tag = main.tag if isinstance(main.tag, str) else str(main.tag)  # <body> or a child with a str tag
     extra = {
         "charset_source": source,
         "content_start": start,
         "content_end": end,
-        "content_element": main.tag
+        "content_element": tag
         + (f"#{main.get('id')}" if main.get("id") else "")
         + (f".{main.get('class')}" if main.get("class") else ""),
     }

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from pipeline.evaluation.metrics import Metrics, OutsideTarget
 from pipeline.evaluation.scoring import SentenceUnit, align_document, score, score_units, summary
 from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.text.segment import paragraphs
@@ -142,7 +143,7 @@ FoldPredictor = Callable[[Fold], dict[str, list[SentenceRecord]]]
 class CVResult:
     folds: list[Fold]
     per_fold: list[dict[str, Any]]
-    pooled: dict[str, Any]
+    pooled: Metrics
     #: Predictions restricted to each fold's test sentences, pooled over folds (doc_id → records).
     predictions: dict[str, list[SentenceRecord]]
 
@@ -191,7 +192,8 @@ def cross_validate(
     # gives the same alignment as per fold, plus the per-document breakdown.
     pooled = score(docs, pooled_pred, n_resamples=n_resamples, seed=seed)
     pooled["targets_pred_outside_gold"] = len(outside)
-    pooled["errors"]["outside"] = [
+    listed: list[OutsideTarget] = [
         {"doc_id": k[0], "start": t.start, "end": t.end, "text": t.text} for k, t in sorted(outside.items())
-    ][:500]
+    ]
+    pooled["errors"]["outside"] = listed[:500]
     return CVResult(folds, per_fold, pooled, pooled_pred)

@@ -24,7 +24,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from pipeline.annotation.gold import gold_sha256  # noqa: F401  (re-exported for train.py and tests)
+from pipeline.evaluation.metrics import Metrics
 from pipeline.model.encoding import (
     IGNORE,
     RULE_TAG_OF_TYPE,
@@ -128,8 +129,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.target_category_source not in ("span", "sentence", "rule", "auto"):
-            raise ValueError("target_category_source must be span, sentence, rule or auto, "
-                             f"not {self.target_category_source!r}")
+            raise ValueError(
+                f"target_category_source must be span, sentence, rule or auto, not {self.target_category_source!r}"
+            )
         if self.stride >= self.max_length // 2:
             raise ValueError("stride (window overlap) must be less than half of max_length")
         if not 0 <= self.dev_fraction < 0.5:
@@ -172,8 +174,6 @@ def set_seed(seed: int) -> None:
     hf_set_seed(seed)
     # Deterministic kernels where cheap (CPU); warn-only so unsupported ops don't crash on CUDA.
     torch.use_deterministic_algorithms(True, warn_only=True)
-
-
 
 
 # --------------------------------------------------------------------------- examples
@@ -286,8 +286,10 @@ def joint_loss(
     tl, sl = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
     tags, cats = _labels(feats, tl.shape[1], device)
     if config.rule_features and config.rule_prior_train > 0:
-        tl = torch.cat([tl[..., :N_TAGS] + config.rule_prior_train * rule_tag_onehot(batch["token_type_ids"]),
-                        tl[..., N_TAGS:]], dim=-1)
+        tl = torch.cat(
+            [tl[..., :N_TAGS] + config.rule_prior_train * rule_tag_onehot(batch["token_type_ids"]), tl[..., N_TAGS:]],
+            dim=-1,
+        )
     weights = torch.tensor([f.weight for f in feats], dtype=tl.dtype, device=device)
     ce = nn.CrossEntropyLoss(ignore_index=IGNORE, reduction="none")
     # Per-token losses weighted by their example's weight (silver < gold), averaged over real tokens.
@@ -377,11 +379,18 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
         "rule_category_weight": config.rule_category_weight,
         "rule_prior": config.rule_prior,
         "reconcile_edits": config.reconcile_edits,
-        "target_category_source": (config.target_category_source if config.target_category_source in CATEGORY_SOURCES
-                                   else "sentence"),
-        "encoder": config.encoder if config.encoder != SMALL else f"small BERT ({config.num_layers}x{config.hidden_size})"
-        + (f" initialised from {'silver-stage model' if (Path(config.init) / 'govtarget.json').exists() else 'MLM'} "
-           f"{config.init}" if config.init else ""),
+        "target_category_source": (
+            config.target_category_source if config.target_category_source in CATEGORY_SOURCES else "sentence"
+        ),
+        "encoder": config.encoder
+        if config.encoder != SMALL
+        else f"small BERT ({config.num_layers}x{config.hidden_size})"
+        + (
+            f" initialised from {'silver-stage model' if (Path(config.init) / 'govtarget.json').exists() else 'MLM'} "
+            f"{config.init}"
+            if config.init
+            else ""
+        ),
         "train_args": asdict(config),
         "seed": config.seed,
     }
@@ -410,16 +419,26 @@ def dev_outputs(predictor: ModelPredictor, examples: Sequence[Example]) -> DevOu
     # SentenceInput; the public predict() path is what the Tagger uses in CV.
     cfg = TrainConfig(use_context=predictor.use_context, rule_features=predictor.rule_features)
     encoded = [
-        encode(predictor.tokenizer, e.text, e.model_context(cfg), max_length=predictor.max_length,
-               stride=predictor.stride, rule_spans=e.rule_spans if predictor.rule_features else None)
+        encode(
+            predictor.tokenizer,
+            e.text,
+            e.model_context(cfg),
+            max_length=predictor.max_length,
+            stride=predictor.stride,
+            rule_spans=e.rule_spans if predictor.rule_features else None,
+        )
         for e in examples
     ]
     tls, sps = predictor.forward_encoded(encoded)
     return DevOutputs(list(examples), encoded, tls, sps)
 
 
-def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutputs,
-               rule_prior: float | None = None, category_weight: float | None = None) -> dict[str, float]:
+def dev_scores(
+    predictor: ModelPredictor,
+    examples: Sequence[Example] | DevOutputs,
+    rule_prior: float | None = None,
+    category_weight: float | None = None,
+) -> dict[str, float]:
     """Strict span F1, span-category and sentence-category accuracy on dev examples (early
     stopping, decoding selection); ``rule_prior`` / ``category_weight`` default to the predictor's."""
     out = examples if isinstance(examples, DevOutputs) else dev_outputs(predictor, examples)
@@ -432,8 +451,13 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutpu
         cat = int(np.argmax(mix_rule_category(sp, ex.rule_category_probs, w)))
         spans = [
             (d.start, d.end, int(np.argmax(d.category_logits)) if d.category_logits is not None else cat)
-            for d in decode(enc, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
-                            rule_prior=beta if predictor.rule_features else 0.0, reconcile=predictor.reconcile_edits)
+            for d in decode(
+                enc,
+                [t[:, :N_TAGS] for t in tls],
+                [t[:, N_TAGS:] for t in tls],
+                rule_prior=beta if predictor.rule_features else 0.0,
+                reconcile=predictor.reconcile_edits,
+            )
         ]
         gold = {sp_: c for sp_, c in zip(ex.spans, ex.span_categories)}
         n_gold += len(gold)
@@ -446,8 +470,13 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutpu
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"span_f": f, "span_p": p, "span_r": r, "sent_acc": cat_ok / len(out.examples),
-            "span_cat_acc": span_cat_ok / tp if tp else 0.0}
+    return {
+        "span_f": f,
+        "span_p": p,
+        "span_r": r,
+        "sent_acc": cat_ok / len(out.examples),
+        "span_cat_acc": span_cat_ok / tp if tp else 0.0,
+    }
 
 
 def select_decoding(predictor: ModelPredictor, dev_examples: Sequence[Example]) -> dict[str, Any]:
@@ -465,8 +494,13 @@ def select_decoding(predictor: ModelPredictor, dev_examples: Sequence[Example]) 
 
     beta, beta_rows = pick(RULE_PRIOR_GRID, lambda v: dev_scores(predictor, out, rule_prior=v)["span_f"])
     w, w_rows = pick(CATEGORY_WEIGHT_GRID, lambda v: dev_scores(predictor, out, category_weight=v)["sent_acc"])
-    return {"rule_prior": beta, "rule_category_weight": w, "rule_prior_dev": beta_rows,
-            "rule_category_weight_dev": w_rows, "dev_sentences": len(out.examples)}
+    return {
+        "rule_prior": beta,
+        "rule_category_weight": w,
+        "rule_prior_dev": beta_rows,
+        "rule_category_weight_dev": w_rows,
+        "dev_sentences": len(out.examples),
+    }
 
 
 # --------------------------------------------------------------------------- training
@@ -486,9 +520,12 @@ def train_model(
     device = torch.device(config.device)
     model, tok = build_model(config, vocab_texts or [e.text for e in train_examples])
     if config.disagreement_weight != 1.0:
-        train_examples = [replace(e, weight=e.weight * config.disagreement_weight)
-                          if e.rule_spans is not None and sorted(e.rule_spans) != sorted(e.spans) else e
-                          for e in train_examples]
+        train_examples = [
+            replace(e, weight=e.weight * config.disagreement_weight)
+            if e.rule_spans is not None and sorted(e.rule_spans) != sorted(e.spans)
+            else e
+            for e in train_examples
+        ]
     model.to(device)
     feats, mis = featurize(train_examples, tok, config)
     if mis:
@@ -550,7 +587,9 @@ def train_model(
         sel = select_decoding(predictor, dev_examples)
         predictor.rule_prior, predictor.rule_category_weight = sel["rule_prior"], sel["rule_category_weight"]
         predictor.meta["decoding_selection"] = sel
-        log.info("dev selection: rule_prior %s, rule_category_weight %s", sel["rule_prior"], sel["rule_category_weight"])
+        log.info(
+            "dev selection: rule_prior %s, rule_category_weight %s", sel["rule_prior"], sel["rule_category_weight"]
+        )
     result.seconds = time.time() - t0
     predictor.meta["best_epoch"] = result.best_epoch
     predictor.meta["train_history"] = result.history
@@ -634,7 +673,7 @@ def silver_examples(
 class ModelCV:
     """Cross-validated figures of one configuration (pooled out-of-fold predictions)."""
 
-    by_source: dict[str, dict[str, Any]]
+    by_source: dict[str, Metrics]
     per_fold: dict[str, list[dict[str, Any]]]
     best_epochs: list[int]
     chosen_source: str
@@ -651,8 +690,12 @@ class ModelCV:
     def summary(self) -> dict[str, Any]:
         from pipeline.evaluation.scoring import summary
 
-        out: dict[str, Any] = {"chosen_target_category_source": self.chosen_source, "best_epochs": self.best_epochs,
-                               "decoding_per_fold": self.decoding, "final_decoding": self.final_decoding()}
+        out: dict[str, Any] = {
+            "chosen_target_category_source": self.chosen_source,
+            "best_epochs": self.best_epochs,
+            "decoding_per_fold": self.decoding,
+            "final_decoding": self.final_decoding(),
+        }
         for src, m in self.by_source.items():
             s = summary(m)
             s["targets_strict_f_ci"] = m.get("targets_strict_f_ci")
@@ -690,13 +733,18 @@ def cross_validate_model(
             best_epochs.append(int(p.meta.get("best_epoch", 0)))
             if "decoding_selection" in p.meta:
                 sel = p.meta["decoding_selection"]
-                decoding.append({"fold": fold.index, "rule_prior": sel["rule_prior"],
-                                 "rule_category_weight": sel["rule_category_weight"]})
+                decoding.append(
+                    {
+                        "fold": fold.index,
+                        "rule_prior": sel["rule_prior"],
+                        "rule_category_weight": sel["rule_category_weight"],
+                    }
+                )
             log.info("fold %d: best epoch %s", fold.index, p.meta.get("best_epoch"))
             cache[fold.index] = p
         return cache[fold.index]
 
-    by_source: dict[str, dict[str, Any]] = {}
+    by_source: dict[str, Metrics] = {}
     per_fold: dict[str, list[dict[str, Any]]] = {}
     # Also scored, from the same fold models: other decoding settings (inference only). They
     # show the sensitivity to β and to the category-ensemble weight; they are never used to
@@ -707,7 +755,10 @@ def cross_validate_model(
         variants += [(f"sentence@prior{b:g}", "sentence", {"rule_prior": b}) for b in RULE_PRIOR_GRID]
         variants += [(f"sentence@ens{w:g}", "sentence", {"rule_category_weight": w}) for w in CATEGORY_WEIGHT_GRID]
     for key, source, overrides in variants:
-        def predict_fold(fold: Any, source: str = source, overrides: dict[str, float] = overrides) -> dict[str, list[Any]]:
+
+        def predict_fold(
+            fold: Any, source: str = source, overrides: dict[str, float] = overrides
+        ) -> dict[str, list[Any]]:
             p = predictor_for(fold)
             saved = {a: getattr(p, a) for a in overrides}
             p.target_category_source = source
@@ -720,15 +771,21 @@ def cross_validate_model(
                     setattr(p, a, v)
 
         # Sensitivity variants are point figures: no bootstrap for them.
-        res = cross_validate(docs, predict_fold, k=k, seed=seed, by=by,  # type: ignore[arg-type]
-                             n_resamples=0 if overrides else n_resamples)
+        res = cross_validate(
+            docs,
+            predict_fold,
+            k=k,
+            seed=seed,
+            by=by,  # type: ignore[arg-type]
+            n_resamples=0 if overrides else n_resamples,
+        )
         by_source[key] = res.pooled
         per_fold[key] = res.per_fold
     chosen = choose_category_source(by_source)
     return ModelCV(by_source, per_fold, best_epochs, chosen, time.time() - t0, decoding=decoding)
 
 
-def choose_category_source(by_source: dict[str, dict[str, Any]]) -> str:
+def choose_category_source(by_source: Mapping[str, Mapping[str, Any]]) -> str:
     """The source with the highest typed (span + category) F1; ties go to the sentence (simpler)."""
     typed = {src: by_source[src].get("targets_typed_f", -1.0) for src in CATEGORY_SOURCES if src in by_source}
     best = max(typed.values(), default=-1.0)
@@ -754,11 +811,15 @@ def finetune(
     cv: ModelCV | None = None
     cfg = config
     if cv_report is not None:
-        source = (cv_report["chosen_target_category_source"] if config.target_category_source == "auto"
-                  else config.target_category_source)
+        source = (
+            cv_report["chosen_target_category_source"]
+            if config.target_category_source == "auto"
+            else config.target_category_source
+        )
         epochs = max(1, round(float(np.mean(cv_report["best_epochs"]))))
-        cfg = replace(config, fixed_epochs=epochs, target_category_source=source,
-                      **(cv_report.get("final_decoding") or {}))
+        cfg = replace(
+            config, fixed_epochs=epochs, target_category_source=source, **(cv_report.get("final_decoding") or {})
+        )
         predictor, result = train_model(
             examples_from_docs(docs) + list(silver), [], cfg, vocab_texts=[d.raw for d in docs]
         )
@@ -774,9 +835,11 @@ def finetune(
             silver_examples=len(silver),
             cv_metrics=cv_report[source],
             cv_summary={k: v for k, v in cv_report.items() if k not in ("per_fold", "config")},
-            cv_protocol=(f"{cv_report.get('folds')}-fold by {cv_report.get('by')}, seed {cv_report.get('cv_seed')}; "
-                         "dev part of each training fold (whole paragraphs) for early stopping; "
-                         "pooled out-of-fold predictions"),
+            cv_protocol=(
+                f"{cv_report.get('folds')}-fold by {cv_report.get('by')}, seed {cv_report.get('cv_seed')}; "
+                "dev part of each training fold (whole paragraphs) for early stopping; "
+                "pooled out-of-fold predictions"
+            ),
             final_fit_seconds=round(result.seconds, 1),
         )
         predictor.target_category_source = source
@@ -791,9 +854,7 @@ def finetune(
     else:
         src = "sentence" if config.target_category_source == "auto" else config.target_category_source
         cfg = replace(config, fixed_epochs=config.fixed_epochs or config.epochs, target_category_source=src)
-    predictor, result = train_model(
-        examples_from_docs(docs) + list(silver), [], cfg, vocab_texts=[d.raw for d in docs]
-    )
+    predictor, result = train_model(examples_from_docs(docs) + list(silver), [], cfg, vocab_texts=[d.raw for d in docs])
     predictor.meta.update(
         target_category_source=cfg.target_category_source,
         train_args=asdict(cfg),
@@ -804,8 +865,12 @@ def finetune(
         silver_examples=len(silver),
         cv_metrics=_flat_cv(cv) if cv else None,
         cv_summary=cv.summary() if cv else None,
-        cv_protocol=(f"{k}-fold by {by}, seed {seed}; dev part ({config.dev_fraction:.0%} of each training fold, "
-                     "whole paragraphs) for early stopping; pooled out-of-fold predictions") if cv else None,
+        cv_protocol=(
+            f"{k}-fold by {by}, seed {seed}; dev part ({config.dev_fraction:.0%} of each training fold, "
+            "whole paragraphs) for early stopping; pooled out-of-fold predictions"
+        )
+        if cv
+        else None,
         final_fit_seconds=round(result.seconds, 1),
     )
     predictor.target_category_source = cfg.target_category_source
@@ -814,12 +879,21 @@ def finetune(
 
 
 #: The cross-validated figures a model directory records (``cv_metrics``, ``rule_baseline_cv``).
-FLAT_METRIC_KEYS = ("targets_strict_p", "targets_strict_r", "targets_strict_f", "targets_partial_f",
-                    "targets_typed_f", "sentcat_accuracy", "sentcat_macro_f1", "fields_all_acc",
-                    "targets_n_gold", "n_sentences")
+FLAT_METRIC_KEYS = (
+    "targets_strict_p",
+    "targets_strict_r",
+    "targets_strict_f",
+    "targets_partial_f",
+    "targets_typed_f",
+    "sentcat_accuracy",
+    "sentcat_macro_f1",
+    "fields_all_acc",
+    "targets_n_gold",
+    "n_sentences",
+)
 
 
-def flat_metrics(m: dict[str, Any]) -> dict[str, Any]:
+def flat_metrics(m: Mapping[str, Any]) -> dict[str, Any]:
     """The recorded subset of a scoring result, with the strict-F1 interval when there is one."""
     flat = {k: m[k] for k in FLAT_METRIC_KEYS if k in m}
     if "targets_strict_f_ci" in m:
@@ -861,9 +935,11 @@ def attach_cv(model_dir: str | Path, docs: Sequence[GoldDocument], cv_report: di
         target_category_source=source,
         cv_metrics=cv_report[source],
         cv_summary={k: v for k, v in cv_report.items() if k not in ("per_fold", "config")},
-        cv_protocol=(f"{cv_report.get('folds')}-fold by {cv_report.get('by')}, seed {cv_report.get('cv_seed')}; "
-                     "dev part of each training fold (whole paragraphs) for early stopping; pooled out-of-fold "
-                     "predictions; CV config = final config except the final fit's fixed epoch count"),
+        cv_protocol=(
+            f"{cv_report.get('folds')}-fold by {cv_report.get('by')}, seed {cv_report.get('cv_seed')}; "
+            "dev part of each training fold (whole paragraphs) for early stopping; pooled out-of-fold "
+            "predictions; CV config = final config except the final fit's fixed epoch count"
+        ),
         cv_config=cv_report.get("config"),
     )
     write_meta(d, meta)
@@ -871,7 +947,7 @@ def attach_cv(model_dir: str | Path, docs: Sequence[GoldDocument], cv_report: di
     return meta
 
 
-def rule_baseline_scores(docs: Sequence[GoldDocument], n_resamples: int = 1000) -> dict[str, Any]:
+def rule_baseline_scores(docs: Sequence[GoldDocument], n_resamples: int = 1000) -> Metrics:
     """The rule baseline on every gold sentence (it has no training, so no folds are needed)."""
     from pipeline.evaluation.scoring import score
     from pipeline.rules.baseline import RulePredictor

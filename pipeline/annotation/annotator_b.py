@@ -8,27 +8,25 @@ points into the raw text. The spec is frozen as the blind annotation: adjudicati
 gold spec (``data/gold/specs/yuzhong-2024.spec.json``), never here, so the agreement figures in
 ``data/agreement/README.md`` stay the honest inter-annotator ones.
 
-    python scripts/annotate_seed_b.py                 # write data/agreement/yuzhong-2024.annotator-b.jsonl
-    python scripts/annotate_seed_b.py --check         # the file is up to date and valid
-    python scripts/annotate_seed_b.py --agree data/gold/yuzhong-2024.jsonl [--json out.json]
+    govtarget annotator-b                 # write data/agreement/yuzhong-2024.annotator-b.jsonl
+    govtarget annotator-b --check         # the file is up to date and valid
+    govtarget annotator-b --agree data/gold/yuzhong-2024.jsonl [--json out.json]
+
+(formerly ``scripts/annotate_seed_b.py``; the command is ``pipeline.cli.annotator_b``.)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from pipeline.records import GoldDocument, SentenceRecord, Target
+from pipeline.schema import CATEGORY2ID, CLAUSE_DELIMITERS, HEDGE_ZHENGQU_BEFORE, HEDGES
 
-from pipeline.annotation.gold import validate_records  # noqa: E402
-from pipeline.records import GoldDocument, SentenceRecord, Target  # noqa: E402
-from pipeline.schema import CATEGORY2ID, CLAUSE_DELIMITERS, HEDGE_ZHENGQU_BEFORE, HEDGES  # noqa: E402
+#: The repository root (the raw seed, the output and the shared guidelines are beside it in a checkout).
+ROOT = Path(__file__).resolve().parents[2]
 
 DOC_ID = "yuzhong-2024"
 RAW = ROOT / "data" / "raw" / f"{DOC_ID}.txt"
@@ -591,51 +589,3 @@ def agreement_report(gold: GoldDocument, other: GoldDocument, examples: set[str]
         k = d["kind"] + (f":{d['field']}" if d["kind"] == "field" else "")
         counts[k] = counts.get(k, 0) + 1
     return {"metrics": metrics, "counts": counts, "disagreements": diffs}
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="fail unless the committed file equals the spec and validates")
-    ap.add_argument("--agree", metavar="GOLD", help="agreement of GOLD (A) with annotator B, and every disagreement")
-    ap.add_argument("--json", metavar="PATH", help="with --agree: write the metrics and disagreements here")
-    args = ap.parse_args(argv)
-
-    from pipeline.text.reader import read_report
-
-    raw = read_report(RAW).text
-    try:
-        records = build_records(raw)
-    except SpecError as e:
-        print(f"spec error: {e}", file=sys.stderr)
-        return 1
-    text = render(records)
-    problems = validate_records([(i + 1, r.to_json()) for i, r in enumerate(records)], raw, str(OUT))
-    if problems:
-        print("\n".join(map(str, problems)), file=sys.stderr)
-        return 1
-    n_t = sum(len(r.targets) for r in records)
-    if args.check:
-        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
-            print(f"{OUT} is stale: run python scripts/annotate_seed_b.py", file=sys.stderr)
-            return 1
-        print(f"ok: {len(records)} sentences, {n_t} targets")
-    elif not args.agree:
-        from pipeline.io import atomic_write_text
-
-        atomic_write_text(OUT, text)
-        print(f"wrote {OUT.relative_to(ROOT)}: {len(records)} sentences, {n_t} targets")
-    if args.agree:
-        from pipeline.annotation.gold import load_gold_file
-
-        gold = load_gold_file(args.agree, raw_dir=RAW.parent)
-        res = agreement_report(gold, _doc(records, raw))
-        for k, v in res["metrics"].items():
-            print(f"{k}\t{v:.4f}" if isinstance(v, float) else f"{k}\t{v}")
-        print("disagreements", json.dumps(res["counts"], ensure_ascii=False))
-        if args.json:
-            Path(args.json).write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
