@@ -6,7 +6,8 @@
 Predictions are the gold-format JSONL (``export.records_jsonl``) of ``Tagger(text, doc_id)``, one
 document at a time, on
 
-- the gold set (``data/gold``; standoff sources resolved from ``../shared/corpus``): rules and model;
+- the gold set (``data/gold``; standoff sources found where ``load_gold_dir`` looks by default:
+  ``$GOVTARGET_CORPUS``, ``../shared/corpus``, ``../shared/corpus2``): rules and model;
 - ``../shared/corpus``: the rules on every report, the model on a fixed subset (every 9th report
   in sorted order, about 10) to stay near two minutes on 2 cores.
 
@@ -43,7 +44,9 @@ def digest(gold: Path, corpus: Path) -> dict[str, Any]:
     model = Tagger.load("default")
     if model.name == "rules":
         raise SystemExit("the shipped model did not load: the digest would be the rules' twice")
-    docs, skipped = load_gold_dir(gold, corpus_dir=corpus)
+    # Standoff sources: the default search (corpus and corpus2), not only ``corpus``: the gold
+    # set holds documents of both.
+    docs, skipped = load_gold_dir(gold)
     if skipped:
         raise SystemExit("gold documents skipped: " + "; ".join(skipped))
     inputs: list[tuple[str, str, str]] = [("gold", d.doc_id, d.raw) for d in docs]
