@@ -236,7 +236,7 @@ def _windows(
     covered: set[tuple[int, int]] = set()
     for ids, type_ids, offsets, seq_ids in pieces:
         offs: list[tuple[int, int] | None] = [
-            (int(s), int(e)) if sid == 0 and e > s else None for (s, e), sid in zip(offsets, seq_ids)
+            o if sid == 0 and o[1] > o[0] else None for o, sid in zip(offsets, seq_ids)
         ]
         covered.update(o for o in offs if o is not None)
         tag_labels = cat_labels = None
@@ -404,17 +404,83 @@ def decode(
         rt = rule_tags(encoded)
         prior = [rt[off] for off in offs]
         if offs:
-            # Row-wise over all tokens at once: the same element-wise operations as token by token.
-            bonus = np.zeros_like(probs)
-            bonus[np.arange(len(offs)), prior] = rule_prior
-            probs = _softmax(np.log(np.clip(probs, 1e-12, 1.0)) + bonus)
+            probs = _with_prior(probs, np.asarray(prior, dtype=np.intp), rule_prior)
     tags = np.argmax(probs, axis=1).tolist() if offs else []
+    return _finish(encoded.text, offs, probs, cls, tags, prior, reconcile)
+
+
+def decode_many(
+    encoded: list[EncodedSentence],
+    tag_logits: list[list[np.ndarray]],
+    cat_logits: list[list[np.ndarray]] | None = None,
+    rule_prior: float = 0.0,
+    reconcile: bool = False,
+) -> list[list[DecodedSpan]]:
+    """``[decode(e, t, c, rule_prior, reconcile) for e, t, c in zip(...)]``, the same spans
+    (tests/test_speedups.py): the sentences with one window in offset order (nearly all) are
+    decoded together, one softmax, one rule prior and one argmax over all their tokens (row-wise
+    operations: each row's values are those of the sentence-by-sentence computation)."""
+    out: list[list[DecodedSpan]] = [[] for _ in encoded]
+    fast: list[tuple[int, list[int], list[tuple[int, int]]]] = []
+    for i, e in enumerate(encoded):
+        if len(e.windows) == 1:
+            offs_all = e.windows[0].offsets
+            idx = [t for t, o in enumerate(offs_all) if o is not None]
+            offs: list[tuple[int, int]] = [offs_all[t] for t in idx]  # type: ignore[misc]
+            if all(a < b for a, b in zip(offs, offs[1:])):
+                fast.append((i, idx, offs))
+                continue
+        out[i] = decode(e, tag_logits[i], cat_logits[i] if cat_logits is not None else None, rule_prior, reconcile)
+    if not fast:
+        return out
+    probs = _softmax(np.concatenate([np.asarray(tag_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast]))
+    cls = (np.concatenate([np.asarray(cat_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast])
+           if cat_logits is not None else None)
+    prior_all: list[int] | None = None
+    if rule_prior > 0:
+        types = np.fromiter((encoded[i].windows[0].token_type_ids[t] for i, idx, _ in fast for t in idx),
+                            dtype=np.intp, count=len(probs))
+        prior_arr = np.full(len(types), O, dtype=np.intp)
+        for typ, tag in RULE_TAG_OF_TYPE.items():
+            prior_arr[types == typ] = tag
+        if len(types):
+            probs = _with_prior(probs, prior_arr, rule_prior)
+        prior_all = prior_arr.tolist()
+    tags = np.argmax(probs, axis=1).tolist()
+    k = 0
+    for i, idx, offs in fast:
+        n = len(idx)
+        out[i] = _finish(
+            encoded[i].text, offs, probs[k : k + n], cls[k : k + n] if cls is not None else None, tags[k : k + n],
+            prior_all[k : k + n] if prior_all is not None else None, reconcile,
+        )
+        k += n
+    return out
+
+
+def _with_prior(probs: np.ndarray, prior: np.ndarray, rule_prior: float) -> np.ndarray:
+    """``softmax(log p + β·[tag = rule tag])`` row by row (``decode``'s rule prior)."""
+    bonus = np.zeros_like(probs)
+    bonus[np.arange(len(prior)), prior] = rule_prior
+    return _softmax(np.log(np.clip(probs, 1e-12, 1.0)) + bonus)
+
+
+def _finish(
+    text: str,
+    offs: list[tuple[int, int]],
+    probs: np.ndarray,
+    cls: np.ndarray | None,
+    tags: list[int],
+    prior: list[int] | None,
+    reconcile: bool,
+) -> list[DecodedSpan]:
+    """Spans of ``tags``; with ``reconcile`` (and a rule prior), reconciled with the rule spans."""
     spans = _spans_of(offs, probs, cls, tags)
     if prior is None or not reconcile:
         return spans
     rules = _spans_of(offs, probs, cls, prior)
     by_range = {(d.start, d.end): d for d in rules} | {(d.start, d.end): d for d in spans}
-    keep = reconcile_with_rules(encoded.text, [(d.start, d.end) for d in spans], [(d.start, d.end) for d in rules])
+    keep = reconcile_with_rules(text, [(d.start, d.end) for d in spans], [(d.start, d.end) for d in rules])
     return [by_range[r] for r in keep]
 
 

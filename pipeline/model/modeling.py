@@ -36,7 +36,7 @@ from torch import nn
 
 from pipeline.errors import DeviceError, ModelLoadError
 from pipeline.fingerprint import rules_sha256
-from pipeline.model.encoding import EncodedSentence, context_text, decode, encode_many, rule_context
+from pipeline.model.encoding import EncodedSentence, context_text, decode_many, encode_many, rule_context
 from pipeline.model.model_dir import (
     CARD_FILE,
     WEIGHTS_FILE,
@@ -323,17 +323,19 @@ class ModelPredictor:
         hints = rule_hints(sentences) if self.rule_features or self.rule_category_weight > 0 else None
         encoded = self.encode_inputs(sentences, hints)
         token_logits, sentence_probs = self.forward_encoded(encoded)
+        decoded = decode_many(encoded, [[t[:, :N_TAGS] for t in tls] for tls in token_logits],
+                              [[t[:, N_TAGS:] for t in tls] for tls in token_logits],
+                              rule_prior=self.rule_prior if self.rule_features else 0.0,
+                              reconcile=self.reconcile_edits)
         preds = []
-        for i, (e, tls, probs) in enumerate(zip(encoded, token_logits, sentence_probs)):
+        for i, (spans_i, probs) in enumerate(zip(decoded, sentence_probs)):
             if hints is not None:
                 probs = mix_rule_category(probs, hints[i].category_probs, self.rule_category_weight)
             cat = CATEGORIES[int(np.argmax(probs))]
             spans = []
             rule_cat = ({(r.start, r.end): r.category or hints[i].category for r in hints[i].spans}
                         if hints is not None else {})
-            for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
-                            rule_prior=self.rule_prior if self.rule_features else 0.0,
-                            reconcile=self.reconcile_edits):
+            for d in spans_i:
                 sp = SpanPrediction(start=d.start, end=d.end, score=round(d.score, 4))
                 if self.target_category_source == "rule" and (d.start, d.end) in rule_cat:
                     sp.category = rule_cat[(d.start, d.end)]
