@@ -61,6 +61,114 @@ def _old_decode(encoded, tag_logits, cat_logits=None, rule_prior=0.0, reconcile=
     return [by_range[r] for r in keep]
 
 
+def _old_pad_batch(windows, pad_id, device="cpu"):  # noqa: ANN001, ANN202
+    import torch
+
+    n = max(len(w) for w in windows)
+    ids = torch.full((len(windows), n), pad_id, dtype=torch.long)
+    tt = torch.zeros((len(windows), n), dtype=torch.long)
+    am = torch.zeros((len(windows), n), dtype=torch.long)
+    for i, w in enumerate(windows):
+        k = len(w)
+        ids[i, :k] = torch.tensor(w.input_ids)
+        tt[i, :k] = torch.tensor(w.token_type_ids)
+        am[i, :k] = 1
+    return {"input_ids": ids.to(device), "attention_mask": am.to(device), "token_type_ids": tt.to(device)}
+
+
+def _old_keyword_scores(text):  # noqa: ANN001, ANN202
+    """Every lexicon word counted in every text (before the first-character index)."""
+    scores = {c: 0.0 for c in rules.CATEGORIES}
+    for cat, words in rules.LEXICON.items():
+        for w in words:
+            n = text.count(w)
+            if n:
+                scores[cat] += min(n, 3) * len(w)
+    for longer, cat_short, short in (
+        ("绿色金融", "生态", "绿色"),
+        ("消费金融", "商贸", "消费"),
+        ("科技金融", "科创", "科技"),
+        ("养老金融", "民生", "养老"),
+        ("养老保险", "民生", "养老"),
+        ("居民消费价格", "商贸", "消费"),
+        ("居民消费价格", "民生", "居民"),
+        ("产业园区", "产业", "园区"),
+        ("安全感", "安全", "安全"),
+        ("国际消费", "开放", "国际"),
+        ("增加值", "产业", "增加值"),
+    ):
+        if longer in text and longer != short:
+            scores[cat_short] -= min(text.count(longer), 3) * len(short)
+    return {c: max(0.0, v) for c, v in scores.items()}
+
+
+_LEX_CHARS = "".join(sorted({ch for ws in rules.LEXICON.values() for w in ws for ch in w}))
+
+
+@given(st.lists(st.sampled_from(sorted({w for ws in rules.LEXICON.values() for w in ws})), max_size=8),
+       st.text(alphabet=_LEX_CHARS + "，。5%", max_size=40))
+def test_keyword_scores_by_first_character_equal_full_count(words: list[str], noise: str) -> None:
+    text = noise[: len(noise) // 2] + "".join(words) + noise[len(noise) // 2 :]
+    assert rules._keyword_scores_uncached(text) == _old_keyword_scores(text)
+
+
+@pytest.fixture(scope="module")
+def small_tok():  # noqa: ANN201
+    import tempfile
+    from pathlib import Path
+
+    from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
+
+    d = Path(tempfile.mkdtemp())
+    save_vocab(build_vocab(["地区生产总值增长5%左右。城镇新增就业4.6万人。民生｜部署：GDP REITs"]), d)
+    return load_tokenizer(d)
+
+
+_TEXT = st.text(alphabet="增长5%左右，。1450亿元新增就业 a\u200bGDP\ufeff𠮷", max_size=160)
+
+
+@st.composite
+def _items(draw):  # noqa: ANN001, ANN202
+    out = []
+    for _ in range(draw(st.integers(0, 6))):
+        text = draw(_TEXT)
+        ctx = draw(st.sampled_from(["", "民生｜部署：就业", "x"]))
+        cuts = sorted(set(draw(st.lists(st.integers(0, len(text)), max_size=6))))
+        spans = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if b > a]
+        out.append((text, ctx, draw(st.sampled_from([None, spans]))))
+    return out
+
+
+@given(_items(), st.sampled_from([(32, 8), (24, 4), (128, 32)]))
+def test_encode_many_equals_encode(small_tok, items, shape) -> None:  # noqa: ANN001
+    """One Rust call for all sentences: the windows of ``encode`` one by one (long sentences
+    become several windows at these lengths)."""
+    ml, stride = shape
+    got = encoding.encode_many(small_tok, items, max_length=ml, stride=stride)
+    want = [encoding.encode(small_tok, t, c, max_length=ml, stride=stride, rule_spans=r) for t, c, r in items]
+    assert got == want
+
+
+@given(_items(), st.sampled_from([0.0, 3.0]), st.booleans(), st.integers(0, 2**31 - 1))
+def test_decode_many_equals_decode(small_tok, items, prior, reconcile, seed) -> None:  # noqa: ANN001
+    enc = encoding.encode_many(small_tok, items, max_length=24, stride=4)
+    rng = np.random.default_rng(seed)
+    tl = [[rng.normal(size=(len(w), 3)).astype(np.float32) * 3 for w in e.windows] for e in enc]
+    cl = [[rng.normal(size=(len(w), 5)).astype(np.float32) for w in e.windows] for e in enc]
+    got = encoding.decode_many(enc, tl, cl, rule_prior=prior, reconcile=reconcile)
+    want = [_old_decode(e, t, c, prior, reconcile) for e, t, c in zip(enc, tl, cl)]
+    key = lambda ds: [(d.start, d.end, d.score, d.min_score, d.category_logits.tobytes()) for d in ds]  # noqa: E731
+    assert [key(x) for x in got] == [key(x) for x in want]
+
+
+def test_pad_batch_equals_the_torch_loop() -> None:
+    import torch
+
+    wins = [encoding.Window([5, 6, 7], [0, 2, 3], [None] * 3), encoding.Window([9], [1], [None])]
+    a, b = modeling.pad_batch(wins, 0), _old_pad_batch(wins, 0)
+    assert all(torch.equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a)
+
+
 def _gold_texts() -> list[tuple[str, str]]:
     from pipeline.annotation.gold import load_gold_dir
 
@@ -82,13 +190,25 @@ def test_speedups_leave_gold_predictions_identical(monkeypatch: pytest.MonkeyPat
     assert docs
     tagger = Tagger.load(str(MODEL), backend="torch")
     fast = _records(tagger, docs)
-    monkeypatch.setattr(modeling, "decode", _old_decode)
+    monkeypatch.setattr(
+        modeling, "decode_many",
+        lambda enc, tl, cl, rule_prior, reconcile: [
+            _old_decode(e, t, c, rule_prior, reconcile) for e, t, c in zip(enc, tl, cl)
+        ],
+    )
+    monkeypatch.setattr(
+        modeling, "encode_many",
+        lambda tok, items, max_length, stride: [
+            encoding.encode(tok, t, c, max_length=max_length, stride=stride, rule_spans=r) for t, c, r in items
+        ],
+    )
+    monkeypatch.setattr(modeling, "pad_batch", _old_pad_batch)
     monkeypatch.setattr(encoding, "merge_windows", _old_merge_windows)
     monkeypatch.setattr(
         encoding, "_context_tokens", lambda tok, ctx: len(tok(ctx, add_special_tokens=False)["input_ids"])
     )
-    monkeypatch.setattr(rules, "_heading_scores", lambda h: tuple(rules._keyword_scores_uncached(h).items()))
-    monkeypatch.setattr(rules, "_keyword_scores", rules._keyword_scores_uncached)
+    monkeypatch.setattr(rules, "_keyword_scores", _old_keyword_scores)
+    monkeypatch.setattr(rules, "_heading_scores", lambda h: tuple(_old_keyword_scores(h).items()))
     assert _records(tagger, docs) == fast
 
 

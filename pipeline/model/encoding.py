@@ -28,6 +28,7 @@ import logging
 import re
 import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from transformers import PreTrainedTokenizerFast
@@ -138,15 +139,12 @@ def encode(
     """Encode one sentence (with optional gold spans and their category ids) into windows.
 
     ``rule_spans`` (sentence-relative, from the rule baseline) set token types 2/3 on the
-    sentence tokens they cover; ``None`` keeps the plain 0/1 types.
+    sentence tokens they cover; ``None`` keeps the plain 0/1 types. ``encode_many`` is the same
+    for many sentences without gold spans, in one tokenizer call.
     """
     if not tokenizer.is_fast:
         raise ValueError("a fast tokenizer is required (offsets, and slow ones order overflow windows differently)")
-    context = normalize(context[: MAX_CONTEXT_CHARS + 4 + _PREFIX_CHARS])
-    n_ctx = _context_tokens(tokenizer, context) if context else 0
-    room = max_length - n_ctx - (3 if context else 2)
-    if room <= stride:
-        raise ValueError(f"max_length {max_length} leaves {room} sentence tokens, not more than stride {stride}")
+    context = _check_room(tokenizer, context, max_length, stride)
     norm = normalize(text)
     enc = tokenizer(
         norm,
@@ -158,47 +156,21 @@ def encode(
         return_offsets_mapping=True,
         return_token_type_ids=True,
     )
+    pieces = [
+        (enc["input_ids"][w], enc["token_type_ids"][w], enc["offset_mapping"][w], enc.sequence_ids(w))
+        for w in range(len(enc["input_ids"]))
+    ]
     ctags = char_tags(len(text), spans) if spans is not None else None
-    rtags = char_tags(len(text), rule_spans) if rule_spans is not None else None
-    rule_type = {O: TYPE_SENT, **{tag: t for t, tag in RULE_TAG_OF_TYPE.items()}}
     ccats: list[int] | None = None
     if spans is not None and span_categories is not None:
         ccats = [IGNORE] * len(text)
         for (s, e), c in zip(spans, span_categories):
             for i in range(s, e):
                 ccats[i] = c
-    windows: list[Window] = []
-    covered: set[tuple[int, int]] = set()
-    for w in range(len(enc["input_ids"])):
-        seq_ids = enc.sequence_ids(w)
-        offs: list[tuple[int, int] | None] = []
-        for (s, e), sid in zip(enc["offset_mapping"][w], seq_ids):
-            offs.append((int(s), int(e)) if sid == 0 and e > s else None)
-        covered.update(o for o in offs if o is not None)
-        tag_labels = cat_labels = None
-        if ctags is not None:
-            # A token takes the label of its first character; specials/context are ignored.
-            tag_labels = [ctags[o[0]] if o is not None else IGNORE for o in offs]
-            if ccats is not None:
-                cat_labels = [ccats[o[0]] if o is not None else IGNORE for o in offs]
-        types = list(enc["token_type_ids"][w])
-        if rtags is not None:
-            # Per window from its own offsets, so overlapping windows carry the right types.
-            types = [rule_type[rtags[o[0]]] if o is not None else t for o, t in zip(offs, types)]
-        windows.append(
-            Window(
-                input_ids=list(enc["input_ids"][w]),
-                token_type_ids=types,
-                offsets=offs,
-                tag_labels=tag_labels,
-                cat_labels=cat_labels,
-            )
-        )
+    windows, covered = _windows(pieces, text, rule_spans, ctags, ccats)
     full = tokenizer(norm, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
     full_offs = [(int(s), int(e)) for s, e in full if e > s]
-    missing = set(full_offs) - covered
-    if missing:  # nothing may be truncated silently
-        raise RuntimeError(f"windows lost {len(missing)} tokens of a {len(text)}-character sentence")
+    _check_covered(text, full_offs, covered)
     out = EncodedSentence(text=text, windows=windows)
     if spans:
         probs = _boundary_problems(text, full_offs, spans)
@@ -206,6 +178,136 @@ def encode(
             out.misaligned = len(probs)
             out.misaligned_examples = probs[:3]
             log.warning("gold boundary inside a word piece: %s", "; ".join(probs[:3]))
+    return out
+
+
+def encode_many(
+    tokenizer: PreTrainedTokenizerFast,
+    items: list[tuple[str, str, list[tuple[int, int]] | None]],
+    max_length: int = 128,
+    stride: int = 32,
+) -> list[EncodedSentence]:
+    """``[encode(tokenizer, text, context, max_length=…, stride=…, rule_spans=r) for text,
+    context, r in items]``, identical windows (tests/test_speedups.py), at a fraction of the cost:
+    one call of the Rust tokenizer for all sentences (a private copy of the backend tokenizer
+    with the truncation ``tokenizer(...)`` would set, so the caller's tokenizer is not touched),
+    and the coverage check on sentences that were split into windows (a sentence without
+    overflowing windows was not truncated, so its one window holds every token)."""
+    if not tokenizer.is_fast:
+        raise ValueError("a fast tokenizer is required (offsets, and slow ones order overflow windows differently)")
+    if not items:
+        return []
+    backends = _backends(tokenizer, max_length, stride)
+    contexts = [_check_room(tokenizer, c, max_length, stride) for _, c, _ in items]
+    norms = [normalize(t) for t, _, _ in items]
+    pair_idx = [i for i, c in enumerate(contexts) if c]
+    single_idx = [i for i, c in enumerate(contexts) if not c]
+    encs: list[Any] = [None] * len(items)
+    if pair_idx:
+        for i, e in zip(pair_idx, backends["pair"].encode_batch([(norms[i], contexts[i]) for i in pair_idx])):
+            encs[i] = e
+    if single_idx:
+        for i, e in zip(single_idx, backends["single"].encode_batch([norms[i] for i in single_idx])):
+            encs[i] = e
+    out: list[EncodedSentence] = []
+    for (text, _, rule_spans), norm, enc in zip(items, norms, encs):
+        parts = [enc, *enc.overflowing]
+        pieces = [(e.ids, e.type_ids, e.offsets, e.sequence_ids) for e in parts]
+        windows, covered = _windows(pieces, text, rule_spans, None, None)
+        if len(parts) > 1:
+            full = backends["plain"].encode(norm, add_special_tokens=False).offsets
+            _check_covered(text, [(s, e) for s, e in full if e > s], covered)
+        out.append(EncodedSentence(text=text, windows=windows))
+    return out
+
+
+def _windows(
+    pieces: list[tuple[list[int], list[int], list[tuple[int, int]], list[int | None]]],
+    text: str,
+    rule_spans: list[tuple[int, int]] | None,
+    ctags: list[int] | None,
+    ccats: list[int] | None,
+) -> tuple[list[Window], set[tuple[int, int]]]:
+    """Windows from the tokenizer's per-window ``(ids, type ids, offsets, sequence ids)``, and
+    the sentence tokens they cover."""
+    rtags = char_tags(len(text), rule_spans) if rule_spans is not None else None
+    rule_type = {O: TYPE_SENT, **{tag: t for t, tag in RULE_TAG_OF_TYPE.items()}}
+    windows: list[Window] = []
+    covered: set[tuple[int, int]] = set()
+    for ids, type_ids, offsets, seq_ids in pieces:
+        offs: list[tuple[int, int] | None] = [
+            o if sid == 0 and o[1] > o[0] else None for o, sid in zip(offsets, seq_ids)
+        ]
+        covered.update(o for o in offs if o is not None)
+        tag_labels = cat_labels = None
+        if ctags is not None:
+            # A token takes the label of its first character; specials/context are ignored.
+            tag_labels = [ctags[o[0]] if o is not None else IGNORE for o in offs]
+            if ccats is not None:
+                cat_labels = [ccats[o[0]] if o is not None else IGNORE for o in offs]
+        types = list(type_ids)
+        if rtags is not None:
+            # Per window from its own offsets, so overlapping windows carry the right types.
+            types = [rule_type[rtags[o[0]]] if o is not None else t for o, t in zip(offs, types)]
+        windows.append(
+            Window(
+                input_ids=list(ids),
+                token_type_ids=types,
+                offsets=offs,
+                tag_labels=tag_labels,
+                cat_labels=cat_labels,
+            )
+        )
+    return windows, covered
+
+
+def _check_room(tokenizer: PreTrainedTokenizerFast, context: str, max_length: int, stride: int) -> str:
+    """The context as the model sees it (cut, normalised); raises if it leaves the sentence no
+    more than ``stride`` tokens per window."""
+    context = normalize(context[: MAX_CONTEXT_CHARS + 4 + _PREFIX_CHARS])
+    n_ctx = _context_tokens(tokenizer, context) if context else 0
+    room = max_length - n_ctx - (3 if context else 2)
+    if room <= stride:
+        raise ValueError(f"max_length {max_length} leaves {room} sentence tokens, not more than stride {stride}")
+    return context
+
+
+def _check_covered(text: str, full_offs: list[tuple[int, int]], covered: set[tuple[int, int]]) -> None:
+    missing = set(full_offs) - covered
+    if missing:  # nothing may be truncated silently
+        raise RuntimeError(f"windows lost {len(missing)} tokens of a {len(text)}-character sentence")
+
+
+_BACKENDS: weakref.WeakKeyDictionary[PreTrainedTokenizerFast, dict[tuple[int, int], dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _backends(tokenizer: PreTrainedTokenizerFast, max_length: int, stride: int) -> dict[str, Any]:
+    """Private copies of the Rust tokenizer set up as ``encode``'s calls set the shared one:
+    ``pair`` (truncation ``only_first``), ``single`` (``longest_first``, what ``truncation=True``
+    means), ``plain`` (no truncation); no padding. Cached per tokenizer and window shape."""
+    try:
+        per = _BACKENDS.setdefault(tokenizer, {})
+    except TypeError:  # not weak-referenceable: no cache
+        per = {}
+    got = per.get((max_length, stride))
+    if got is not None:
+        return got
+    from tokenizers import Tokenizer
+
+    spec = tokenizer.backend_tokenizer.to_str()
+    out: dict[str, Any] = {}
+    for name, strategy in (("pair", "only_first"), ("single", "longest_first"), ("plain", None)):
+        t = Tokenizer.from_str(spec)
+        t.no_padding()
+        if strategy is None:
+            t.no_truncation()
+        else:
+            t.enable_truncation(max_length, stride=stride, strategy=strategy, direction=tokenizer.truncation_side)
+        t.encode_special_tokens = bool(getattr(tokenizer, "split_special_tokens", False))
+        out[name] = t
+    per[(max_length, stride)] = out
     return out
 
 
@@ -296,23 +398,143 @@ def decode(
     ``reconcile`` (with a rule prior): the model's departures from the rule spans pass through
     ``reconcile_with_rules`` (kept only where every resulting span holds a numeral).
     """
-    tokens = merge_windows(encoded, tag_logits, cat_logits)
-    prior = rule_tags(encoded) if rule_prior > 0 else None
-    if prior is not None and tokens:
-        # Row-wise over all tokens at once: the same element-wise operations as token by token.
-        probs = np.stack([p for _, p, _ in tokens])
-        bonus = np.zeros_like(probs)
-        bonus[np.arange(len(tokens)), [prior[off] for off, _, _ in tokens]] = rule_prior
-        comb = _softmax(np.log(np.clip(probs, 1e-12, 1.0)) + bonus)
-        tokens = [(off, comb[k], cl) for k, (off, _, cl) in enumerate(tokens)]
-    tags = np.argmax(np.stack([p for _, p, _ in tokens]), axis=1).tolist() if tokens else []
-    spans = _spans(tokens, tags)
+    offs, probs, cls = _merged(encoded, tag_logits, cat_logits)
+    prior: list[int] | None = None
+    if rule_prior > 0:
+        rt = rule_tags(encoded)
+        prior = [rt[off] for off in offs]
+        if offs:
+            probs = _with_prior(probs, np.asarray(prior, dtype=np.intp), rule_prior)
+    tags = np.argmax(probs, axis=1).tolist() if offs else []
+    return _finish(encoded.text, offs, probs, cls, tags, prior, reconcile)
+
+
+def decode_many(
+    encoded: list[EncodedSentence],
+    tag_logits: list[list[np.ndarray]],
+    cat_logits: list[list[np.ndarray]] | None = None,
+    rule_prior: float = 0.0,
+    reconcile: bool = False,
+) -> list[list[DecodedSpan]]:
+    """``[decode(e, t, c, rule_prior, reconcile) for e, t, c in zip(...)]``, the same spans
+    (tests/test_speedups.py): the sentences with one window in offset order (nearly all) are
+    decoded together, one softmax, one rule prior and one argmax over all their tokens (row-wise
+    operations: each row's values are those of the sentence-by-sentence computation)."""
+    out: list[list[DecodedSpan]] = [[] for _ in encoded]
+    fast: list[tuple[int, list[int], list[tuple[int, int]]]] = []
+    for i, e in enumerate(encoded):
+        if len(e.windows) == 1:
+            offs_all = e.windows[0].offsets
+            idx = [t for t, o in enumerate(offs_all) if o is not None]
+            offs: list[tuple[int, int]] = [offs_all[t] for t in idx]  # type: ignore[misc]
+            if all(a < b for a, b in zip(offs, offs[1:])):
+                fast.append((i, idx, offs))
+                continue
+        out[i] = decode(e, tag_logits[i], cat_logits[i] if cat_logits is not None else None, rule_prior, reconcile)
+    if not fast:
+        return out
+    probs = _softmax(np.concatenate([np.asarray(tag_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast]))
+    cls = (np.concatenate([np.asarray(cat_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast])
+           if cat_logits is not None else None)
+    prior_all: list[int] | None = None
+    if rule_prior > 0:
+        types = np.fromiter((encoded[i].windows[0].token_type_ids[t] for i, idx, _ in fast for t in idx),
+                            dtype=np.intp, count=len(probs))
+        prior_arr = np.full(len(types), O, dtype=np.intp)
+        for typ, tag in RULE_TAG_OF_TYPE.items():
+            prior_arr[types == typ] = tag
+        if len(types):
+            probs = _with_prior(probs, prior_arr, rule_prior)
+        prior_all = prior_arr.tolist()
+    tags = np.argmax(probs, axis=1).tolist()
+    k = 0
+    for i, idx, offs in fast:
+        n = len(idx)
+        out[i] = _finish(
+            encoded[i].text, offs, probs[k : k + n], cls[k : k + n] if cls is not None else None, tags[k : k + n],
+            prior_all[k : k + n] if prior_all is not None else None, reconcile,
+        )
+        k += n
+    return out
+
+
+def _with_prior(probs: np.ndarray, prior: np.ndarray, rule_prior: float) -> np.ndarray:
+    """``softmax(log p + β·[tag = rule tag])`` row by row (``decode``'s rule prior)."""
+    bonus = np.zeros_like(probs)
+    bonus[np.arange(len(prior)), prior] = rule_prior
+    return _softmax(np.log(np.clip(probs, 1e-12, 1.0)) + bonus)
+
+
+def _finish(
+    text: str,
+    offs: list[tuple[int, int]],
+    probs: np.ndarray,
+    cls: np.ndarray | None,
+    tags: list[int],
+    prior: list[int] | None,
+    reconcile: bool,
+) -> list[DecodedSpan]:
+    """Spans of ``tags``; with ``reconcile`` (and a rule prior), reconciled with the rule spans."""
+    spans = _spans_of(offs, probs, cls, tags)
     if prior is None or not reconcile:
         return spans
-    rules = _spans(tokens, [prior[off] for off, _, _ in tokens])
+    rules = _spans_of(offs, probs, cls, prior)
     by_range = {(d.start, d.end): d for d in rules} | {(d.start, d.end): d for d in spans}
-    keep = reconcile_with_rules(encoded.text, [(d.start, d.end) for d in spans], [(d.start, d.end) for d in rules])
+    keep = reconcile_with_rules(text, [(d.start, d.end) for d in spans], [(d.start, d.end) for d in rules])
     return [by_range[r] for r in keep]
+
+
+def _merged(
+    encoded: EncodedSentence, tag_logits: list[np.ndarray], cat_logits: list[np.ndarray] | None
+) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray | None]:
+    """``merge_windows`` as arrays: the distinct tokens' offsets, their tag probabilities
+    ``(T, 3)`` and category logits ``(T, C)`` (float64; ``None`` without category logits)."""
+    if len(encoded.windows) == 1:  # most sentences: the window's rows in order, no averaging
+        offs_all = encoded.windows[0].offsets
+        idx = [t for t, o in enumerate(offs_all) if o is not None]
+        offs = [offs_all[t] for t in idx]
+        if all(a < b for a, b in zip(offs, offs[1:])):
+            probs = _softmax(np.asarray(tag_logits[0], dtype=np.float64))[idx]
+            cls = np.asarray(cat_logits[0], dtype=np.float64)[idx] if cat_logits is not None else None
+            return offs, probs, cls  # type: ignore[return-value]
+    tokens = merge_windows(encoded, tag_logits, cat_logits)
+    n_tags = np.asarray(tag_logits[0]).shape[-1] if tag_logits else 3
+    probs = np.stack([p for _, p, _ in tokens]) if tokens else np.zeros((0, n_tags))
+    cls = np.stack([c for _, _, c in tokens]) if tokens and cat_logits is not None else None  # type: ignore[misc]
+    return [off for off, _, _ in tokens], probs, cls
+
+
+def _spans_of(
+    offs: list[tuple[int, int]], probs: np.ndarray, cls: np.ndarray | None, tags: list[int]
+) -> list[DecodedSpan]:
+    """``_spans`` over arrays: a run of consecutive non-``O`` tokens is a span, a ``B`` starts a
+    new one; the score is the mean (and min) probability of the tokens' tags, computed as
+    ``_spans`` does (the same numpy reductions over the same float64 values)."""
+    spans: list[DecodedSpan] = []
+    runs: list[tuple[int, int]] = []
+    start = -1
+    for k, tag in enumerate(tags):
+        if tag == B or (tag == I and start < 0):
+            if start >= 0:
+                runs.append((start, k))
+            start = k
+        elif tag != I and start >= 0:
+            runs.append((start, k))
+            start = -1
+    if start >= 0:
+        runs.append((start, len(tags)))
+    for a, b in runs:
+        scores = probs[np.arange(a, b), tags[a:b]]
+        spans.append(
+            DecodedSpan(
+                start=offs[a][0],
+                end=offs[b - 1][1],
+                score=float(np.mean(scores)),
+                min_score=float(np.min(scores)),
+                category_logits=np.mean(cls[a:b], axis=0) if cls is not None else None,
+            )
+        )
+    return spans
 
 
 def _spans(tokens: list[tuple[tuple[int, int], np.ndarray, np.ndarray | None]], tags: list[int]) -> list[DecodedSpan]:

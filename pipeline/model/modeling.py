@@ -36,7 +36,7 @@ from torch import nn
 
 from pipeline.errors import DeviceError, ModelLoadError
 from pipeline.fingerprint import rules_sha256
-from pipeline.model.encoding import EncodedSentence, context_text, decode, encode, rule_context
+from pipeline.model.encoding import EncodedSentence, context_text, decode_many, encode_many, rule_context
 from pipeline.model.model_dir import (
     CARD_FILE,
     WEIGHTS_FILE,
@@ -159,15 +159,19 @@ class JointModel(nn.Module):
 def pad_batch(windows: list[Any], pad_id: int, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
     """Pad a list of ``encoding.Window`` to the longest one (batches are length-sorted)."""
     n = max(len(w) for w in windows)
-    ids = torch.full((len(windows), n), pad_id, dtype=torch.long)
-    tt = torch.zeros((len(windows), n), dtype=torch.long)
-    am = torch.zeros((len(windows), n), dtype=torch.long)
+    ids = np.full((len(windows), n), pad_id, dtype=np.int64)
+    tt = np.zeros((len(windows), n), dtype=np.int64)
+    am = np.zeros((len(windows), n), dtype=np.int64)
     for i, w in enumerate(windows):
         k = len(w)
-        ids[i, :k] = torch.tensor(w.input_ids)
-        tt[i, :k] = torch.tensor(w.token_type_ids)
+        ids[i, :k] = w.input_ids
+        tt[i, :k] = w.token_type_ids
         am[i, :k] = 1
-    return {"input_ids": ids.to(device), "attention_mask": am.to(device), "token_type_ids": tt.to(device)}
+    return {
+        "input_ids": torch.from_numpy(ids).to(device),
+        "attention_mask": torch.from_numpy(am).to(device),
+        "token_type_ids": torch.from_numpy(tt).to(device),
+    }
 
 
 #: Padded tokens per forward pass on CUDA (``token_budget_batches``): 32 k tokens of a bert-base
@@ -272,16 +276,16 @@ class ModelPredictor:
     ) -> list[EncodedSentence]:
         if self.rule_features and hints is None:
             hints = rule_hints(sentences)
-        out = []
+        items: list[tuple[str, str, list[tuple[int, int]] | None]] = []
         for i, s in enumerate(sentences):
             ctx = context_text(s.part, s.section_path) if self.use_context else ""
             rule_spans = None
             if self.rule_features and hints is not None:
                 ctx = rule_context(hints[i].category, ctx)
                 rule_spans = [(sp.start, sp.end) for sp in hints[i].spans]
-            out.append(encode(self.tokenizer, s.text, ctx, max_length=self.max_length, stride=self.stride,
-                              rule_spans=rule_spans))
-        return out
+            items.append((s.text, ctx, rule_spans))
+        # One tokenizer call for all sentences (the same windows as ``encode`` one by one).
+        return encode_many(self.tokenizer, items, max_length=self.max_length, stride=self.stride)
 
     def forward_encoded(self, encoded: list[EncodedSentence]) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
         """Run every window of ``encoded`` through the model; per sentence, the token logits of
@@ -319,17 +323,19 @@ class ModelPredictor:
         hints = rule_hints(sentences) if self.rule_features or self.rule_category_weight > 0 else None
         encoded = self.encode_inputs(sentences, hints)
         token_logits, sentence_probs = self.forward_encoded(encoded)
+        decoded = decode_many(encoded, [[t[:, :N_TAGS] for t in tls] for tls in token_logits],
+                              [[t[:, N_TAGS:] for t in tls] for tls in token_logits],
+                              rule_prior=self.rule_prior if self.rule_features else 0.0,
+                              reconcile=self.reconcile_edits)
         preds = []
-        for i, (e, tls, probs) in enumerate(zip(encoded, token_logits, sentence_probs)):
+        for i, (spans_i, probs) in enumerate(zip(decoded, sentence_probs)):
             if hints is not None:
                 probs = mix_rule_category(probs, hints[i].category_probs, self.rule_category_weight)
             cat = CATEGORIES[int(np.argmax(probs))]
             spans = []
             rule_cat = ({(r.start, r.end): r.category or hints[i].category for r in hints[i].spans}
                         if hints is not None else {})
-            for d in decode(e, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
-                            rule_prior=self.rule_prior if self.rule_features else 0.0,
-                            reconcile=self.reconcile_edits):
+            for d in spans_i:
                 sp = SpanPrediction(start=d.start, end=d.end, score=round(d.score, 4))
                 if self.target_category_source == "rule" and (d.start, d.end) in rule_cat:
                     sp.category = rule_cat[(d.start, d.end)]

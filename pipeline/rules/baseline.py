@@ -315,10 +315,26 @@ def _keyword_scores_cached(text: str) -> tuple[tuple[str, float], ...]:
     return tuple(_keyword_scores_uncached(text).items())
 
 
+def _by_first_char(lex: dict[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """``(category, keyword)`` pairs by the keyword's first character, in lexicon order."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for cat, words in lex.items():
+        for w in words:
+            if w:
+                out.setdefault(w[0], []).append((cat, w))
+    return {ch: tuple(v) for ch, v in out.items()}
+
+
+#: A keyword can occur in a text only if its first character does: the lexicon's ~500 words are
+#: looked up by the sentence's characters, not each counted in every sentence.
+_LEXICON_BY_FIRST = _by_first_char(LEXICON)
+
+
 def _keyword_scores_uncached(text: str) -> dict[str, float]:
     scores = {c: 0.0 for c in CATEGORIES}
-    for cat, words in LEXICON.items():
-        for w in words:
+    # Scores are sums of small integers (exact in floats), so the order of the additions is free.
+    for ch in set(text):
+        for cat, w in _LEXICON_BY_FIRST.get(ch, ()):
             n = text.count(w)
             if n:
                 scores[cat] += min(n, 3) * len(w)
