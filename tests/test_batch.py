@@ -327,3 +327,20 @@ def test_tag_command_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert main(["tag", "--format", "gold", str(f)]) == 0
     recs = [(i + 1, json.loads(x)) for i, x in enumerate(capsys.readouterr().out.splitlines())]
     assert validate_records(recs, REPORT, "r") == []
+
+
+def test_targets_csv_covers_every_run_into_the_folder(tmp_path: Path) -> None:
+    """Two runs over disjoint inputs into one folder: targets.csv lists both runs' documents
+    (it covered only the last run's)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "one.txt").write_text(REPORT, encoding="utf-8")
+    (b / "two.txt").write_text(REPORT.replace("6%", "7%"), encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch([a], out, tagger=_tagger(), progress=False)
+    run_batch([b], out, tagger=_tagger(), progress=False)
+    rows = (out / "targets.csv").read_text(encoding="utf-8-sig").splitlines()
+    docs = {line.split(",")[0] for line in rows[1:]}
+    assert {"one", "two"} <= docs, docs
+    assert len(load_manifest(out)) == 2

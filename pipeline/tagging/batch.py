@@ -924,13 +924,16 @@ def _tag_chunk(tagger: Any, texts: list[tuple[InputFile, str, Report, int, int]]
 def _write_targets_csv(
     out: Path, files: list[InputFile], results: dict[str, DocResult], entries: dict[str, Any]
 ) -> None:
-    """Rebuild targets.csv from the per-document files of this run's documents, in doc_id order."""
+    """Rebuild targets.csv from every document the folder's manifest holds as done (this run's
+    and earlier runs' into the same folder, e.g. two runs over disjoint inputs), in doc_id order;
+    a document that failed in this run is left out even if an older output of it exists."""
     rows: list[dict[str, Any]] = []
-    for inp in sorted(files, key=lambda f: f.doc_id):
-        res = results.get(inp.key)
-        e = entries.get(inp.key)
-        if res is None or res.status == "failed" or not e or e.get("status") != "ok":
+    failed_now = {k for k, r in results.items() if r.status == "failed"}
+    done = [(e.get("doc_id", ""), k, e) for k, e in entries.items() if e.get("status") == "ok" and k not in failed_now]
+    for _doc_id, _key, e in sorted(done, key=lambda x: (x[0], x[1])):
+        f = out / str(e.get("output", ""))
+        if not e.get("output") or not f.is_file():
             continue
-        recs = read_jsonl_records((out / e["output"]).read_text(encoding="utf-8"))
-        rows.extend(target_rows(recs, source=inp.display))
+        recs = read_jsonl_records(f.read_text(encoding="utf-8"))
+        rows.extend(target_rows(recs, source=str(e.get("source", ""))))
     atomic_write_text(out / TARGETS_CSV, rows_csv(rows, bom=True))
