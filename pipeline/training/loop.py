@@ -122,6 +122,9 @@ class TrainConfig:
     #: Weight multiplier of training sentences whose gold spans differ from the rules' (the
     #: only places a rule-feature model can learn to improve on the rules; boosting-like).
     disagreement_weight: float = 1.0
+    #: Snap every decoded span to clause boundaries (``encoding.snap_to_clauses``): no span
+    #: starts or ends inside a word. On for every model; off only to measure what it changes.
+    snap_clauses: bool = True
     #: After early stopping, choose ``rule_prior`` and ``rule_category_weight`` on the dev part
     #: (``select_decoding``); the chosen values are stored in the predictor's metadata.
     select_decoding: bool = False
@@ -377,6 +380,7 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
         "rule_category_weight": config.rule_category_weight,
         "rule_prior": config.rule_prior,
         "reconcile_edits": config.reconcile_edits,
+        "snap_clauses": config.snap_clauses,
         "target_category_source": (config.target_category_source if config.target_category_source in CATEGORY_SOURCES
                                    else "sentence"),
         "encoder": config.encoder if config.encoder != SMALL else f"small BERT ({config.num_layers}x{config.hidden_size})"
@@ -433,7 +437,8 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutpu
         spans = [
             (d.start, d.end, int(np.argmax(d.category_logits)) if d.category_logits is not None else cat)
             for d in decode(enc, [t[:, :N_TAGS] for t in tls], [t[:, N_TAGS:] for t in tls],
-                            rule_prior=beta if predictor.rule_features else 0.0, reconcile=predictor.reconcile_edits)
+                            rule_prior=beta if predictor.rule_features else 0.0, reconcile=predictor.reconcile_edits,
+                            snap=predictor.snap_clauses)
         ]
         gold = {sp_: c for sp_, c in zip(ex.spans, ex.span_categories)}
         n_gold += len(gold)
