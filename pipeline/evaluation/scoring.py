@@ -48,6 +48,7 @@ CI_METRICS: tuple[str, ...] = (
     "targets_strict_f",
     "targets_partial_f",
     "targets_typed_f",
+    "targets_category_acc",
     "sentcat_accuracy",
     "sentcat_macro_f1",
 )
@@ -64,6 +65,14 @@ def prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return p, r, f
+
+
+def target_category_accuracy(strict_tp: float, typed_tp: float) -> float:
+    """Target-category accuracy on strictly matched targets: of the predicted targets whose
+    ``(start, end)`` equals a gold target's, the share that also has its category
+    (``typed_tp / strict_tp``; 0.0 when nothing matches). Span errors do not count here: they
+    are strict F1's business, so the two figures measure separate things."""
+    return typed_tp / strict_tp if strict_tp else 0.0
 
 
 def match_strict(gold: Sequence[Span], pred: Sequence[Span]) -> list[tuple[int, int]]:
@@ -292,6 +301,7 @@ def _headline_from_counts(c: np.ndarray, cm: np.ndarray | None) -> dict[str, flo
     out["targets_strict_p"], out["targets_strict_r"], out["targets_strict_f"] = prf(st, n_pred, n_gold)
     out["targets_partial_f"] = prf(pa, n_pred, n_gold)[2]
     out["targets_typed_f"] = prf(ty, n_pred, n_gold)[2]
+    out["targets_category_acc"] = target_category_accuracy(st, ty)
     out["sentcat_accuracy"] = ok / ns if ns else 0.0
     out["sentcat_macro_f1"] = _macro_f1_from_confusion(cm) if cm is not None else 0.0
     return out
@@ -460,6 +470,7 @@ def score_units(
     m["targets_strict_p"], m["targets_strict_r"], m["targets_strict_f"] = prf(st, n_pred, n_gold)
     m["targets_partial_p"], m["targets_partial_r"], m["targets_partial_f"] = prf(pa, n_pred, n_gold)
     m["targets_typed_p"], m["targets_typed_r"], m["targets_typed_f"] = prf(ty, n_pred, n_gold)
+    m["targets_category_acc"] = target_category_accuracy(st, ty)
     m["targets_per_category"] = _per_category(results, units)
     fields, field_errors = _fields(results, units)
     m.update(fields)
@@ -536,6 +547,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "targets_strict_f",
     "targets_partial_f",
     "targets_typed_f",
+    "targets_category_acc",
     "fields_all_acc",
     "sentcat_accuracy",
     "sentcat_macro_f1",
@@ -543,7 +555,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
 
 
 #: Metrics compared by ``paired_difference`` (system minus baseline on the same sentences).
-PAIRED_METRICS = ("targets_strict_f", "targets_typed_f", "sentcat_accuracy")
+PAIRED_METRICS = ("targets_strict_f", "targets_typed_f", "targets_category_acc", "sentcat_accuracy")
 
 
 

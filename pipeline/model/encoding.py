@@ -477,38 +477,59 @@ def clause_boundaries(sentence: str) -> tuple[list[int], list[int]]:
     return sorted(starts), sorted(ends)
 
 
+def _snap_one(
+    sentence: str, starts: list[int], ends: list[int], s: int, e: int, lo: int = 0
+) -> tuple[int, int] | None:
+    """The allowed ``(start, end)`` nearest to ``(s, e)`` that holds a numeral and starts at or
+    after ``lo``; ``None`` if there is none (see ``snap_to_clauses``)."""
+    i = bisect.bisect_right(starts, s)
+    s_opts = [starts[i - 1]] if i and starts[i - 1] >= lo else []
+    k = bisect.bisect_left(starts, max(s, lo))
+    if k < len(starts):
+        s_opts.append(starts[k])
+    j = bisect.bisect_left(ends, e)
+    e_opts = ([ends[j]] if j < len(ends) else []) + ([ends[j - 1]] if j else [])
+    best: tuple[int, int, int, int] | None = None
+    for a in dict.fromkeys(s_opts):
+        for b in dict.fromkeys(e_opts):
+            if a < b and _NUMERAL.search(sentence[a:b]):
+                # Movement first; then prefer extending (a ≤ s, b ≥ e) over cutting; then position.
+                key = (abs(a - s) + abs(b - e), int(a > s) + int(b < e), a, b)
+                if best is None or key < best:
+                    best = key
+    return (best[2], best[3]) if best is not None else None
+
+
 def snap_to_clauses(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Move every span's ends to the nearest clause boundaries (``clause_boundaries``), so that
     no span starts or ends inside a word of its clause (``增100个`` → ``新增100个``).
 
-    Per span, the start goes to the nearest allowed start at or before it or at or after it,
-    the end likewise; of the (at most four) combinations that keep a non-empty span holding a
-    numeral, the one moving the ends least is taken (ties: the one that extends the model's
-    span). A span for which none holds a numeral is dropped. Spans that overlap after snapping
-    are merged into one (their union, whose ends are allowed too). Pure; sentence-relative
+    Spans are taken in order. A span's start goes to the nearest allowed start at or before it
+    or at or after it (never before the end of the span kept before it), its end likewise; of
+    those combinations that keep a non-empty span holding a numeral, the one moving the ends
+    least is taken (ties: the one that extends the model's span). So ``推进5个`` +
+    ``国家区域医疗中心和6个…`` becomes ``推进5个国家区域医疗中心`` + ``6个…``. A span that can only
+    be placed over the span before it is merged with it (their union, whose ends are allowed
+    too); a span for which no placement holds a numeral is dropped. Pure; sentence-relative
     half-open offsets in and out, sorted and non-overlapping; ``sentence[s:e]`` is the span.
     """
     starts, ends = clause_boundaries(sentence)
     out: list[tuple[int, int]] = []
-    for s, e in spans:
+    for s, e in sorted(spans):
         if not (0 <= s < e <= len(sentence)):
             raise ValueError(f"span [{s}, {e}) outside a sentence of {len(sentence)} characters")
-        i = bisect.bisect_right(starts, s)
-        s_opts = [x for x in (starts[i - 1] if i else None, starts[i] if i < len(starts) else None) if x is not None]
-        j = bisect.bisect_left(ends, e)
-        e_opts = [x for x in (ends[j] if j < len(ends) else None, ends[j - 1] if j else None) if x is not None]
-        best: tuple[int, int, int, int] | None = None
-        for a in dict.fromkeys(s_opts):
-            for b in dict.fromkeys(e_opts):
-                if a < b and _NUMERAL.search(sentence[a:b]):
-                    # Cost: movement; then prefer extending (a ≤ s, b ≥ e) over cutting.
-                    key = (abs(a - s) + abs(b - e), int(a > s) + int(b < e), a, b)
-                    if best is None or key < best:
-                        best = key
-        if best is not None:
-            out.append((best[2], best[3]))
+        lo = out[-1][1] if out else 0
+        placed = _snap_one(sentence, starts, ends, s, e, lo)
+        if placed is not None:
+            out.append(placed)
+            continue
+        free = _snap_one(sentence, starts, ends, s, e)
+        if free is not None and out and free[0] < out[-1][1]:
+            out[-1] = (min(out[-1][0], free[0]), max(out[-1][1], free[1]))
+        elif free is not None:
+            out.append(free)
     merged: list[tuple[int, int]] = []
-    for s, e in sorted(set(out)):
+    for s, e in sorted(out):  # a merge above can reach back over an earlier span
         if merged and s < merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:

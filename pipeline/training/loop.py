@@ -431,7 +431,7 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutpu
         return {}
     beta = predictor.rule_prior if rule_prior is None else rule_prior
     w = predictor.rule_category_weight if category_weight is None else category_weight
-    tp = n_pred = n_gold = cat_ok = span_cat_ok = 0
+    tp = n_pred = n_gold = cat_ok = span_cat_ok = sent_on_span_ok = 0
     for ex, enc, tls, sp in zip(out.examples, out.encoded, out.token_logits, out.sentence_probs):
         cat = int(np.argmax(mix_rule_category(sp, ex.rule_category_probs, w)))
         spans = [
@@ -447,12 +447,26 @@ def dev_scores(predictor: ModelPredictor, examples: Sequence[Example] | DevOutpu
             if (s, e) in gold:
                 tp += 1
                 span_cat_ok += int(c == gold[(s, e)])
+                sent_on_span_ok += int(cat == gold[(s, e)])
         cat_ok += int(cat == ex.category)
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return {"span_f": f, "span_p": p, "span_r": r, "sent_acc": cat_ok / len(out.examples),
-            "span_cat_acc": span_cat_ok / tp if tp else 0.0}
+            "span_cat_acc": span_cat_ok / tp if tp else 0.0,
+            "sentence_cat_on_spans_acc": sent_on_span_ok / tp if tp else 0.0, "span_tp": float(tp)}
+
+
+def select_category_source(predictor: ModelPredictor, dev_examples: Sequence[Example] | DevOutputs) -> dict[str, Any]:
+    """Choose where a target's category comes from, ``span`` (the per-token category head) or
+    ``sentence`` (the sentence category), by target-category accuracy on the dev part's strictly
+    matched spans, decoded with the predictor's settings. Both are learned; the rules' category
+    (``rule``) is never a candidate. Ties, and a dev part with no matched span, go to ``sentence``."""
+    sc = dev_scores(predictor, dev_examples)
+    span_acc, sent_acc = sc.get("span_cat_acc", 0.0), sc.get("sentence_cat_on_spans_acc", 0.0)
+    source = "span" if sc.get("span_tp", 0.0) > 0 and span_acc > sent_acc else "sentence"
+    return {"target_category_source": source, "span": span_acc, "sentence": sent_acc,
+            "dev_matched_spans": int(sc.get("span_tp", 0.0))}
 
 
 def select_decoding(predictor: ModelPredictor, dev_examples: Sequence[Example]) -> dict[str, Any]:
@@ -556,6 +570,14 @@ def train_model(
         predictor.rule_prior, predictor.rule_category_weight = sel["rule_prior"], sel["rule_category_weight"]
         predictor.meta["decoding_selection"] = sel
         log.info("dev selection: rule_prior %s, rule_category_weight %s", sel["rule_prior"], sel["rule_category_weight"])
+    if use_dev and config.target_category_source == "auto":
+        # After the decoding choice: the sentence source depends on the category weight chosen there.
+        csel = select_category_source(predictor, dev_examples)
+        predictor.target_category_source = csel["target_category_source"]
+        predictor.meta["target_category_source"] = csel["target_category_source"]
+        predictor.meta["category_source_selection"] = csel
+        log.info("dev selection: target category from %s (dev accuracy on matched spans: span %.3f, sentence %.3f)",
+                 csel["target_category_source"], csel["span"], csel["sentence"])
     result.seconds = time.time() - t0
     predictor.meta["best_epoch"] = result.best_epoch
     predictor.meta["train_history"] = result.history
