@@ -50,8 +50,14 @@ log = logging.getLogger(__name__)
 SYSTEMS: tuple[str, ...] = ("rules", "bert", "hybrid")
 MODEL_SYSTEMS: tuple[str, ...] = ("bert", "hybrid")
 #: The figures of every table (pooled, per document, per curve point).
-TABLE_METRICS: tuple[str, ...] = ("targets_strict_p", "targets_strict_r", "targets_strict_f", "targets_typed_f",
-                                  "targets_category_acc", "sentcat_accuracy")
+TABLE_METRICS: tuple[str, ...] = (
+    "targets_strict_p",
+    "targets_strict_r",
+    "targets_strict_f",
+    "targets_typed_f",
+    "targets_category_acc",
+    "sentcat_accuracy",
+)
 #: Curve x axis: ``"all"`` means every new TRAIN document.
 DEFAULT_SIZES: tuple[int | str, ...] = (0, 2, 4, 8, 16, "all")
 
@@ -61,8 +67,9 @@ Predictions = dict[str, list[SentenceRecord]]
 # --------------------------------------------------------------------------- systems
 
 
-def system_configs(recipe: dict[str, Any], init: str | None = None,
-                   overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def system_configs(
+    recipe: dict[str, Any], init: str | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``TrainConfig`` of the BERT alone and of the hybrid, from the shipped recipe.
 
     ``overrides`` (any ``TrainConfig`` field: ``epochs``, ``patience``, the encoder shape, …) apply
@@ -72,23 +79,36 @@ def system_configs(recipe: dict[str, Any], init: str | None = None,
     from pipeline.training.loop import TrainConfig
 
     base = {**recipe, **({"init": init} if init else {}), **(overrides or {}), "fixed_epochs": None}
-    bert = TrainConfig(**{**base, "rule_features": False, "rule_prior": 0.0, "rule_prior_train": 0.0,
-                          "rule_category_weight": 0.0, "select_decoding": False, "reconcile_edits": False,
-                          "disagreement_weight": 1.0, "target_category_source": "auto"})
+    bert = TrainConfig(
+        **{
+            **base,
+            "rule_features": False,
+            "rule_prior": 0.0,
+            "rule_prior_train": 0.0,
+            "rule_category_weight": 0.0,
+            "select_decoding": False,
+            "reconcile_edits": False,
+            "disagreement_weight": 1.0,
+            "target_category_source": "auto",
+        }
+    )
     hybrid = TrainConfig(**{**base, "target_category_source": "auto"})
     return {"bert": bert, "hybrid": hybrid}
 
 
 def cap_sentences(docs: Sequence[GoldDocument], max_sentences: int | None, seed: int = 0) -> list[GoldDocument]:
-    """At most ``max_sentences`` training sentences: every sentence holding a target is kept, then
-    a seeded sample of the others (review and numberless sentences, which dominate a report);
-    documents keep their raw text and sentence order. ``None``: unchanged."""
+    """At most ``max_sentences`` training sentences: the sentences holding a target first (all of
+    them if they fit, else a seeded sample), then a seeded sample of the others (review and
+    numberless sentences, which dominate a report); documents keep their raw text and sentence
+    order. ``None``: unchanged."""
     if max_sentences is None:
         return list(docs)
     keys = [(i, j) for i, d in enumerate(docs) for j, s in enumerate(d.sentences)]
     with_t = [k for k in keys if docs[k[0]].sentences[k[1]].targets]
     without = [k for k in keys if not docs[k[0]].sentences[k[1]].targets]
-    random.Random(seed).shuffle(without)
+    rng = random.Random(seed)
+    rng.shuffle(with_t)
+    rng.shuffle(without)
     keep = set(with_t[:max_sentences]) | set(without[: max(0, max_sentences - len(with_t))])
     out = []
     for i, d in enumerate(docs):
@@ -113,9 +133,15 @@ class FitInfo:
     seconds: float
 
 
-def fit(system: str, train_docs: Sequence[GoldDocument], config: Any, seed: int = 0, fold_index: int = 0,
-        max_sentences: int | None = None,
-        train_fn: Callable[[list[GoldDocument], list[GoldDocument], Any], Any] | None = None) -> tuple[Any, FitInfo]:
+def fit(
+    system: str,
+    train_docs: Sequence[GoldDocument],
+    config: Any,
+    seed: int = 0,
+    fold_index: int = 0,
+    max_sentences: int | None = None,
+    train_fn: Callable[[list[GoldDocument], list[GoldDocument], Any], Any] | None = None,
+) -> tuple[Any, FitInfo]:
     """One model on ``train_docs``: a dev part carved out of them (``cv.train_fold``), early
     stopping and the dev choices there. Returns the predictor and what it chose."""
     from pipeline.training.loop import train_predictor
@@ -124,11 +150,17 @@ def fit(system: str, train_docs: Sequence[GoldDocument], config: Any, seed: int 
     docs = cap_sentences(train_docs, max_sentences, seed=seed + fold_index)
     fn = train_fn or train_predictor
     pred = train_fold(Fold(fold_index, docs, []), config, fn, seed=seed)
-    info = FitInfo(system=system, fold=fold_index, train_documents=len(docs),
-                   train_sentences=sum(len(d.sentences) for d in docs),
-                   best_epoch=pred.meta.get("best_epoch"), target_category_source=pred.target_category_source,
-                   rule_prior=float(pred.rule_prior), rule_category_weight=float(pred.rule_category_weight),
-                   seconds=round(time.time() - t0, 1))
+    info = FitInfo(
+        system=system,
+        fold=fold_index,
+        train_documents=len(docs),
+        train_sentences=sum(len(d.sentences) for d in docs),
+        best_epoch=pred.meta.get("best_epoch"),
+        target_category_source=pred.target_category_source,
+        rule_prior=float(pred.rule_prior),
+        rule_category_weight=float(pred.rule_category_weight),
+        seconds=round(time.time() - t0, 1),
+    )
     log.info("%s fold %d: %s", system, fold_index, asdict(info))
     return pred, info
 
@@ -178,8 +210,9 @@ class CompareConfig:
             raise ValueError("--folds K needs K ≥ 2 (or loo)")
 
 
-def compare(cfg: CompareConfig, recipe: dict[str, Any], train_fn: Any = None,
-            echo: Callable[[str], None] = log.info) -> dict[str, Any]:
+def compare(
+    cfg: CompareConfig, recipe: dict[str, Any], train_fn: Any = None, echo: Callable[[str], None] = log.info
+) -> dict[str, Any]:
     """Cross-validate the systems by document on the TRAIN split (and with ``cfg.test`` score
     them on the TEST split); writes ``metrics.json``, ``report.md`` and the predictions to
     ``cfg.out``; returns the metrics document."""
@@ -201,21 +234,33 @@ def compare(cfg: CompareConfig, recipe: dict[str, Any], train_fn: Any = None,
         def predict_fold(fold: Fold, system: str = system) -> Predictions:
             if system == "rules":
                 return rules_tagger()(fold.test)
-            p, info = fit(system, fold.train, configs[system], seed=cfg.seed, fold_index=fold.index,
-                          max_sentences=cfg.max_sentences, train_fn=train_fn)
+            p, info = fit(
+                system,
+                fold.train,
+                configs[system],
+                seed=cfg.seed,
+                fold_index=fold.index,
+                max_sentences=cfg.max_sentences,
+                train_fn=train_fn,
+            )
             fits[system].append(asdict(info))
             echo(f"{system}: fold {fold.index + 1} fitted in {info.seconds:.0f} s")
             return tag(p, fold.test)
 
         res = cross_validate(train_docs, predict_fold, k=k, seed=cfg.seed, by=by, n_resamples=cfg.n_resamples)
         preds[system] = res.predictions
-        cv[system] = {**_short(res.pooled), "per_fold": res.per_fold, "fits": fits[system],
-                      "seconds": round(time.time() - s0, 1)}
+        cv[system] = {
+            **_short(res.pooled),
+            "per_fold": res.per_fold,
+            "fits": fits[system],
+            "seconds": round(time.time() - s0, 1),
+        }
         echo(f"{system}: CV strict F1 {res.pooled['targets_strict_f']:.3f} ({time.time() - s0:.0f} s)")
     for system in cfg.systems:
         if system != "rules":
-            cv[system]["minus_rules"] = paired_difference(train_docs, preds[system], preds["rules"],
-                                                          n_resamples=cfg.n_resamples, seed=cfg.seed)
+            cv[system]["minus_rules"] = paired_difference(
+                train_docs, preds[system], preds["rules"], n_resamples=cfg.n_resamples, seed=cfg.seed
+            )
     for system, p in preds.items():
         for doc_id, recs in sorted(p.items()):
             write_gold(recs, out_dir / "predictions" / "cv" / system / f"{doc_id}.jsonl")
@@ -235,8 +280,15 @@ def compare(cfg: CompareConfig, recipe: dict[str, Any], train_fn: Any = None,
                 tpreds[system] = rules_tagger()(test_docs)
                 info = None
             else:
-                p, fi = fit(system, train_docs, configs[system], seed=cfg.seed, fold_index=0,
-                            max_sentences=cfg.max_sentences, train_fn=train_fn)
+                p, fi = fit(
+                    system,
+                    train_docs,
+                    configs[system],
+                    seed=cfg.seed,
+                    fold_index=0,
+                    max_sentences=cfg.max_sentences,
+                    train_fn=train_fn,
+                )
                 info = asdict(fi)
                 tpreds[system] = tag(p, test_docs)
             m = score(test_docs, tpreds[system], n_resamples=cfg.n_resamples, seed=cfg.seed)
@@ -244,8 +296,9 @@ def compare(cfg: CompareConfig, recipe: dict[str, Any], train_fn: Any = None,
             echo(f"{system}: TEST strict F1 {m['targets_strict_f']:.3f}")
         for system in cfg.systems:
             if system != "rules":
-                test[system]["minus_rules"] = paired_difference(test_docs, tpreds[system], tpreds["rules"],
-                                                                n_resamples=cfg.n_resamples, seed=cfg.seed)
+                test[system]["minus_rules"] = paired_difference(
+                    test_docs, tpreds[system], tpreds["rules"], n_resamples=cfg.n_resamples, seed=cfg.seed
+                )
         for system, p in tpreds.items():
             for doc_id, recs in sorted(p.items()):
                 write_gold(recs, out_dir / "predictions" / "test" / system / f"{doc_id}.jsonl")
@@ -253,21 +306,35 @@ def compare(cfg: CompareConfig, recipe: dict[str, Any], train_fn: Any = None,
     commit, dirty = git_commit()
     doc = {
         "meta": {
-            "gold": cfg.gold, "train_documents": [d.doc_id for d in train_docs],
+            "gold": cfg.gold,
+            "train_documents": [d.doc_id for d in train_docs],
             "train_gold_sha256": gold_sha256(train_docs),
             "test_documents": [d.doc_id for d in test_docs] or None,
             "gold_skipped": skipped,
-            "cv": ("leave-one-document-out" if cfg.folds is None
-                   else f"{cfg.folds} folds of whole documents, seed {cfg.seed}") + " on the TRAIN split; "
-                  "pooled out-of-fold predictions; each model early-stops and makes its dev choices on a dev "
-                  "part (whole paragraphs) of its training documents",
-            "test": ("each model fitted on the whole TRAIN split (dev part carved out of it as in CV), "
-                     "scored once on the TEST split") if cfg.test else None,
+            "cv": (
+                "leave-one-document-out"
+                if cfg.folds is None
+                else f"{cfg.folds} folds of whole documents, seed {cfg.seed}"
+            )
+            + " on the TRAIN split; "
+            "pooled out-of-fold predictions; each model early-stops and makes its dev choices on a dev "
+            "part (whole paragraphs) of its training documents",
+            "test": (
+                "each model fitted on the whole TRAIN split (dev part carved out of it as in CV), "
+                "scored once on the TEST split"
+            )
+            if cfg.test
+            else None,
             "systems": list(cfg.systems),
             "configs": {s: asdict(c) for s, c in configs.items() if s in cfg.systems},
-            "overrides": cfg.overrides, "max_sentences": cfg.max_sentences, "init": cfg.init,
-            "seed": cfg.seed, "n_resamples": cfg.n_resamples,
-            "git_commit": commit, "git_dirty": dirty, "seconds": round(time.time() - t0, 1),
+            "overrides": cfg.overrides,
+            "max_sentences": cfg.max_sentences,
+            "init": cfg.init,
+            "seed": cfg.seed,
+            "n_resamples": cfg.n_resamples,
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "seconds": round(time.time() - t0, 1),
         },
         "cv": cv,
         "test": test,
@@ -299,14 +366,18 @@ def _diff(m: dict[str, Any], k: str) -> str:
 
 
 def _system_table(part: dict[str, Any]) -> list[str]:
-    lines = ["| system | strict P / R | strict F1 [95% CI] | typed F1 | target-category acc. | sentence-category acc. "
-             "| strict F1 − rules | target-cat. − rules | sentence acc. − rules |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| system | strict P / R | strict F1 [95% CI] | typed F1 | target-category acc. | sentence-category acc. "
+        "| strict F1 − rules | target-cat. − rules | sentence acc. − rules |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for s, m in part.items():
-        lines.append(f"| {s} | {_f(m.get('targets_strict_p'))} / {_f(m.get('targets_strict_r'))} "
-                     f"| {_ci(m, 'targets_strict_f')} | {_ci(m, 'targets_typed_f')} | {_ci(m, 'targets_category_acc')} "
-                     f"| {_ci(m, 'sentcat_accuracy')} | {_diff(m, 'targets_strict_f')} "
-                     f"| {_diff(m, 'targets_category_acc')} | {_diff(m, 'sentcat_accuracy')} |")
+        lines.append(
+            f"| {s} | {_f(m.get('targets_strict_p'))} / {_f(m.get('targets_strict_r'))} "
+            f"| {_ci(m, 'targets_strict_f')} | {_ci(m, 'targets_typed_f')} | {_ci(m, 'targets_category_acc')} "
+            f"| {_ci(m, 'sentcat_accuracy')} | {_diff(m, 'targets_strict_f')} "
+            f"| {_diff(m, 'targets_category_acc')} | {_diff(m, 'sentcat_accuracy')} |"
+        )
     return lines
 
 
@@ -323,29 +394,46 @@ def _per_document_table(part: dict[str, Any]) -> list[str]:
         for s in systems:
             x = (part[s].get("per_document") or {}).get(d, {})
             n = x.get("targets_n_gold", n)
-            cells.append(f"{_f(x.get('targets_strict_f'))} / {_f(x.get('targets_category_acc'))} / "
-                         f"{_f(x.get('sentcat_accuracy'))}")
+            cells.append(
+                f"{_f(x.get('targets_strict_f'))} / {_f(x.get('targets_category_acc'))} / "
+                f"{_f(x.get('sentcat_accuracy'))}"
+            )
         lines.append(f"| {d} | {n} | " + " | ".join(cells) + " |")
     return lines
 
 
 def render_compare(doc: dict[str, Any]) -> str:
     meta = doc["meta"]
-    lines = ["# Rules, BERT alone, hybrid: side by side", "",
-             f"Cross-validation: {meta['cv']}.", "",
-             "Target-category accuracy is measured on strictly matched spans (typed ÷ strict); differences "
-             "are paired bootstraps over sentences (model minus rules on the same sentences).", "",
-             f"## Cross-validation on the TRAIN split ({len(meta['train_documents'])} documents)", ""]
+    lines = [
+        "# Rules, BERT alone, hybrid: side by side",
+        "",
+        f"Cross-validation: {meta['cv']}.",
+        "",
+        "Target-category accuracy is measured on strictly matched spans (typed ÷ strict); differences "
+        "are paired bootstraps over sentences (model minus rules on the same sentences).",
+        "",
+        f"## Cross-validation on the TRAIN split ({len(meta['train_documents'])} documents)",
+        "",
+    ]
     lines += _system_table(doc["cv"])
     lines += ["", "### Per document (out-of-fold)", ""] + _per_document_table(doc["cv"])
     if doc.get("test"):
-        lines += ["", f"## TEST split ({len(meta['test_documents'])} documents: {', '.join(meta['test_documents'])})",
-                  "", f"{meta['test']}.", ""]
+        lines += [
+            "",
+            f"## TEST split ({len(meta['test_documents'])} documents: {', '.join(meta['test_documents'])})",
+            "",
+            f"{meta['test']}.",
+            "",
+        ]
         lines += _system_table(doc["test"])
         lines += ["", "### Per document", ""] + _per_document_table(doc["test"])
-    lines += ["", f"Knobs: overrides {json.dumps(meta['overrides'], ensure_ascii=False)}, max_sentences "
-              f"{meta['max_sentences']}, init {meta['init']}; git {meta['git_commit']}"
-              f"{' (dirty)' if meta['git_dirty'] else ''}; {meta['seconds']:.0f} s.", ""]
+    lines += [
+        "",
+        f"Knobs: overrides {json.dumps(meta['overrides'], ensure_ascii=False)}, max_sentences "
+        f"{meta['max_sentences']}, init {meta['init']}; git {meta['git_commit']}"
+        f"{' (dirty)' if meta['git_dirty'] else ''}; {meta['seconds']:.0f} s.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -405,8 +493,9 @@ class CurveConfig:
             raise ValueError(f"curve systems come from {MODEL_SYSTEMS}, not {self.systems}")
 
 
-def curve(cfg: CurveConfig, recipe: dict[str, Any], train_fn: Any = None,
-          echo: Callable[[str], None] = log.info) -> dict[str, Any]:
+def curve(
+    cfg: CurveConfig, recipe: dict[str, Any], train_fn: Any = None, echo: Callable[[str], None] = log.info
+) -> dict[str, Any]:
     """The learning curve: writes ``curve.json``, ``curve.png`` and ``curve.md`` to ``cfg.out``."""
     t0 = time.time()
     train_docs, skipped = load_gold_dir(cfg.gold, corpus_dir=cfg.corpus_dir, split="train")
@@ -425,27 +514,50 @@ def curve(cfg: CurveConfig, recipe: dict[str, Any], train_fn: Any = None,
         if not docs:
             raise ValueError("no training documents for size 0: the gold set has no base documents")
         for system in cfg.systems:
-            p, info = fit(system, docs, configs[system], seed=cfg.seed, max_sentences=cfg.max_sentences,
-                          train_fn=train_fn)
+            p, info = fit(
+                system, docs, configs[system], seed=cfg.seed, max_sentences=cfg.max_sentences, train_fn=train_fn
+            )
             pred = tag(p, test_docs)
             m = score(test_docs, pred, n_resamples=cfg.n_resamples, seed=cfg.seed)
-            points.append({"system": system, "k": k, "new_documents": ids, "fit": asdict(info), **_short(m),
-                           "minus_rules": paired_difference(test_docs, pred, rules_pred,
-                                                            n_resamples=cfg.n_resamples, seed=cfg.seed)})
-            echo(f"{system} k={k}: TEST strict F1 {m['targets_strict_f']:.3f}, target-cat. "
-                 f"{m['targets_category_acc']:.3f}, sentence {m['sentcat_accuracy']:.3f} ({info.seconds:.0f} s)")
+            points.append(
+                {
+                    "system": system,
+                    "k": k,
+                    "new_documents": ids,
+                    "fit": asdict(info),
+                    **_short(m),
+                    "minus_rules": paired_difference(
+                        test_docs, pred, rules_pred, n_resamples=cfg.n_resamples, seed=cfg.seed
+                    ),
+                }
+            )
+            echo(
+                f"{system} k={k}: TEST strict F1 {m['targets_strict_f']:.3f}, target-cat. "
+                f"{m['targets_category_acc']:.3f}, sentence {m['sentcat_accuracy']:.3f} ({info.seconds:.0f} s)"
+            )
     commit, dirty = git_commit()
     doc = {
         "meta": {
-            "gold": cfg.gold, "scored_on": "TEST split", "test_documents": [d.doc_id for d in test_docs],
-            "base_documents": [d.doc_id for d in base], "new_train_documents": sorted(new),
-            "corpus2": cfg.corpus2, "sizes": list(cfg.sizes), "subset_seed": cfg.seed,
-            "systems": list(cfg.systems), "configs": {s: asdict(configs[s]) for s in cfg.systems},
-            "overrides": cfg.overrides, "max_sentences": cfg.max_sentences, "init": cfg.init,
-            "n_resamples": cfg.n_resamples, "gold_skipped": skipped + tskipped,
+            "gold": cfg.gold,
+            "scored_on": "TEST split",
+            "test_documents": [d.doc_id for d in test_docs],
+            "base_documents": [d.doc_id for d in base],
+            "new_train_documents": sorted(new),
+            "corpus2": cfg.corpus2,
+            "sizes": list(cfg.sizes),
+            "subset_seed": cfg.seed,
+            "systems": list(cfg.systems),
+            "configs": {s: asdict(configs[s]) for s in cfg.systems},
+            "overrides": cfg.overrides,
+            "max_sentences": cfg.max_sentences,
+            "init": cfg.init,
+            "n_resamples": cfg.n_resamples,
+            "gold_skipped": skipped + tskipped,
             "fit": "each point: one model on base + k new TRAIN documents, dev part (whole paragraphs) carved "
-                   "out of them for early stopping and the dev choices",
-            "git_commit": commit, "git_dirty": dirty, "seconds": round(time.time() - t0, 1),
+            "out of them for early stopping and the dev choices",
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "seconds": round(time.time() - t0, 1),
         },
         "rules": _short(rules_m),
         "points": points,
@@ -457,9 +569,11 @@ def curve(cfg: CurveConfig, recipe: dict[str, Any], train_fn: Any = None,
     return doc
 
 
-CURVE_PANELS: tuple[tuple[str, str], ...] = (("targets_strict_f", "strict target F1"),
-                                             ("targets_category_acc", "target-category accuracy"),
-                                             ("sentcat_accuracy", "sentence-category accuracy"))
+CURVE_PANELS: tuple[tuple[str, str], ...] = (
+    ("targets_strict_f", "strict target F1"),
+    ("targets_category_acc", "target-category accuracy"),
+    ("sentcat_accuracy", "sentence-category accuracy"),
+)
 
 
 def plot_curve(doc: dict[str, Any], path: Path) -> None:
@@ -480,8 +594,13 @@ def plot_curve(doc: dict[str, Any], path: Path) -> None:
             line = ax.plot(xs, ys, marker="o", label=system)[0]
             cis = [(x, c) for x, _, c in pts if c]
             if cis:
-                ax.fill_between([x for x, _ in cis], [c[0] for _, c in cis], [c[1] for _, c in cis],
-                                color=line.get_color(), alpha=0.15)
+                ax.fill_between(
+                    [x for x, _ in cis],
+                    [c[0] for _, c in cis],
+                    [c[1] for _, c in cis],
+                    color=line.get_color(),
+                    alpha=0.15,
+                )
         ax.axhline(doc["rules"][key], color="grey", linestyle="--", label="rules")
         ax.set_title(title)
         ax.set_xlabel(f"new training documents (plus {n_base} base)")
@@ -496,23 +615,37 @@ def plot_curve(doc: dict[str, Any], path: Path) -> None:
 
 def render_curve(doc: dict[str, Any]) -> str:
     meta = doc["meta"]
-    lines = ["# Learning curve (scored on the TEST split)", "",
-             f"Each point: {meta['fit']}. Base: {len(meta['base_documents'])} documents "
-             f"({', '.join(meta['base_documents'])}); new TRAIN documents added in a seeded order (seed "
-             f"{meta['subset_seed']}), nested. TEST: {', '.join(meta['test_documents'])}.", "",
-             "| system | new docs | strict F1 [95% CI] | target-category acc. | sentence-category acc. "
-             "| strict F1 − rules | train sentences | seconds |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Learning curve (scored on the TEST split)",
+        "",
+        f"Each point: {meta['fit']}. Base: {len(meta['base_documents'])} documents "
+        f"({', '.join(meta['base_documents'])}); new TRAIN documents added in a seeded order (seed "
+        f"{meta['subset_seed']}), nested. TEST: {', '.join(meta['test_documents'])}.",
+        "",
+        "| system | new docs | strict F1 [95% CI] | target-category acc. | sentence-category acc. "
+        "| strict F1 − rules | train sentences | seconds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     r = doc["rules"]
-    lines.append(f"| rules | – | {_ci(r, 'targets_strict_f')} | {_ci(r, 'targets_category_acc')} "
-                 f"| {_ci(r, 'sentcat_accuracy')} | – | – | – |")
+    lines.append(
+        f"| rules | – | {_ci(r, 'targets_strict_f')} | {_ci(r, 'targets_category_acc')} "
+        f"| {_ci(r, 'sentcat_accuracy')} | – | – | – |"
+    )
     for p in doc["points"]:
-        lines.append(f"| {p['system']} | {p['k']} | {_ci(p, 'targets_strict_f')} | {_ci(p, 'targets_category_acc')} "
-                     f"| {_ci(p, 'sentcat_accuracy')} | {_diff(p, 'targets_strict_f')} "
-                     f"| {p['fit']['train_sentences']} | {p['fit']['seconds']:.0f} |")
-    lines += ["", f"Knobs: overrides {json.dumps(meta['overrides'], ensure_ascii=False)}, max_sentences "
-              f"{meta['max_sentences']}, init {meta['init']}; git {meta['git_commit']}"
-              f"{' (dirty)' if meta['git_dirty'] else ''}; {meta['seconds']:.0f} s.", "", "![curve](curve.png)", ""]
+        lines.append(
+            f"| {p['system']} | {p['k']} | {_ci(p, 'targets_strict_f')} | {_ci(p, 'targets_category_acc')} "
+            f"| {_ci(p, 'sentcat_accuracy')} | {_diff(p, 'targets_strict_f')} "
+            f"| {p['fit']['train_sentences']} | {p['fit']['seconds']:.0f} |"
+        )
+    lines += [
+        "",
+        f"Knobs: overrides {json.dumps(meta['overrides'], ensure_ascii=False)}, max_sentences "
+        f"{meta['max_sentences']}, init {meta['init']}; git {meta['git_commit']}"
+        f"{' (dirty)' if meta['git_dirty'] else ''}; {meta['seconds']:.0f} s.",
+        "",
+        "![curve](curve.png)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -541,5 +674,4 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["CompareConfig", "CurveConfig", "cap_sentences", "compare", "curve", "nested_subsets",
-           "system_configs"]
+__all__ = ["CompareConfig", "CurveConfig", "cap_sentences", "compare", "curve", "nested_subsets", "system_configs"]
