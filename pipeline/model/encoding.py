@@ -513,6 +513,8 @@ def snap_to_clauses(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[i
     too); a span for which no placement holds a numeral is dropped. Pure; sentence-relative
     half-open offsets in and out, sorted and non-overlapping; ``sentence[s:e]`` is the span.
     """
+    if not spans:
+        return []
     starts, ends = clause_boundaries(sentence)
     out: list[tuple[int, int]] = []
     for s, e in sorted(spans):

@@ -1,7 +1,10 @@
 """Stage: domain pretraining of the small BERT by masked-LM on unlabeled report text.
 
-Kept sentences of every report (``pipeline.text.reader`` + ``pipeline.text.segment``: furniture and
-duplicate paragraphs excluded) are packed, in document order, into sequences of up to
+Reports of one or several corpus folders (every format ``read_report`` reads, recursively, so
+``corpus2/docx/`` too; a text identical to one read before counts once; excluded files, the gold
+TEST split's sources by default in ``train.py``, left out). Their kept sentences
+(``pipeline.text.reader`` + ``pipeline.text.segment``: furniture and duplicate paragraphs
+excluded) are packed, in document order, into sequences of up to
 ``max_length`` tokens; 15% of the tokens are masked character by character (80% ``[MASK]``,
 10% a random token, 10% unchanged; no whole-word masking). A held-out share of the sequences
 gives a validation loss. The vocabulary is generated from the same text (``pipeline.model.vocab``).
