@@ -1,10 +1,12 @@
 """Train the govtarget model: thin CLI over pipeline.training.pretrain and pipeline.training.loop.
 
-    python train.py pretrain --corpus ../shared/corpus --out runs/mlm      # masked-LM, ≤ 15 min on 2 cores
+    python train.py pretrain --corpus ../shared/corpus --corpus ../shared/corpus2 --out runs/mlm   # masked-LM
     python train.py cv --gold data/gold --init runs/mlm --cv 5 --report runs/cv.json   # CV only
     python train.py finetune --gold data/gold --init runs/mlm --cv 5 --out models/default
     python train.py silver-stage --silver-corpus ../shared/corpus --out runs/silver  # rule-labelled corpus
     python train.py baseline --gold data/gold                               # the rule baseline, same scorer
+    python train.py compare --gold data/gold --folds loo --test --out reports/compare-1   # 3 systems side by side
+    python train.py curve --gold data/gold --sizes 0,2,4,8,16,all --out reports/curve-1  # learning curve on TEST
     python train.py                                                         # reproduce models/default
     python train.py --gold data/gold --out models/round3                    # one-command retraining
 
@@ -22,12 +24,14 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+DEFAULT_CORPUS2 = ROOT.parent / "shared" / "corpus2"
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
@@ -89,13 +93,25 @@ def _silver(a: argparse.Namespace, cfg: Any) -> list[Any]:
     return ex
 
 
+def test_sources(gold: str | Path | None, corpus_dir: str | None = None) -> list[str]:
+    """Source files of the gold TEST split (``splits.json``): left out of pretraining, so the
+    test reports are not even seen unlabeled. Empty without a gold folder or a declared split."""
+    if not gold or not Path(gold).is_dir():
+        return []
+    from pipeline.annotation.gold import load_gold_dir
+
+    docs, _ = load_gold_dir(gold, corpus_dir=corpus_dir, split="test")
+    return [d.source for d in docs if d.source]
+
+
 def cmd_pretrain(a: argparse.Namespace) -> int:
     from pipeline.training.pretrain import PretrainConfig, pretrain
 
     cfg = PretrainConfig(max_minutes=a.minutes, device=a.device, seed=a.seed, batch_size=a.batch_size,
                          max_steps=a.max_steps)
     extra = [ROOT / "data" / "raw" / "yuzhong-2024.txt"] if (ROOT / "data" / "raw" / "yuzhong-2024.txt").exists() else []
-    res = pretrain(a.corpus, a.out, cfg, extra_files=extra)
+    exclude = [] if a.keep_test_sources else test_sources(a.gold)
+    res = pretrain(a.corpus, a.out, cfg, extra_files=extra, exclude=exclude)
     print(json.dumps({k: v for k, v in res.items() if k != "curve"}, ensure_ascii=False, indent=2))
     return 0
 
@@ -214,24 +230,29 @@ FINAL_DECODING: dict[str, float] = dict(rule_prior=3.0, rule_category_weight=0.7
 #: Masked-LM pretraining of the shipped recipe: a fixed step count (not a wall-clock budget),
 #: so that ``python train.py`` reproduces it; ``max_minutes`` is only a safety cap.
 PRETRAIN: dict[str, Any] = dict(max_steps=4000, max_minutes=120.0, seed=13, batch_size=32)
+#: The unlabeled reports it reads: both corpora (every format, identical texts once; the gold
+#: TEST split's sources left out), where present.
+PRETRAIN_CORPORA: tuple[Path, ...] = (DEFAULT_CORPUS, DEFAULT_CORPUS2)
 
 
-def ensure_mlm(mlm: Path, corpus: Path | None) -> Path | None:
-    """The masked-LM encoder to start from: ``mlm`` if it exists, else pretrained now on
-    ``corpus`` with ``PRETRAIN`` (a fixed step count, so the run is reproducible), else ``None``
-    (no corpus: the encoder starts from random weights, and the model is weaker)."""
+def ensure_mlm(mlm: Path, corpus: Path | Sequence[Path] | None, exclude: Sequence[str | Path] = ()) -> Path | None:
+    """The masked-LM encoder to start from: ``mlm`` if it exists, else pretrained now on the
+    ``corpus`` folder(s) with ``PRETRAIN`` (a fixed step count, so the run is reproducible),
+    leaving out ``exclude``; else ``None`` (no corpus: the encoder starts from random weights,
+    and the model is weaker)."""
     if (mlm / "config.json").exists():
         return mlm
-    if corpus is None or not corpus.is_dir():
+    dirs = [corpus] if isinstance(corpus, (str, Path)) else list(corpus or [])
+    dirs = [Path(d) for d in dirs if Path(d).is_dir()]
+    if not dirs:
         logging.warning("no masked-LM run at %s and no corpus to pretrain on: training from random "
                         "initialisation (weaker; see models/README.md)", mlm)
         return None
     from pipeline.training.pretrain import PretrainConfig, pretrain
 
-    logging.info("masked-LM pretraining on %s → %s (%d steps; ~16 min on 2 free CPU cores)", corpus, mlm,
-                 PRETRAIN["max_steps"])
+    logging.info("masked-LM pretraining on %s → %s (%d steps)", ", ".join(map(str, dirs)), mlm, PRETRAIN["max_steps"])
     extra = [p for p in [ROOT / "data" / "raw" / "yuzhong-2024.txt"] if p.exists()]
-    pretrain(corpus, mlm, PretrainConfig(**PRETRAIN), extra_files=extra)
+    pretrain(dirs, mlm, PretrainConfig(**PRETRAIN), extra_files=extra, exclude=exclude)
     return mlm
 
 
@@ -258,7 +279,7 @@ def mlm_provenance(mlm: Path | None) -> dict[str, Any] | None:
 
 def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = str(ROOT / "reports"),
             recipe: dict[str, Any] | None = None, final_epochs: int = FINAL_EPOCHS, n_resamples: int = 1000,
-            mlm_dir: str = str(ROOT / "runs" / "mlm"), pretrain_corpus: str | None = None,
+            mlm_dir: str = str(ROOT / "runs" / "mlm"), pretrain_corpus: str | Sequence[str] | None = None,
             split: str = "train") -> dict[str, Any]:
     """One-command retraining (ANNOTATION_LOOP step 4 + 5): fit on every gold document, then
     cross-validate leave-one-document-out through ``pipeline.evaluation.evalrun`` (one model retrained per
@@ -266,14 +287,16 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     the CV figures in the model directory, and add a run to ``reports/`` and its history.
 
     The encoder starts from the masked-LM run ``mlm_dir``; when it is missing and
-    ``pretrain_corpus`` is a folder, the pretraining runs first (``ensure_mlm``)."""
+    ``pretrain_corpus`` names folders, the pretraining runs first (``ensure_mlm``; the gold TEST
+    split's sources left out)."""
     from pipeline.evaluation.evalrun import EvalConfig, run_evaluation
     from pipeline.model.model_dir import CARD_FILE, read_meta, write_meta
     from pipeline.model.modeling import model_size_bytes
     from pipeline.training.loop import TrainConfig, examples_from_docs, flat_metrics, gold_sha256, train_model
 
     docs = _load_gold(argparse.Namespace(gold=gold, corpus_dir=corpus_dir, split=split))
-    mlm = ensure_mlm(Path(mlm_dir), Path(pretrain_corpus) if pretrain_corpus else None)
+    corpora = [pretrain_corpus] if isinstance(pretrain_corpus, str) else list(pretrain_corpus or [])
+    mlm = ensure_mlm(Path(mlm_dir), [Path(c) for c in corpora], exclude=test_sources(gold, corpus_dir))
     # Recorded relative to the repository when inside it, so the directory works on any checkout.
     init = {"init": _portable(mlm)} if mlm is not None else {}
     cfg = TrainConfig(**{**RECIPE, **FINAL_DECODING, **init, **(recipe or {})}, fixed_epochs=final_epochs)
@@ -325,10 +348,74 @@ def _baseline_lines(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _default_init(a: argparse.Namespace) -> str | None:
+    """``--init``, else the masked-LM run ``runs/mlm`` where it exists (else random weights)."""
+    if a.init:
+        return str(a.init)
+    mlm = ROOT / "runs" / "mlm"
+    return _portable(mlm) if (mlm / "config.json").exists() else None
+
+
+def _knobs(a: argparse.Namespace) -> dict[str, Any]:
+    from pipeline.training.compare import parse_overrides
+
+    over = parse_overrides(a.set or [])
+    for key in ("epochs", "patience", "num_threads"):
+        if getattr(a, key, None) is not None:
+            over[key] = getattr(a, key)
+    return over
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    """The rules, the BERT alone and the hybrid, cross-validated by document on the TRAIN split
+    (and with ``--test`` scored on the TEST split)."""
+    from pipeline.training.compare import CompareConfig, compare
+
+    folds = None if str(a.folds).lower() == "loo" else int(a.folds)
+    cfg = CompareConfig(gold=a.gold, out=a.out, folds=folds, systems=tuple(a.systems.split(",")), seed=a.seed,
+                        n_resamples=a.bootstrap, test=a.test, corpus_dir=a.corpus_dir, init=_default_init(a),
+                        overrides=_knobs(a), max_sentences=a.max_sentences)
+    doc = compare(cfg, RECIPE, echo=logging.info)
+    print(Path(a.out, "report.md").read_text(encoding="utf-8"))
+    logging.info("wrote %s/metrics.json and report.md (%.0f s)", a.out, doc["meta"]["seconds"])
+    return 0
+
+
+def cmd_curve(a: argparse.Namespace) -> int:
+    """Learning curve: base gold + k new TRAIN documents, scored on the TEST split."""
+    from pipeline.training.compare import CurveConfig, curve, parse_sizes
+
+    cfg = CurveConfig(gold=a.gold, out=a.out, corpus2=a.corpus2, sizes=tuple(parse_sizes(a.sizes)),
+                      systems=tuple(a.systems.split(",")), seed=a.seed, n_resamples=a.bootstrap,
+                      corpus_dir=a.corpus_dir, init=_default_init(a), overrides=_knobs(a),
+                      max_sentences=a.max_sentences)
+    doc = curve(cfg, RECIPE, echo=logging.info)
+    print(Path(a.out, "curve.md").read_text(encoding="utf-8"))
+    logging.info("wrote %s/curve.json, curve.png and curve.md (%.0f s)", a.out, doc["meta"]["seconds"])
+    return 0
+
+
+def _add_experiment_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gold", default=str(ROOT / "data" / "gold"), help="gold folder with splits.json")
+    p.add_argument("--corpus-dir", default=None, help="corpus folder for standoff gold sources")
+    p.add_argument("--out", required=True, help="output folder (e.g. reports/compare-ID)")
+    p.add_argument("--init", default=None, help="masked-LM run to start both models from (default runs/mlm if present)")
+    p.add_argument("--seed", type=int, default=0, help="seed of folds / subsets, dev parts and bootstrap")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (0: none)")
+    p.add_argument("--epochs", type=int, default=None, help="most epochs per fit (RECIPE: 16)")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience (RECIPE: 4)")
+    p.add_argument("--num-threads", type=int, default=None, help="torch threads per fit (RECIPE: 2)")
+    p.add_argument("--max-sentences", type=int, default=None,
+                   help="cap on training sentences per fit: all with a target, then a seeded sample of the rest")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="any TrainConfig field for both models (e.g. hidden_size=64); repeatable")
+
+
 def cmd_default(a: argparse.Namespace) -> int:
     """Reproduce models/default (no arguments) or retrain on a gold folder (``--gold``)."""
     out = a.out or str(ROOT / "models" / "default")
-    retrain(a.gold, out, corpus_dir=a.corpus_dir, mlm_dir=a.mlm, pretrain_corpus=a.pretrain_corpus, split=a.split)
+    corpora = a.pretrain_corpus or [str(c) for c in PRETRAIN_CORPORA if c.is_dir()]
+    retrain(a.gold, out, corpus_dir=a.corpus_dir, mlm_dir=a.mlm, pretrain_corpus=corpora, split=a.split)
     return 0
 
 
@@ -343,11 +430,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="(no subcommand) train on all gold but the declared test split (default), or on all")
     p.add_argument("--mlm", default=str(ROOT / "runs" / "mlm"),
                    help="(no subcommand) masked-LM run to start from; pretrained first when missing")
-    p.add_argument("--pretrain-corpus", default=str(DEFAULT_CORPUS) if DEFAULT_CORPUS.is_dir() else None,
-                   help="(no subcommand) unlabeled reports for that pretraining (default ../shared/corpus)")
+    p.add_argument("--pretrain-corpus", action="append", default=None,
+                   help="(no subcommand) unlabeled reports for that pretraining; repeat for several "
+                        "(default: PRETRAIN_CORPORA, ../shared/corpus and ../shared/corpus2)")
     sub = p.add_subparsers(dest="cmd")
     pt = sub.add_parser("pretrain", help="masked-LM pretraining of the small BERT on unlabeled reports")
-    pt.add_argument("--corpus", required=True)
+    pt.add_argument("--corpus", required=True, action="append",
+                    help="a folder of reports (.txt, .docx, …, read recursively); repeat for several corpora")
+    pt.add_argument("--gold", default=str(ROOT / "data" / "gold"),
+                    help="gold folder whose TEST split's sources are left out of pretraining")
+    pt.add_argument("--keep-test-sources", action="store_true",
+                    help="pretrain on the TEST split's source reports too (unlabeled)")
     pt.add_argument("--out", default=str(ROOT / "runs" / "mlm"))
     pt.add_argument("--minutes", type=float, default=PRETRAIN["max_minutes"],
                     help="wall-clock cap (steps are cut, with a warning, if it is reached)")
@@ -375,6 +468,19 @@ def build_parser() -> argparse.ArgumentParser:
     at.add_argument("--gold", default=str(ROOT / "data" / "gold"))
     at.add_argument("--corpus-dir", default=None)
     at.set_defaults(func=cmd_attach_cv)
+    cp = sub.add_parser("compare", help="rules vs BERT alone vs hybrid: CV by document on TRAIN (+ --test)")
+    _add_experiment_args(cp)
+    cp.add_argument("--folds", default="loo", help="K folds of whole documents, or 'loo' (leave-one-document-out)")
+    cp.add_argument("--systems", default="rules,bert,hybrid", help="comma-separated, from rules,bert,hybrid")
+    cp.add_argument("--test", action="store_true", help="also fit on the whole TRAIN split and score the TEST split")
+    cp.set_defaults(func=cmd_compare)
+    cu = sub.add_parser("curve", help="learning curve: base gold + k new TRAIN documents, scored on TEST")
+    _add_experiment_args(cu)
+    cu.add_argument("--sizes", default="0,2,4,8,16,all", help="numbers of new TRAIN documents ('all' = every one)")
+    cu.add_argument("--systems", default="hybrid", help="comma-separated, from bert,hybrid")
+    cu.add_argument("--corpus2", default=str(DEFAULT_CORPUS2),
+                    help="the second corpus: gold documents whose source is in it are the new ones")
+    cu.set_defaults(func=cmd_curve)
     bl = sub.add_parser("baseline", help="score the rule baseline on all gold sentences")
     bl.add_argument("--gold", default=str(ROOT / "data" / "gold"))
     bl.add_argument("--corpus-dir", default=None)

@@ -136,6 +136,8 @@ class Metrics(TypedDict, total=False):
     targets_typed_p: float
     targets_typed_r: float
     targets_typed_f: float
+    #: Target-category accuracy on strictly matched spans (issue 12).
+    targets_category_acc: float
     targets_per_category: dict[str, CategoryScores]
     fields_n: int
     fields_value_acc: float
@@ -156,6 +158,7 @@ class Metrics(TypedDict, total=False):
     targets_strict_f_ci: list[float]
     targets_partial_f_ci: list[float]
     targets_typed_f_ci: list[float]
+    targets_category_acc_ci: list[float]
     sentcat_accuracy_ci: list[float]
     sentcat_macro_f1_ci: list[float]
     bootstrap: Bootstrap
@@ -187,6 +190,7 @@ class PairedDifference(TypedDict, total=False):
     unit: str
     targets_strict_f: PairedScore
     targets_typed_f: PairedScore
+    targets_category_acc: PairedScore
     sentcat_accuracy: PairedScore
     #: The gold documents compared, when not all of them (added by ``evalrun``).
     documents: list[str]

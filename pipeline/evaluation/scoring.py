@@ -60,6 +60,7 @@ CI_METRICS: tuple[str, ...] = (
     "targets_strict_f",
     "targets_partial_f",
     "targets_typed_f",
+    "targets_category_acc",
     "sentcat_accuracy",
     "sentcat_macro_f1",
 )
@@ -76,6 +77,14 @@ def prf(tp: float, n_pred: float, n_gold: float) -> tuple[float, float, float]:
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return p, r, f
+
+
+def target_category_accuracy(strict_tp: float, typed_tp: float) -> float:
+    """Target-category accuracy on strictly matched targets: of the predicted targets whose
+    ``(start, end)`` equals a gold target's, the share that also has its category
+    (``typed_tp / strict_tp``; 0.0 when nothing matches). Span errors do not count here: they
+    are strict F1's business, so the two figures measure separate things."""
+    return typed_tp / strict_tp if strict_tp else 0.0
 
 
 def match_strict(gold: Sequence[Span], pred: Sequence[Span]) -> list[tuple[int, int]]:
@@ -304,6 +313,7 @@ def _headline_from_counts(c: np.ndarray, cm: np.ndarray | None) -> dict[str, flo
     out["targets_strict_p"], out["targets_strict_r"], out["targets_strict_f"] = prf(st, n_pred, n_gold)
     out["targets_partial_f"] = prf(pa, n_pred, n_gold)[2]
     out["targets_typed_f"] = prf(ty, n_pred, n_gold)[2]
+    out["targets_category_acc"] = target_category_accuracy(st, ty)
     out["sentcat_accuracy"] = ok / ns if ns else 0.0
     out["sentcat_macro_f1"] = _macro_f1_from_confusion(cm) if cm is not None else 0.0
     return out
@@ -483,6 +493,7 @@ def score_units(
     m["targets_strict_p"], m["targets_strict_r"], m["targets_strict_f"] = prf(st, n_pred, n_gold)
     m["targets_partial_p"], m["targets_partial_r"], m["targets_partial_f"] = prf(pa, n_pred, n_gold)
     m["targets_typed_p"], m["targets_typed_r"], m["targets_typed_f"] = prf(ty, n_pred, n_gold)
+    m["targets_category_acc"] = target_category_accuracy(st, ty)
     m["targets_per_category"] = _per_category(results, units)
     fields, field_errors = _fields(results, units)
     m.update(fields)
@@ -498,6 +509,7 @@ def score_units(
         m["targets_strict_f_ci"] = ci["targets_strict_f"]
         m["targets_partial_f_ci"] = ci["targets_partial_f"]
         m["targets_typed_f_ci"] = ci["targets_typed_f"]
+        m["targets_category_acc_ci"] = ci["targets_category_acc"]
         m["sentcat_accuracy_ci"] = ci["sentcat_accuracy"]
         m["sentcat_macro_f1_ci"] = ci["sentcat_macro_f1"]
         m["bootstrap"] = {"n_resamples": n_resamples, "seed": seed, "unit": "sentence", "level": 0.95}
@@ -566,6 +578,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "targets_strict_f",
     "targets_partial_f",
     "targets_typed_f",
+    "targets_category_acc",
     "fields_all_acc",
     "sentcat_accuracy",
     "sentcat_macro_f1",
@@ -573,7 +586,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
 
 
 #: Metrics compared by ``paired_difference`` (system minus baseline on the same sentences).
-PAIRED_METRICS = ("targets_strict_f", "targets_typed_f", "sentcat_accuracy")
+PAIRED_METRICS = ("targets_strict_f", "targets_typed_f", "targets_category_acc", "sentcat_accuracy")
 
 
 def paired_difference(
@@ -617,9 +630,10 @@ def paired_difference(
             "ci": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
             "p_not_better": float(np.mean(d <= 0)),
         }
-    assert PAIRED_METRICS == ("targets_strict_f", "targets_typed_f", "sentcat_accuracy")  # the keys below
+    assert PAIRED_METRICS == ("targets_strict_f", "targets_typed_f", "targets_category_acc", "sentcat_accuracy")
     out["targets_strict_f"] = paired["targets_strict_f"]
     out["targets_typed_f"] = paired["targets_typed_f"]
+    out["targets_category_acc"] = paired["targets_category_acc"]
     out["sentcat_accuracy"] = paired["sentcat_accuracy"]
     return out
 

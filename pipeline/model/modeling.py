@@ -255,6 +255,9 @@ class ModelPredictor:
         self.rule_prior = float(self.meta.get("rule_prior", 0.0) or 0.0)
         #: Keep the model's departures from the rule spans only where they hold numerals.
         self.reconcile_edits = bool(self.meta.get("reconcile_edits", False))
+        #: Snap every span to clause boundaries (``encoding.snap_to_clauses``); on unless a model
+        #: directory says otherwise (only for measuring what the snapping changes).
+        self.snap_clauses = bool(self.meta.get("snap_clauses", True))
 
     # -- the separable forward step ------------------------------------------------------
     def forward(
@@ -326,7 +329,7 @@ class ModelPredictor:
         decoded = decode_many(encoded, [[t[:, :N_TAGS] for t in tls] for tls in token_logits],
                               [[t[:, N_TAGS:] for t in tls] for tls in token_logits],
                               rule_prior=self.rule_prior if self.rule_features else 0.0,
-                              reconcile=self.reconcile_edits)
+                              reconcile=self.reconcile_edits, snap=self.snap_clauses)
         preds = []
         for i, (spans_i, probs) in enumerate(zip(decoded, sentence_probs)):
             if hints is not None:
@@ -365,6 +368,7 @@ class ModelPredictor:
         self.meta["rule_category_weight"] = self.rule_category_weight
         self.meta["rule_prior"] = self.rule_prior
         self.meta["reconcile_edits"] = self.reconcile_edits
+        self.meta["snap_clauses"] = self.snap_clauses
         if self.rule_features or self.rule_category_weight > 0:
             self.meta["rules_sha256"] = rules_sha256()
         return save_model_dir(self.model, self.tokenizer, folder, self.meta, fp16=fp16, card=card)

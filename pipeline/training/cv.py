@@ -22,7 +22,7 @@ from pipeline.records import GoldDocument, SentenceRecord, Target
 from pipeline.text.segment import paragraphs
 
 P = TypeVar("P")
-GroupBy = Literal["paragraph", "document"]
+GroupBy = Literal["paragraph", "document", "document-folds"]
 #: A group of sentences that must stay on one side: (doc_id, paragraph index).
 GroupKey = tuple[str, int]
 
@@ -78,15 +78,38 @@ def _assign_groups(docs: Sequence[GoldDocument], k: int, seed: int) -> list[set[
     return buckets
 
 
+def _assign_documents(docs: Sequence[GoldDocument], k: int, seed: int) -> list[list[int]]:
+    """Document indices per fold: a seeded shuffle, then each document (largest first) to the
+    fold with the fewest sentences so far, so folds hold whole documents of similar total size."""
+    order = list(range(len(docs)))
+    random.Random(seed).shuffle(order)
+    order.sort(key=lambda i: -len(docs[i].sentences))  # stable: ties keep the shuffled order
+    buckets: list[list[int]] = [[] for _ in range(k)]
+    load = [0] * k
+    for i in order:
+        j = min(range(k), key=lambda b: (load[b], b))
+        buckets[j].append(i)
+        load[j] += len(docs[i].sentences)
+    return [sorted(b) for b in buckets]
+
+
 def make_folds(docs: Sequence[GoldDocument], k: int = 5, seed: int = 0, by: GroupBy = "paragraph") -> list[Fold]:
-    """``k`` folds grouped by paragraph, or leave-one-document-out (``by="document"``, ``k`` ignored).
+    """``k`` folds grouped by paragraph, leave-one-document-out (``by="document"``, ``k``
+    ignored), or ``k`` folds of whole documents (``by="document-folds"``; ``k`` ≥ the number of
+    documents is leave-one-document-out).
 
     Every sentence is in exactly one test part; no paragraph/document is on both sides.
     """
-    if by == "document":
+    if by == "document" or (by == "document-folds" and k >= len(docs)):
         if len(docs) < 2:
             raise ValueError("leave-one-document-out needs at least two documents")
         return [Fold(i, [d for d in docs if d is not doc], [doc]) for i, doc in enumerate(docs)]
+    if by == "document-folds":
+        if k < 2:
+            raise ValueError("k must be at least 2")
+        parts = _assign_documents(docs, k, seed)
+        return [Fold(i, [d for j, d in enumerate(docs) if j not in set(p)], [docs[j] for j in p])
+                for i, p in enumerate(parts)]
     if by != "paragraph":
         raise ValueError(f"unknown grouping {by!r}")
     if k < 2:

@@ -123,6 +123,9 @@ class TrainConfig:
     #: Weight multiplier of training sentences whose gold spans differ from the rules' (the
     #: only places a rule-feature model can learn to improve on the rules; boosting-like).
     disagreement_weight: float = 1.0
+    #: Snap every decoded span to clause boundaries (``encoding.snap_to_clauses``): no span
+    #: starts or ends inside a word. On for every model; off only to measure what it changes.
+    snap_clauses: bool = True
     #: After early stopping, choose ``rule_prior`` and ``rule_category_weight`` on the dev part
     #: (``select_decoding``); the chosen values are stored in the predictor's metadata.
     select_decoding: bool = False
@@ -379,6 +382,7 @@ def _predictor(model: JointModel, tok: Any, config: TrainConfig, meta: dict[str,
         "rule_category_weight": config.rule_category_weight,
         "rule_prior": config.rule_prior,
         "reconcile_edits": config.reconcile_edits,
+        "snap_clauses": config.snap_clauses,
         "target_category_source": (
             config.target_category_source if config.target_category_source in CATEGORY_SOURCES else "sentence"
         ),
@@ -446,7 +450,7 @@ def dev_scores(
         return {}
     beta = predictor.rule_prior if rule_prior is None else rule_prior
     w = predictor.rule_category_weight if category_weight is None else category_weight
-    tp = n_pred = n_gold = cat_ok = span_cat_ok = 0
+    tp = n_pred = n_gold = cat_ok = span_cat_ok = sent_on_span_ok = 0
     for ex, enc, tls, sp in zip(out.examples, out.encoded, out.token_logits, out.sentence_probs):
         cat = int(np.argmax(mix_rule_category(sp, ex.rule_category_probs, w)))
         spans = [
@@ -457,6 +461,7 @@ def dev_scores(
                 [t[:, N_TAGS:] for t in tls],
                 rule_prior=beta if predictor.rule_features else 0.0,
                 reconcile=predictor.reconcile_edits,
+                snap=predictor.snap_clauses,
             )
         ]
         gold = {sp_: c for sp_, c in zip(ex.spans, ex.span_categories)}
@@ -466,6 +471,7 @@ def dev_scores(
             if (s, e) in gold:
                 tp += 1
                 span_cat_ok += int(c == gold[(s, e)])
+                sent_on_span_ok += int(cat == gold[(s, e)])
         cat_ok += int(cat == ex.category)
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
@@ -476,7 +482,21 @@ def dev_scores(
         "span_r": r,
         "sent_acc": cat_ok / len(out.examples),
         "span_cat_acc": span_cat_ok / tp if tp else 0.0,
+        "sentence_cat_on_spans_acc": sent_on_span_ok / tp if tp else 0.0,
+        "span_tp": float(tp),
     }
+
+
+def select_category_source(predictor: ModelPredictor, dev_examples: Sequence[Example] | DevOutputs) -> dict[str, Any]:
+    """Choose where a target's category comes from, ``span`` (the per-token category head) or
+    ``sentence`` (the sentence category), by target-category accuracy on the dev part's strictly
+    matched spans, decoded with the predictor's settings. Both are learned; the rules' category
+    (``rule``) is never a candidate. Ties, and a dev part with no matched span, go to ``sentence``."""
+    sc = dev_scores(predictor, dev_examples)
+    span_acc, sent_acc = sc.get("span_cat_acc", 0.0), sc.get("sentence_cat_on_spans_acc", 0.0)
+    source = "span" if sc.get("span_tp", 0.0) > 0 and span_acc > sent_acc else "sentence"
+    return {"target_category_source": source, "span": span_acc, "sentence": sent_acc,
+            "dev_matched_spans": int(sc.get("span_tp", 0.0))}
 
 
 def select_decoding(predictor: ModelPredictor, dev_examples: Sequence[Example]) -> dict[str, Any]:
@@ -590,6 +610,14 @@ def train_model(
         log.info(
             "dev selection: rule_prior %s, rule_category_weight %s", sel["rule_prior"], sel["rule_category_weight"]
         )
+    if use_dev and config.target_category_source == "auto":
+        # After the decoding choice: the sentence source depends on the category weight chosen there.
+        csel = select_category_source(predictor, dev_examples)
+        predictor.target_category_source = csel["target_category_source"]
+        predictor.meta["target_category_source"] = csel["target_category_source"]
+        predictor.meta["category_source_selection"] = csel
+        log.info("dev selection: target category from %s (dev accuracy on matched spans: span %.3f, sentence %.3f)",
+                 csel["target_category_source"], csel["span"], csel["sentence"])
     result.seconds = time.time() - t0
     predictor.meta["best_epoch"] = result.best_epoch
     predictor.meta["train_history"] = result.history

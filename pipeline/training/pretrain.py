@@ -1,7 +1,10 @@
 """Stage: domain pretraining of the small BERT by masked-LM on unlabeled report text.
 
-Kept sentences of every report (``pipeline.text.reader`` + ``pipeline.text.segment``: furniture and
-duplicate paragraphs excluded) are packed, in document order, into sequences of up to
+Reports of one or several corpus folders (every format ``read_report`` reads, recursively, so
+``corpus2/docx/`` too; a text identical to one read before counts once; excluded files, the gold
+TEST split's sources by default in ``train.py``, left out). Their kept sentences
+(``pipeline.text.reader`` + ``pipeline.text.segment``: furniture and duplicate paragraphs
+excluded) are packed, in document order, into sequences of up to
 ``max_length`` tokens; 15% of the tokens are masked character by character (80% ``[MASK]``,
 10% a random token, 10% unchanged; no whole-word masking). A held-out share of the sequences
 gives a validation loss. The vocabulary is generated from the same text (``pipeline.model.vocab``).
@@ -17,7 +20,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,22 +54,83 @@ class PretrainConfig:
     device: str = "cpu"
 
 
-def corpus_sentences(corpus_dir: str | Path, extra_files: Sequence[str | Path] = ()) -> list[list[str]]:
-    """Kept sentences per report (one list per document, in order)."""
+#: Report formats read for pretraining (``pipeline.text.reader.read_report`` reads each by content).
+REPORT_SUFFIXES: tuple[str, ...] = (".txt", ".docx", ".pdf", ".html", ".htm")
+
+
+def report_files(corpus_dirs: str | Path | Sequence[str | Path]) -> list[Path]:
+    """Every report file under the corpus folders (recursively: ``corpus2/docx/``), by folder
+    then path; READMEs and other files are not reports."""
+    dirs = [corpus_dirs] if isinstance(corpus_dirs, (str, Path)) else list(corpus_dirs)
+    out: list[Path] = []
+    for d in dirs:
+        if not Path(d).is_dir():
+            raise FileNotFoundError(f"{d}: no such corpus folder")
+        out += sorted(p for p in Path(d).rglob("*") if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES)
+    return out
+
+
+@dataclass
+class CorpusStats:
+    """What pretraining read: files, duplicates left out, unreadable and excluded files."""
+
+    corpora: list[str]
+    files: int = 0
+    documents: int = 0
+    characters: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+
+
+def corpus_sentences(
+    corpus_dirs: str | Path | Sequence[str | Path],
+    extra_files: Sequence[str | Path] = (),
+    exclude: Sequence[str | Path] = (),
+    stats: CorpusStats | None = None,
+) -> list[list[str]]:
+    """Kept sentences per report (one list per document, in order), from every report file of
+    every corpus folder (``report_files``: ``.txt``, ``.docx``, … through ``read_report``) and
+    ``extra_files``. A report whose extracted text (whitespace-stripped) equals one read before
+    is left out (``stats.duplicates``), as are the files ``exclude`` names (same resolved path),
+    e.g. the sources of the gold TEST split."""
+    import hashlib
+
     from pipeline.text.reader import read_report
     from pipeline.text.segment import segment
 
-    files = sorted(Path(corpus_dir).glob("*.txt")) + [Path(p) for p in extra_files]
+    files = report_files(corpus_dirs) + [Path(p) for p in extra_files]
+    skip = {Path(p).resolve() for p in exclude}
+    seen: set[str] = set()
     docs = []
     for f in files:
+        if f.resolve() in skip:
+            if stats is not None:
+                stats.excluded.append(str(f))
+            continue
         try:
-            text = read_report(f).text
+            rep = read_report(f)
         except Exception as e:  # a bad report must not stop pretraining; it is logged
             log.warning("skipped %s: %s", f, e)
+            if stats is not None:
+                stats.unreadable.append(f"{f}: {e}")
             continue
-        sents = [s.text for s in segment(text).sentences]
+        key = hashlib.sha256(rep.text.strip().encode("utf-8", "surrogatepass")).hexdigest()
+        if key in seen:
+            if stats is not None:
+                stats.duplicates.append(str(f))
+            continue
+        seen.add(key)
+        sents = [s.text for s in segment(rep.text).sentences]
         if sents:
             docs.append(sents)
+            if stats is not None:
+                stats.documents += 1
+                stats.characters += sum(len(x) for x in sents)
+                stats.formats[rep.format] = stats.formats.get(rep.format, 0) + 1
+    if stats is not None:
+        stats.files = len(files)
     return docs
 
 
@@ -138,9 +202,15 @@ def _pad(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor
 
 
 def pretrain(
-    corpus_dir: str | Path, out: str | Path, config: PretrainConfig, extra_files: Sequence[str | Path] = ()
+    corpus_dir: str | Path | Sequence[str | Path],
+    out: str | Path,
+    config: PretrainConfig,
+    extra_files: Sequence[str | Path] = (),
+    exclude: Sequence[str | Path] = (),
 ) -> dict[str, Any]:
-    """Masked-LM pretraining; writes the checkpoint, ``mlm_log.json`` and ``mlm_loss.png``."""
+    """Masked-LM pretraining on one corpus folder or several (``corpus_sentences``: every format,
+    identical texts once, ``exclude`` left out); writes the checkpoint, ``mlm_log.json`` (with
+    what was read) and ``mlm_loss.png``."""
     from transformers import BertForMaskedLM
 
     from pipeline.model.modeling import small_bert_config
@@ -150,7 +220,9 @@ def pretrain(
     set_seed(config.seed)
     t0 = time.time()
     out = Path(out)
-    docs = corpus_sentences(corpus_dir, extra_files)
+    dirs = [corpus_dir] if isinstance(corpus_dir, (str, Path)) else list(corpus_dir)
+    stats = CorpusStats(corpora=[str(d) for d in dirs])
+    docs = corpus_sentences(dirs, extra_files, exclude=exclude, stats=stats)
     if not docs:
         raise ValueError(f"no readable reports in {corpus_dir}")
     save_vocab(build_vocab(s for d in docs for s in d), out)
@@ -239,6 +311,7 @@ def pretrain(
     result = {
         "config": asdict(config),
         "documents": len(docs),
+        "corpus": asdict(stats),
         "sentences": sum(len(d) for d in docs),
         "train_sequences": len(train),
         "heldout_sequences": len(held),
