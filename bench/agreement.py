@@ -38,9 +38,13 @@ def main() -> int:
     p.add_argument("--gold", default="data/gold")
     p.add_argument("--backends", default="onnx,int8,torch-int8")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--rule-prior", type=float, default=None,
-                   help="decode with this rule prior and reconciliation instead of the model's own (a briefly "
-                        "trained model that tags nothing alone: the decisions the shipped model's decoding makes)")
+    p.add_argument(
+        "--rule-prior",
+        type=float,
+        default=None,
+        help="decode with this rule prior and reconciliation instead of the model's own (a briefly "
+        "trained model that tags nothing alone: the decisions the shipped model's decoding makes)",
+    )
     a = p.parse_args()
     from bench_infer import load_text
 

@@ -119,8 +119,19 @@ def measure_ours(a: argparse.Namespace) -> dict[str, Any]:
             spans.extend([td.doc_id, t.start, t.end] for t in td.targets())
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     chars = sum(len(t) for _, t in docs)
-    out = {"name": f"ours/{a.backend}", "chars": chars, "docs": len(docs), "seconds": secs, "cpu_seconds": cpu, "load_avg": load0, "cps": chars / secs,
-           "peak_rss_mb": peak_rss_mb(), "threads": threads, "load_seconds": load_s, "targets": n_targets}
+    out = {
+        "name": f"ours/{a.backend}",
+        "chars": chars,
+        "docs": len(docs),
+        "seconds": secs,
+        "cpu_seconds": cpu,
+        "load_avg": load0,
+        "cps": chars / secs,
+        "peak_rss_mb": peak_rss_mb(),
+        "threads": threads,
+        "load_seconds": load_s,
+        "targets": n_targets,
+    }
     if a.spans_out:
         Path(a.spans_out).write_text(json.dumps(spans), encoding="utf-8")
     if a.gold:
@@ -168,8 +179,18 @@ def measure_bare(a: argparse.Namespace) -> dict[str, Any]:
         pred.forward(b["input_ids"], b["attention_mask"], b["token_type_ids"])
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     chars = sum(len(t) for _, t in docs)
-    return {"name": f"bare/{a.backend}", "chars": chars, "seconds": secs, "cpu_seconds": cpu, "load_avg": load0, "cps": chars / secs,
-            "tokens": sum(len(w) for w in wins), "windows": len(wins), "peak_rss_mb": peak_rss_mb(), "threads": threads}
+    return {
+        "name": f"bare/{a.backend}",
+        "chars": chars,
+        "seconds": secs,
+        "cpu_seconds": cpu,
+        "load_avg": load0,
+        "cps": chars / secs,
+        "tokens": sum(len(w) for w in wins),
+        "windows": len(wins),
+        "peak_rss_mb": peak_rss_mb(),
+        "threads": threads,
+    }
 
 
 def hf_token_classifier(model_dir: str) -> tuple[Any, Any]:
@@ -211,18 +232,46 @@ def measure_hf(a: argparse.Namespace) -> dict[str, Any]:
         n += len(nlp(t))
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     chars = sum(len(t) for _, t in docs)
-    return {"name": "hf-pipeline", "chars": chars, "seconds": secs, "cpu_seconds": cpu, "load_avg": load0, "cps": chars / secs, "entities": n,
-            "peak_rss_mb": peak_rss_mb(), "threads": threads, "sentences": len(texts)}
+    return {
+        "name": "hf-pipeline",
+        "chars": chars,
+        "seconds": secs,
+        "cpu_seconds": cpu,
+        "load_avg": load0,
+        "cps": chars / secs,
+        "entities": n,
+        "peak_rss_mb": peak_rss_mb(),
+        "threads": threads,
+        "sentences": len(texts),
+    }
 
 
 # --------------------------------------------------------------------------- orchestration
 
 
-def run_sub(kind: str, a: argparse.Namespace, backend: str = "torch", spans_out: str | None = None,
-            gold: bool = False) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--measure", kind, "--backend", backend, "--model", a.model, "--corpus", a.corpus,
-           "--chars", str(a.chars), "--hf-chars", str(a.hf_chars), "--batch-size", str(a.batch_size),
-           "--chunk-chars", str(a.chunk_chars)]
+def run_sub(
+    kind: str, a: argparse.Namespace, backend: str = "torch", spans_out: str | None = None, gold: bool = False
+) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--measure",
+        kind,
+        "--backend",
+        backend,
+        "--model",
+        a.model,
+        "--corpus",
+        a.corpus,
+        "--chars",
+        str(a.chars),
+        "--hf-chars",
+        str(a.hf_chars),
+        "--batch-size",
+        str(a.batch_size),
+        "--chunk-chars",
+        str(a.chunk_chars),
+    ]
     if spans_out:
         cmd += ["--spans-out", spans_out]
     if gold and a.gold:
@@ -254,13 +303,18 @@ def machine() -> str:
 
     from pipeline.model.backends import physical_cores
 
-    return (f"{cpu}, {os.cpu_count()} logical / {physical_cores()} physical cores; torch {torch.__version__}, "
-            f"onnxruntime {onnxruntime.__version__}, transformers {transformers.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} logical / {physical_cores()} physical cores; torch {torch.__version__}, "
+        f"onnxruntime {onnxruntime.__version__}, transformers {transformers.__version__}"
+    )
 
 
 def table(results: list[dict[str, Any]], ref: dict[str, float]) -> str:
-    lines = ["| path | characters | seconds | CPU s | load | chars/s | × ours/torch | peak RSS (MB) | gold strict F1 "
-             "| agreement with fp32 (corpus) | agreement with fp32 (gold) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| path | characters | seconds | CPU s | load | chars/s | × ours/torch | peak RSS (MB) | gold strict F1 "
+        "| agreement with fp32 (corpus) | agreement with fp32 (gold) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     base = ref.get("ours/torch")
     for r in results:
         if "error" in r:
@@ -270,9 +324,11 @@ def table(results: list[dict[str, Any]], ref: dict[str, float]) -> str:
         f1 = f"{r['gold_strict_f']:.4f}" if "gold_strict_f" in r else ""
         agr = f"{r['agreement_fp32']:.4f}" if "agreement_fp32" in r else ""
         agr += " | " + (f"{r['agreement_fp32_gold']:.4f}" if "agreement_fp32_gold" in r else "")
-        lines.append(f"| {r['name']} | {r['chars']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
-                     f"{r['load_avg']:.1f} | {r['cps']:,.0f} | {ratio} | "
-                     f"{r['peak_rss_mb']:,.0f} | {f1} | {agr} |")
+        lines.append(
+            f"| {r['name']} | {r['chars']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
+            f"{r['load_avg']:.1f} | {r['cps']:,.0f} | {ratio} | "
+            f"{r['peak_rss_mb']:,.0f} | {f1} | {agr} |"
+        )
     return "\n".join(lines)
 
 
@@ -291,8 +347,12 @@ def main() -> int:
     p.add_argument("--gold", default=None, help="gold folder: also score each backend (strict target F1)")
     p.add_argument("--write-readme", action="store_true")
     p.add_argument("--write-default", action="store_true", help="record the chosen backend in <model>/backend.json")
-    p.add_argument("--min-agreement", type=float, default=None,
-                   help="also require this strict F1 against fp32's spans on the benchmark text (e.g. 0.99)")
+    p.add_argument(
+        "--min-agreement",
+        type=float,
+        default=None,
+        help="also require this strict F1 against fp32's spans on the benchmark text (e.g. 0.99)",
+    )
     p.add_argument("--json-out", default=None, help="also write the rows and ratios as JSON (bench/median.py)")
     p.add_argument("--measure", choices=("ours", "bare", "hf"), help=argparse.SUPPRESS)
     p.add_argument("--backend", default="torch", help=argparse.SUPPRESS)
@@ -340,32 +400,49 @@ def main() -> int:
         if f"bare/{b}" in cps and "bare/torch" in cps:
             ratios.append(f"bare/{b} vs bare/torch: {cps[f'bare/{b}'] / cps['bare/torch']:.2f}×")
     choice = None
-    f1 = {r["name"].split("/")[1]: r["gold_strict_f"] for r in results if r.get("name", "").startswith("ours/")
-          and "gold_strict_f" in r}
+    f1 = {
+        r["name"].split("/")[1]: r["gold_strict_f"]
+        for r in results
+        if r.get("name", "").startswith("ours/") and "gold_strict_f" in r
+    }
     speed = {r["name"].split("/")[1]: r["cps"] for r in results if r.get("name", "").startswith("ours/") and "cps" in r}
     if "torch" in f1:
         from pipeline.model.backends import choose_backend
 
-        agree = {r["name"].split("/")[1]: r["agreement_fp32"] for r in results
-                 if r.get("name", "").startswith("ours/") and "agreement_fp32" in r}
-        choice = choose_backend({k: v for k, v in f1.items() if k != "torch-int8"},
-                                {k: v for k, v in speed.items() if k != "torch-int8"},
-                                agreement=agree, min_agreement=a.min_agreement)
+        agree = {
+            r["name"].split("/")[1]: r["agreement_fp32"]
+            for r in results
+            if r.get("name", "").startswith("ours/") and "agreement_fp32" in r
+        }
+        choice = choose_backend(
+            {k: v for k, v in f1.items() if k != "torch-int8"},
+            {k: v for k, v in speed.items() if k != "torch-int8"},
+            agreement=agree,
+            min_agreement=a.min_agreement,
+        )
         rule = "fastest within 0.005 gold strict F1 of fp32" + (
-            f" and ≥ {a.min_agreement} agreement with fp32" if a.min_agreement is not None else "")
+            f" and ≥ {a.min_agreement} agreement with fp32" if a.min_agreement is not None else ""
+        )
         ratios.append(f"default backend ({rule}): {choice}")
     print(md)
     print("\n".join(ratios))
     if a.json_out:
-        Path(a.json_out).write_text(json.dumps({"rows": results, "ratios": ratios, "machine": machine()}, indent=1),
-                                    encoding="utf-8")
-    meta = f"Machine: {machine()}. Model: `{a.model}`. Command: `python bench/bench_infer.py " + " ".join(
-        x for x in sys.argv[1:] if x not in ("--write-readme", "--write-default")) + "`"
+        Path(a.json_out).write_text(
+            json.dumps({"rows": results, "ratios": ratios, "machine": machine()}, indent=1), encoding="utf-8"
+        )
+    meta = (
+        f"Machine: {machine()}. Model: `{a.model}`. Command: `python bench/bench_infer.py "
+        + " ".join(x for x in sys.argv[1:] if x not in ("--write-readme", "--write-default"))
+        + "`"
+    )
     if a.write_default and choice:
         from pipeline.model.backends import write_backend_choice
 
-        write_backend_choice(a.model, choice, {"gold_strict_f": f1, "chars_per_second": speed,
-                                               "agreement_with_fp32": agree, "measured": meta})
+        write_backend_choice(
+            a.model,
+            choice,
+            {"gold_strict_f": f1, "chars_per_second": speed, "agreement_with_fp32": agree, "measured": meta},
+        )
     if a.write_readme:
         block = f"{START}\n{meta}\n\n{md}\n\n" + "\n".join(f"- {x}" for x in ratios) + f"\n{END}"
         text = README.read_text(encoding="utf-8") if README.exists() else f"# Benchmarks\n\n{START}\n{END}\n"

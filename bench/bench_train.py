@@ -33,7 +33,9 @@ def _one(cfg: dict, steps: int, batch: int, length: int, threads: int) -> dict:
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = JointModel.from_config(small_bert_config(cfg["vocab"], cfg["hidden"], cfg["layers"], cfg["heads"], cfg["inter"]))
+    model = JointModel.from_config(
+        small_bert_config(cfg["vocab"], cfg["hidden"], cfg["layers"], cfg["heads"], cfg["inter"])
+    )
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     ids = torch.randint(20, cfg["vocab"], (batch, length))
     am = torch.ones_like(ids)
@@ -52,8 +54,11 @@ def _one(cfg: dict, steps: int, batch: int, length: int, threads: int) -> dict:
         opt.step()
         times.append(time.perf_counter() - t)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB → MiB on Linux
-    return {"step_s": sum(times[1:]) / steps, "peak_rss_mib": rss,
-            "params_m": sum(p.numel() for p in model.parameters()) / 1e6}
+    return {
+        "step_s": sum(times[1:]) / steps,
+        "peak_rss_mib": rss,
+        "params_m": sum(p.numel() for p in model.parameters()) / 1e6,
+    }
 
 
 def main() -> int:
@@ -71,9 +76,23 @@ def main() -> int:
     rows = []
     for name in CONFIGS:
         out = subprocess.run(
-            [sys.executable, __file__, "--only", name, "--steps", str(a.steps), "--batch", str(a.batch),
-             "--length", str(a.length), "--threads", str(a.threads)],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                __file__,
+                "--only",
+                name,
+                "--steps",
+                str(a.steps),
+                "--batch",
+                str(a.batch),
+                "--length",
+                str(a.length),
+                "--threads",
+                str(a.threads),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         r["epoch_s"] = r["step_s"] * (a.gold_sentences / a.batch)
@@ -82,7 +101,9 @@ def main() -> int:
     print("| configuration | parameters | s / step | s / epoch (extrapolated) | peak RSS |")
     print("|---|---|---|---|---|")
     for name, r in rows:
-        print(f"| {name} | {r['params_m']:.1f}M | {r['step_s']:.2f} | {r['epoch_s']:.0f} | {r['peak_rss_mib']:.0f} MiB |")
+        print(
+            f"| {name} | {r['params_m']:.1f}M | {r['step_s']:.2f} | {r['epoch_s']:.0f} | {r['peak_rss_mib']:.0f} MiB |"
+        )
     return 0
 
 

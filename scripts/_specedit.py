@@ -1,4 +1,5 @@
 """Small helpers to edit standoff specs by sent_id (used for adjudication; the specs stay out of git)."""
+
 import json
 import sys
 from pathlib import Path

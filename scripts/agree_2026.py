@@ -32,8 +32,10 @@ QUOTE = 12
 
 def _cut(x):
     if isinstance(x, dict):
-        return {k: (v[:QUOTE] + ("…" if len(v) > QUOTE else "")) if k.endswith("text") and isinstance(v, str) else _cut(v)
-                for k, v in x.items()}
+        return {
+            k: (v[:QUOTE] + ("…" if len(v) > QUOTE else "")) if k.endswith("text") and isinstance(v, str) else _cut(v)
+            for k, v in x.items()
+        }
     if isinstance(x, list):
         return [_cut(v) for v in x]
     return x
@@ -45,8 +47,17 @@ def parts(a, b):
         assert (sa.start, sa.end) == (sb.start, sb.end)
         pa, pb = sa.extra.get("part"), sb.extra.get("part")
         if pa != pb:
-            out.append({"doc_id": a.doc_id, "sent_id": sa.sent_id, "start": sa.start, "end": sa.end,
-                        "text": sa.text[:30], "a": pa, "b": pb})
+            out.append(
+                {
+                    "doc_id": a.doc_id,
+                    "sent_id": sa.sent_id,
+                    "start": sa.start,
+                    "end": sa.end,
+                    "text": sa.text[:30],
+                    "a": pa,
+                    "b": pb,
+                }
+            )
     return out
 
 
@@ -70,12 +81,14 @@ def compare(gold: Path, other: str) -> dict:
 def show(res):
     for d, m in [*res["per_document"].items(), ("pooled", res["pooled"])]:
         ci = m["targets_strict_f_ci"]
-        print(f"{d}: sents {m['n_sentences']} targets A {m['targets_n_a']} B {m['targets_n_b']} "
-              f"ident {m['targets_correct']} bound {m['targets_boundary']} onlyA {m['targets_only_a']} onlyB {m['targets_only_b']} "
-              f"strict {m['targets_strict_f']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] partial {m['targets_partial_f']:.3f} "
-              f"typed {m['targets_typed_f']:.3f} fields {m['fields_all_acc']:.3f} (n={m['fields_n']}) "
-              f"sentcat {m['sentcat_accuracy']:.3f} k {m['sentcat_kappa']:.3f} tcat_k {m['target_category_kappa']:.3f} "
-              f"part {m['part_agreement']:.3f}")
+        print(
+            f"{d}: sents {m['n_sentences']} targets A {m['targets_n_a']} B {m['targets_n_b']} "
+            f"ident {m['targets_correct']} bound {m['targets_boundary']} onlyA {m['targets_only_a']} onlyB {m['targets_only_b']} "
+            f"strict {m['targets_strict_f']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] partial {m['targets_partial_f']:.3f} "
+            f"typed {m['targets_typed_f']:.3f} fields {m['fields_all_acc']:.3f} (n={m['fields_n']}) "
+            f"sentcat {m['sentcat_accuracy']:.3f} k {m['sentcat_kappa']:.3f} tcat_k {m['target_category_kappa']:.3f} "
+            f"part {m['part_agreement']:.3f}"
+        )
 
 
 def main(argv):
@@ -89,11 +102,15 @@ def main(argv):
         out = Path(argv[1])
         tmp = Path(tempfile.mkdtemp())
         for d in DOCS:
-            blob = subprocess.run(["git", "show", f"4cf056e:data/gold/standoff/{d}.jsonl"], cwd=ROOT,
-                                  check=True, capture_output=True).stdout
+            blob = subprocess.run(
+                ["git", "show", f"4cf056e:data/gold/standoff/{d}.jsonl"], cwd=ROOT, check=True, capture_output=True
+            ).stdout
             (tmp / f"{d}.jsonl").write_bytes(blob)
-        res = {"gold": str(gold), "annotator_a_first_pass_vs_gold": compare(gold, str(tmp / "{doc}.jsonl")),
-               "annotator_b_vs_gold": compare(gold, b)}
+        res = {
+            "gold": str(gold),
+            "annotator_a_first_pass_vs_gold": compare(gold, str(tmp / "{doc}.jsonl")),
+            "annotator_b_vs_gold": compare(gold, b),
+        }
         res["annotator_a_first_pass_vs_gold"]["b"] = "git 4cf056e:data/gold/standoff/{doc}.jsonl"
         for k in ("annotator_a_first_pass_vs_gold", "annotator_b_vs_gold"):
             print(k)

@@ -25,6 +25,8 @@ def standoff_source_dir(header: dict[str, object]) -> Path | None:
         if f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == header["sha256"]:
             return d
     return None
+
+
 SEED = ROOT / "data" / "raw" / "yuzhong-2024.txt"
 BERT_TOKENIZER = SHARED / "models" / "bert-base-chinese-tokenizer"
 

@@ -23,19 +23,23 @@ RAW = (
     "新增市级以上金融机构5家。\n"
 )
 
+
 # from test_scoring.py
 def _t(raw: str, s: int, e: int, cat: str = "商贸", **kw: object) -> Target:
     return Target(s, e, raw[s:e], cat, **kw)  # type: ignore[arg-type]
+
 
 # from test_scoring.py
 def _find(raw: str, text: str) -> tuple[int, int]:
     s = raw.index(text)
     return s, s + len(text)
 
+
 # from test_scoring.py
 def _sent(raw: str, doc_id: str, sid: int, text: str, cat: str, targets: list[Target]) -> SentenceRecord:
     s, e = _find(raw, text)
     return SentenceRecord(doc_id, sid, s, e, text, cat, targets)
+
 
 # from test_scoring.py
 def tiny_gold(doc_id: str = "d1", raw: str = RAW) -> GoldDocument:
@@ -52,13 +56,16 @@ def tiny_gold(doc_id: str = "d1", raw: str = RAW) -> GoldDocument:
     ]
     return GoldDocument(doc_id, raw, sents)
 
+
 # from test_scoring.py
 def copy_doc(doc: GoldDocument) -> list[SentenceRecord]:
     return [SentenceRecord.from_json(s.to_json()) for s in doc.sentences]
 
+
 # from test_batch.py
 # A clause with an Arabic number that is not a year (the fake's notion of a target).
 _CLAUSE = re.compile(r"[^，,；;。：:！？!?、]*?[0-9]+(?:\.[0-9]+)?(?![0-9.]|年)[^，,；;。：:！？!?、]*")
+
 
 # from test_batch.py
 class FakePredictor:
@@ -75,8 +82,10 @@ class FakePredictor:
             out.append(SentencePrediction("综合", {"综合": 0.8, "民生": 0.2}, spans))
         return out
 
+
 # from test_batch.py
 REPORT = "政府工作报告\n各位代表：\n一、2024年工作回顾\n去年地区生产总值增长5.2%。\n二、2025年工作安排\n地区生产总值增长6%左右，城镇新增就业4.6万人。\n社会消费品零售总额突破1450亿元。\n"
+
 
 # from test_evaluate.py
 def _gold_dir(tmp: Path, docs: Sequence[GoldDocument]) -> Path:
@@ -86,6 +95,7 @@ def _gold_dir(tmp: Path, docs: Sequence[GoldDocument]) -> Path:
         (tmp / "data" / "raw" / f"{d.doc_id}.txt").write_text(d.raw, encoding="utf-8")
         write_gold(d.sentences, tmp / "data" / "gold" / f"{d.doc_id}.jsonl")
     return tmp / "data" / "gold"
+
 
 # from test_training.py
 LINES = [
@@ -97,6 +107,7 @@ LINES = [
     ("建设高标准农田5万亩。", "农业", ["建设高标准农田5万亩"]),
 ]
 
+
 # from test_training.py
 def _doc(doc_id: str = "toy") -> GoldDocument:
     raw = "二、今年工作安排\n" + "\n".join(t for t, _, _ in LINES) + "\n"
@@ -107,10 +118,12 @@ def _doc(doc_id: str = "toy") -> GoldDocument:
         sents.append(SentenceRecord(doc_id, i, s, s + len(text), text, cat, ts))
     return GoldDocument(doc_id, raw, sents)
 
+
 # from test_properties.py
 VOCAB_TEXTS = [
     "地区生产总值增长5%左右，城镇新增就业4.6万人。社会消费品零售总额突破1450亿元。新建两个园区、GDP、5G、REITs"
 ]
+
 
 # from test_properties.py
 def make_tiny_model(

@@ -48,13 +48,42 @@ def toy_records() -> list[SentenceRecord]:
         if "就业" in s.text:
             ts.append(_target(TOY, s.start, "城镇新增就业4.6万人", category="民生", value=4.6, unit="万人"))
         if "零售" in s.text:
-            ts.append(_target(TOY, s.start, "社会消费品零售总额突破1450亿元", category="商贸", value=1450,
-                              unit="亿元", bound="at_least"))
-            ts.append(_target(TOY, s.start, "打造数字化工厂1—2家", category="产业", value=1, unit="家",
-                              bound="at_least", value_max=2))
+            ts.append(
+                _target(
+                    TOY,
+                    s.start,
+                    "社会消费品零售总额突破1450亿元",
+                    category="商贸",
+                    value=1450,
+                    unit="亿元",
+                    bound="at_least",
+                )
+            )
+            ts.append(
+                _target(
+                    TOY,
+                    s.start,
+                    "打造数字化工厂1—2家",
+                    category="产业",
+                    value=1,
+                    unit="家",
+                    bound="at_least",
+                    value_max=2,
+                )
+            )
         if "生产总值" in s.text:
-            ts.append(_target(TOY, s.start, "地区生产总值增长5%左右", category="综合", value=5, unit="%",
-                              bound="about", direction="up"))
+            ts.append(
+                _target(
+                    TOY,
+                    s.start,
+                    "地区生产总值增长5%左右",
+                    category="综合",
+                    value=5,
+                    unit="%",
+                    bound="about",
+                    direction="up",
+                )
+            )
         out.append(SentenceRecord("toy", s.sent_id, s.start, s.end, s.text, "综合", ts))
     return out
 
@@ -67,9 +96,11 @@ def _roundtrip(fmt: str, doc: DocSource, recs: list[SentenceRecord], unit: str, 
         tasks = export_labelstudio(doc, recs, unit=unit, offset_unit=ou, as_annotations=True)  # type: ignore[arg-type]
     else:
         tasks = export_doccano(doc, recs, unit=unit, offset_unit=ou)  # type: ignore[arg-type]
-    tasks = json.loads(dumps_tasks(tasks, fmt)) if fmt == "labelstudio" else [
-        json.loads(line) for line in dumps_tasks(tasks, fmt).splitlines()
-    ]
+    tasks = (
+        json.loads(dumps_tasks(tasks, fmt))
+        if fmt == "labelstudio"
+        else [json.loads(line) for line in dumps_tasks(tasks, fmt).splitlines()]
+    )
     return import_tasks(tasks, {doc.doc_id: doc}, fmt).records.get(doc.doc_id, [])  # type: ignore[arg-type]
 
 
@@ -150,18 +181,32 @@ def _regions(task: dict, rid_prefix: str) -> list[dict]:
 @pytest.mark.parametrize(
     "mutate, reason",
     [
-        (lambda ts: [r["value"].update(choices=["财政"]) for r in _regions(ts[1], "t") if r["from_name"] == "category"],
-         "unknown category"),
-        (lambda ts: [r["value"].update(choices=["more"]) for r in _regions(ts[1], "t") if r["from_name"] == "bound"],
-         "unknown bound"),
-        (lambda ts: [r["value"].update(number="五") for r in _regions(ts[1], "t") if r["from_name"] == "value"],
-         "value must be a number"),
-        (lambda ts: ts[1]["annotations"][0]["result"].__setitem__(
-            slice(None), [r for r in ts[1]["annotations"][0]["result"] if r["from_name"] != "value"]),
-         "no value"),
-        (lambda ts: ts[1]["annotations"][0]["result"].__setitem__(
-            slice(None), [r for r in ts[1]["annotations"][0]["result"] if not r["id"].startswith("s")]),
-         "no category"),
+        (
+            lambda ts: [
+                r["value"].update(choices=["财政"]) for r in _regions(ts[1], "t") if r["from_name"] == "category"
+            ],
+            "unknown category",
+        ),
+        (
+            lambda ts: [r["value"].update(choices=["more"]) for r in _regions(ts[1], "t") if r["from_name"] == "bound"],
+            "unknown bound",
+        ),
+        (
+            lambda ts: [r["value"].update(number="五") for r in _regions(ts[1], "t") if r["from_name"] == "value"],
+            "value must be a number",
+        ),
+        (
+            lambda ts: ts[1]["annotations"][0]["result"].__setitem__(
+                slice(None), [r for r in ts[1]["annotations"][0]["result"] if r["from_name"] != "value"]
+            ),
+            "no value",
+        ),
+        (
+            lambda ts: ts[1]["annotations"][0]["result"].__setitem__(
+                slice(None), [r for r in ts[1]["annotations"][0]["result"] if not r["id"].startswith("s")]
+            ),
+            "no category",
+        ),
         (lambda ts: ts[1]["data"].update(text="改过的文本"), "task text differs"),
         (lambda ts: ts[1]["data"].update(doc_id="other"), "unknown doc_id"),
         (lambda ts: ts[1]["data"].update(sha256="0" * 64), "raw report changed"),
@@ -192,8 +237,13 @@ def test_overlapping_and_crossing_targets_rejected() -> None:
     # A target running over the sentence end at "；".
     a = para.index("左右") + 1
     tasks[1]["annotations"][0]["result"] += [
-        {"id": "x", "from_name": "label", "to_name": "text", "type": "labels",
-         "value": {"start": a, "end": a + 5, "labels": ["TARGET"]}},
+        {
+            "id": "x",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": a, "end": a + 5, "labels": ["TARGET"]},
+        },
         {"id": "x", "from_name": "value", "to_name": "text", "type": "number", "value": {"number": 1}},
     ]
     with pytest.raises(AnnotationImportError, match="inside one sentence"):
@@ -242,8 +292,10 @@ def docs_with_records(draw: st.DrawFn) -> tuple[DocSource, list[SentenceRecord]]
     paras = []
     for _ in range(n_par):
         n_sent = draw(st.integers(1, 3))
-        sents = [draw(st.text(alphabet=_CHARS, min_size=1, max_size=18)) + draw(st.sampled_from("。；！"))
-                 for _ in range(n_sent)]
+        sents = [
+            draw(st.text(alphabet=_CHARS, min_size=1, max_size=18)) + draw(st.sampled_from("。；！"))
+            for _ in range(n_sent)
+        ]
         paras.append("".join(sents))
     nl = draw(st.sampled_from(["\n", "\r\n", "\r\n\r\n"]))
     text = nl.join(paras) + draw(st.sampled_from(["", nl]))
@@ -258,19 +310,32 @@ def docs_with_records(draw: st.DrawFn) -> tuple[DocSource, list[SentenceRecord]]
             a = draw(st.integers(pos, s.end - 1))
             b = draw(st.integers(a + 1, s.end))
             vmax = draw(st.one_of(st.none(), st.integers(1000, 2000)))
-            targets.append(Target(
-                start=a, end=b, text=text[a:b], category=draw(st.sampled_from(CATEGORIES)),
-                value=draw(st.one_of(st.integers(0, 999), st.sampled_from([4.6, 0.5, 12.25]))),
-                unit=draw(st.sampled_from([None, "亿元", "%", "万平方米"])),
-                bound="at_least" if vmax is not None else draw(st.sampled_from(BOUNDS)),
-                direction=draw(st.sampled_from(["up", "down", None])), value_max=vmax))
+            targets.append(
+                Target(
+                    start=a,
+                    end=b,
+                    text=text[a:b],
+                    category=draw(st.sampled_from(CATEGORIES)),
+                    value=draw(st.one_of(st.integers(0, 999), st.sampled_from([4.6, 0.5, 12.25]))),
+                    unit=draw(st.sampled_from([None, "亿元", "%", "万平方米"])),
+                    bound="at_least" if vmax is not None else draw(st.sampled_from(BOUNDS)),
+                    direction=draw(st.sampled_from(["up", "down", None])),
+                    value_max=vmax,
+                )
+            )
             pos = b
-        recs.append(SentenceRecord("doc", s.sent_id, s.start, s.end, s.text, draw(st.sampled_from(CATEGORIES)), targets))
+        recs.append(
+            SentenceRecord("doc", s.sent_id, s.start, s.end, s.text, draw(st.sampled_from(CATEGORIES)), targets)
+        )
     return DocSource("doc", text, "doc.txt", "f00"), recs
 
 
-@given(docs_with_records(), st.sampled_from(["labelstudio", "doccano"]), st.sampled_from(["sentence", "paragraph", "document"]),
-       st.sampled_from(["utf16", "codepoint"]))
+@given(
+    docs_with_records(),
+    st.sampled_from(["labelstudio", "doccano"]),
+    st.sampled_from(["sentence", "paragraph", "document"]),
+    st.sampled_from(["utf16", "codepoint"]),
+)
 def test_export_import_is_identity(dr: tuple[DocSource, list[SentenceRecord]], fmt: str, unit: str, ou: str) -> None:
     doc, recs = dr
     got = _roundtrip(fmt, doc, recs, unit, ou)
@@ -295,8 +360,13 @@ def _gold_core(path: Path) -> list[dict]:
         r = json.loads(line)
         if r.get("standoff"):
             continue
-        out.append({"span": (r["start"], r["end"]), "category": r["category"],
-                    "targets": [{k: t.get(k) for k in keep} for t in r["targets"]]})
+        out.append(
+            {
+                "span": (r["start"], r["end"]),
+                "category": r["category"],
+                "targets": [{k: t.get(k) for k in keep} for t in r["targets"]],
+            }
+        )
     return out
 
 
@@ -357,7 +427,8 @@ def test_cli_merge_standoff_and_raw_conflict(tmp_path: Path) -> None:
     loaded = load_gold_file(standoff / "toy.jsonl", corpus_dir=tmp_path)
     assert [s.sent_id for s in loaded.sentences] == [1, 2, 3]
     assert [t.to_json() for s in loaded.sentences for t in s.targets] == [
-        t.to_json() for r in recs if r.sent_id in (1, 2, 3) for t in r.targets]
+        t.to_json() for r in recs if r.sent_id in (1, 2, 3) for t in r.targets
+    ]
     # Inline gold whose data/raw copy differs: refused, nothing written.
     (tmp_path / "data" / "raw").mkdir(parents=True)
     (tmp_path / "data" / "raw" / "toy.txt").write_text("something else", encoding="utf-8")
@@ -382,8 +453,10 @@ def test_doccano_new_span_gets_parsed_fields(tmp_path: Path) -> None:
 def test_doccano_entities_form_and_foreign_ls_items() -> None:
     lines = export_doccano(DOC, toy_records(), unit="paragraph")
     for line in lines:  # doccano's newer export: entities objects instead of label triples
-        line["entities"] = [{"id": i, "start_offset": a, "end_offset": b, "label": lab}
-                            for i, (a, b, lab) in enumerate(line.pop("label"))]
+        line["entities"] = [
+            {"id": i, "start_offset": a, "end_offset": b, "label": lab}
+            for i, (a, b, lab) in enumerate(line.pop("label"))
+        ]
     got = import_tasks(lines, {"toy": DOC}, "doccano").records["toy"]
     assert [r.to_json() for r in got] == [r.to_json() for r in toy_records()]
     tasks = _annotated()

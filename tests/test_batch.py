@@ -238,8 +238,8 @@ def test_canonical_units_keep_percent_and_points_apart() -> None:
     assert canonical_unit("%") == ("percent", 1)
     assert canonical_unit("个百分点")[0] not in (None, "percent")
     assert canonical_unit(None) == (None, None)
-    text = rows_csv([{"doc_id": "d", "text": "a,b\"c", "value": 1.5}])
-    assert text.startswith("\ufeff") and list(csv.DictReader(io.StringIO(text[1:])))[0]["text"] == "a,b\"c"
+    text = rows_csv([{"doc_id": "d", "text": 'a,b"c', "value": 1.5}])
+    assert text.startswith("\ufeff") and list(csv.DictReader(io.StringIO(text[1:])))[0]["text"] == 'a,b"c'
 
 
 def test_target_row_fields_and_provenance() -> None:
@@ -248,8 +248,19 @@ def test_target_row_fields_and_provenance() -> None:
     by_text = {r["text"]: r for r in rows}
     r = by_text["社会消费品零售总额突破1450亿元"]
     assert (r["value"], r["unit"], r["unit_canonical"], r["multiplier"], r["value_canonical"]) == (
-        1450, "亿元", "yuan", 10**8, 145_000_000_000)
-    assert (r["bound"], r["direction"], r["part"], r["source"], r["doc_id"]) == ("at_least", None, "plan", "in/r.txt", "r")
+        1450,
+        "亿元",
+        "yuan",
+        10**8,
+        145_000_000_000,
+    )
+    assert (r["bound"], r["direction"], r["part"], r["source"], r["doc_id"]) == (
+        "at_least",
+        None,
+        "plan",
+        "in/r.txt",
+        "r",
+    )
     assert REPORT[r["start"] : r["end"]] == r["text"]
     g = by_text["地区生产总值增长6%左右"]
     assert (g["unit_canonical"], g["bound"], g["direction"]) == ("percent", "about", "up")
@@ -308,11 +319,16 @@ def test_torn_manifest_line_is_dropped(tmp_path: Path) -> None:
     assert (out / MANIFEST).read_text(encoding="utf-8").splitlines(keepends=True) == lines
 
 
-def test_tag_command_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tag_command_formats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pipeline.cli import main
 
-    monkeypatch.setattr(Tagger, "load", classmethod(
-        lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw.get("suppress_review", True))))
+    monkeypatch.setattr(
+        Tagger,
+        "load",
+        classmethod(lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw.get("suppress_review", True))),
+    )
     f = tmp_path / "r.txt"
     f.write_text(REPORT, encoding="utf-8")
     assert main(["tag", str(f)]) == 0

@@ -75,8 +75,11 @@ def test_char_vocab_alignment_on_mixed_text(char_tok: BertTokenizerFast) -> None
         assert (i in covered) == (ch not in " \u200b\ufeff"), (i, ch)
     # Full-width digits are folded on a same-length copy: １４５０ aligns like 1450.
     i = MIXED.index("１４５０")
-    pieces = [char_tok.convert_ids_to_tokens(t) for t, o in zip(enc.windows[0].input_ids, enc.windows[0].offsets)
-              if o is not None and i <= o[0] < i + 4]
+    pieces = [
+        char_tok.convert_ids_to_tokens(t)
+        for t, o in zip(enc.windows[0].input_ids, enc.windows[0].offsets)
+        if o is not None and i <= o[0] < i + 4
+    ]
     assert pieces == ["1", "##4", "##5", "##0"]
 
 
@@ -161,8 +164,9 @@ _CHARS = st.sampled_from(list("增长新增就业万人亿元个家以上左右�
     cuts=st.lists(st.integers(0, 120), max_size=8),
     max_length=st.sampled_from([24, 48, 512]),
 )
-def test_hypothesis_gold_spans_round_trip(char_tok: BertTokenizerFast, chars: list[str], cuts: list[int],
-                                          max_length: int) -> None:
+def test_hypothesis_gold_spans_round_trip(
+    char_tok: BertTokenizerFast, chars: list[str], cuts: list[int], max_length: int
+) -> None:
     text = "".join(chars)
     pts = sorted({min(c, len(text)) for c in cuts})
     spans = [(a, b) for a, b in zip(pts[::2], pts[1::2]) if b > a]
@@ -193,7 +197,7 @@ def _check_rule_types(tok: BertTokenizerFast, text: str, rule_spans: list[tuple[
                 assert t == pt  # specials and context keep their plain type (context = 1)
                 continue
             want = 2 if off[0] in first else 3 if off[0] in inside else 0
-            assert t == want, (off, text[off[0]:off[1]], t, want)
+            assert t == want, (off, text[off[0] : off[1]], t, want)
             n_rule += t in (2, 3)
     assert any(t == 1 for t in enc.windows[0].token_type_ids)  # the context segment is there
     return n_rule
@@ -225,8 +229,9 @@ def test_rule_types_with_bert_base_chinese(bert_tok: BertTokenizerFast) -> None:
     assert _check_rule_types(bert_tok, text, spans) > 0
     long = text * 8
     k = len(text)
-    _check_rule_types(bert_tok, long, [(s + i * k, e + i * k) for i in range(8) for s, e in spans],
-                      max_length=64, stride=16)
+    _check_rule_types(
+        bert_tok, long, [(s + i * k, e + i * k) for i in range(8) for s, e in spans], max_length=64, stride=16
+    )
 
 
 def _one_hot_logits(enc, tags: list[int], strength: float) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
@@ -275,8 +280,10 @@ def test_reconcile_keeps_model_edits_only_where_every_piece_is_quantified() -> N
     assert reconcile_with_rules(text, rule + [(29, 30)], rule) == rule  # an added "。" is not a target
 
 
-@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), max_size=6),
-       st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), max_size=6))
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), max_size=6),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), max_size=6),
+)
 def test_reconcile_output_is_valid(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> None:
     def disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []

@@ -19,9 +19,24 @@ def _gold(tmp_path: Path, ids: list[str], test: list[str] | None) -> Path:
     for i in ids:
         text = "今年地区生产总值增长6%左右。"
         (raw / f"{i}.txt").write_text(text, encoding="utf-8")
-        rec = {"doc_id": i, "sent_id": 0, "start": 0, "end": len(text), "category": "综合",
-               "targets": [{"start": 2, "end": 14, "category": "综合", "value": 6, "unit": "%",
-                            "bound": "about", "direction": "up"}]}
+        rec = {
+            "doc_id": i,
+            "sent_id": 0,
+            "start": 0,
+            "end": len(text),
+            "category": "综合",
+            "targets": [
+                {
+                    "start": 2,
+                    "end": 14,
+                    "category": "综合",
+                    "value": 6,
+                    "unit": "%",
+                    "bound": "about",
+                    "direction": "up",
+                }
+            ],
+        }
         (gold / f"{i}.jsonl").write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
     if test is not None:
         (gold / SPLITS_FILE).write_text(json.dumps({"test": test}), encoding="utf-8")
@@ -79,8 +94,10 @@ def test_evaluate_cli_scores_the_chosen_split(tmp_path: Path) -> None:
 
     gold = _gold(tmp_path, ["a", "b", "c"], ["b"])
     out = tmp_path / "reports"
-    assert evaluate.main(["--gold", str(gold), "--out", str(out), "--resamples", "0", "--split", "test",
-                          "--run-id", "t"]) == 0
+    assert (
+        evaluate.main(["--gold", str(gold), "--out", str(out), "--resamples", "0", "--split", "test", "--run-id", "t"])
+        == 0
+    )
     meta = json.loads((out / "t" / "metrics.json").read_text(encoding="utf-8"))["meta"]
     assert meta["gold_documents"] == ["b"] and meta["gold_split"] == "test"
     assert evaluate.main(["--gold", str(gold), "--out", str(out), "--resamples", "0", "--run-id", "d"]) == 0

@@ -212,7 +212,14 @@ def _spec(**target_overrides: Any) -> dict[str, Any]:
                 "category": "综合",
                 "targets": [
                     t0,
-                    {"text": "城乡居民收入分别增长6%", "category": "民生", "value": 6, "unit": "%", "bound": "exact", "direction": "up"},
+                    {
+                        "text": "城乡居民收入分别增长6%",
+                        "category": "民生",
+                        "value": 6,
+                        "unit": "%",
+                        "bound": "exact",
+                        "direction": "up",
+                    },
                     {"text": "7%", "category": "民生", "value": 7, "unit": "%", "bound": "exact", "direction": "up"},
                 ],
             },
@@ -220,7 +227,9 @@ def _spec(**target_overrides: Any) -> dict[str, Any]:
                 "prefix": "力争新增",
                 "part": "plan",
                 "category": "科创",
-                "targets": [{"text": "新增高新技术企业10家", "value": 10, "unit": "家", "bound": "exact", "direction": None}],
+                "targets": [
+                    {"text": "新增高新技术企业10家", "value": 10, "unit": "家", "bound": "exact", "direction": None}
+                ],
             },
         ],
     }
@@ -305,6 +314,7 @@ def test_entries_of_sentences_that_became_furniture_are_dropped(demo_corpus: Pat
 
 def test_rebuild_command_rewrites_in_place(demo_corpus: Path) -> None:
     from pipeline.cli import standoff as mod  # `govtarget standoff`
+
     out = demo_corpus / "gold"
     assert mod.main(["build", "--corpus", str(demo_corpus), "--out", str(out), str(_write(demo_corpus, _spec()))]) == 0
     path = out / "demo.jsonl"
@@ -439,4 +449,3 @@ def test_build_command_writes_inline_gold(demo_corpus: Path, capsys: pytest.Capt
     assert cli.main(["build", "--corpus", str(demo_corpus), "--out", str(out), str(_write(demo_corpus, spec))]) == 0
     assert "(inline)" in capsys.readouterr().out
     assert (out / "demo.jsonl").read_text(encoding="utf-8") == mod.to_jsonl(mod.build(spec, demo_corpus))
-

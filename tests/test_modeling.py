@@ -46,16 +46,36 @@ def _doc() -> GoldDocument:
         [
             rec(0, "一、2024年工作安排", "综合", []),
             rec(1, "社会消费品零售总额突破1450亿元。", "商贸", [("社会消费品零售总额突破1450亿元", "商贸")]),
-            rec(2, "城镇新增就业4.6万人，能耗强度下降3%。", "民生",
-                [("城镇新增就业4.6万人", "民生"), ("能耗强度下降3%", "生态")]),
-            rec(3, "建设5G基站200个，发行REITs产品2只。", "产业", [("建设5G基站200个", "产业"), ("发行REITs产品2只", "金融")]),
+            rec(
+                2,
+                "城镇新增就业4.6万人，能耗强度下降3%。",
+                "民生",
+                [("城镇新增就业4.6万人", "民生"), ("能耗强度下降3%", "生态")],
+            ),
+            rec(
+                3,
+                "建设5G基站200个，发行REITs产品2只。",
+                "产业",
+                [("建设5G基站200个", "产业"), ("发行REITs产品2只", "金融")],
+            ),
             rec(4, "各位代表！", "综合", []),
         ],
     )
 
 
-TINY = dict(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, batch_size=8, lr=3e-3,
-            fixed_epochs=80, dropout=0.0, max_length=64, stride=8, target_category_source="span")
+TINY = dict(
+    hidden_size=32,
+    num_layers=2,
+    num_heads=2,
+    intermediate_size=64,
+    batch_size=8,
+    lr=3e-3,
+    fixed_epochs=80,
+    dropout=0.0,
+    max_length=64,
+    stride=8,
+    target_category_source="span",
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +112,18 @@ def test_overfit_save_reload_same_predictions(trained: tuple[ModelPredictor, Pat
         # fp16 weights on disk: probabilities agree closely, not bit for bit.
         assert abs(a.category_probs[a.category] - b.category_probs[b.category]) < 0.02
     meta = json.loads((out / META_FILE).read_text(encoding="utf-8"))
-    for key in ("schema_version", "bio_tags", "categories", "train_args", "seed", "train_gold_sha256",
-                "library_versions", "created", "target_category_source", "files_sha256"):
+    for key in (
+        "schema_version",
+        "bio_tags",
+        "categories",
+        "train_args",
+        "seed",
+        "train_gold_sha256",
+        "library_versions",
+        "created",
+        "target_category_source",
+        "files_sha256",
+    ):
         assert key in meta, key
     assert (out / "vocab.txt").exists() and (out / "MODEL_CARD.md").exists()
     assert model_size_bytes(out) < 25_000_000
@@ -130,7 +160,9 @@ def _copy(out: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("missing", [META_FILE, WEIGHTS_FILE, "vocab.txt", "config.json"])
-def test_missing_file_is_named(trained: tuple[ModelPredictor, Path, GoldDocument], tmp_path: Path, missing: str) -> None:
+def test_missing_file_is_named(
+    trained: tuple[ModelPredictor, Path, GoldDocument], tmp_path: Path, missing: str
+) -> None:
     d = _copy(trained[1], tmp_path)
     (d / missing).unlink()
     with pytest.raises(ModelLoadError, match=missing.replace(".", r"\.")):
@@ -254,8 +286,9 @@ def test_rule_features_overfit_save_reload(tmp_path: Path) -> None:
 
 def test_widen_token_types_keeps_outputs_and_reloads(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    m = JointModel.from_config(small_bert_config(64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                                 intermediate_size=32))
+    m = JointModel.from_config(
+        small_bert_config(64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    )
     m.eval()
     ids = torch.randint(5, 64, (2, 7))
     am = torch.ones_like(ids)

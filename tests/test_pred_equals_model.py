@@ -33,8 +33,18 @@ def test_batch_output_scores_like_the_model(tmp_path: Path, model: str) -> None:
     shutil.copy(ROOT / "data/raw/yuzhong-2024.txt", tmp_path / "data/raw")
     batch_out, reports = tmp_path / "batch", tmp_path / "reports"
     model_arg = model if model == "rules" else str(ROOT / model)
-    _run("-m", "pipeline.cli", "batch", str(tmp_path / "data/raw"), "--out", str(batch_out), "--model", model_arg,
-         "--quiet", cwd=ROOT)
+    _run(
+        "-m",
+        "pipeline.cli",
+        "batch",
+        str(tmp_path / "data/raw"),
+        "--out",
+        str(batch_out),
+        "--model",
+        model_arg,
+        "--quiet",
+        cwd=ROOT,
+    )
     system = ["--system", "rules"] if model == "rules" else ["--model", model_arg]
     common = ["--gold", str(gold), "--out", str(reports), "--resamples", "0"]
     _run(str(ROOT / "evaluate.py"), *system, *common, "--run-id", "direct", cwd=ROOT)

@@ -39,26 +39,50 @@ REPORT_B = """2025年某县政府工作报告
 #: The corrected annotation (what a careful annotator leaves): per sentence text, its category
 #: and its targets as (text, category, value, unit, bound, direction).
 TRUTH: dict[str, tuple[str, list[tuple[str, str, float, str | None, str, str | None]]]] = {
-    "今年主要预期目标是：地区生产总值增长5%左右，城镇新增就业3万人。": ("综合", [
-        ("地区生产总值增长5%左右", "综合", 5, "%", "about", "up"),
-        ("城镇新增就业3万人", "民生", 3, "万人", "exact", None)]),
-    "新增金融机构4家，绿色金融规模突破500亿元。": ("金融", [
-        ("新增金融机构4家", "金融", 4, "家", "exact", None),
-        ("绿色金融规模突破500亿元", "金融", 500, "亿元", "at_least", None)]),
-    "社会消费品零售总额突破800亿元。": ("商贸", [("社会消费品零售总额突破800亿元", "商贸", 800, "亿元", "at_least", None)]),
-    "建设高标准农田2万亩，空气质量优良天数达到300天。": ("农业", [
-        ("建设高标准农田2万亩", "农业", 2, "万亩", "exact", None),
-        ("空气质量优良天数达到300天", "生态", 300, "天", "exact", None)]),
-    "新认定国家高新技术企业60家，动态清零信访积案。": ("科创", [
-        ("新认定国家高新技术企业60家", "科创", 60, "家", "exact", None),
-        ("动态清零信访积案", "安全", 0, None, "exact", None)]),
+    "今年主要预期目标是：地区生产总值增长5%左右，城镇新增就业3万人。": (
+        "综合",
+        [
+            ("地区生产总值增长5%左右", "综合", 5, "%", "about", "up"),
+            ("城镇新增就业3万人", "民生", 3, "万人", "exact", None),
+        ],
+    ),
+    "新增金融机构4家，绿色金融规模突破500亿元。": (
+        "金融",
+        [
+            ("新增金融机构4家", "金融", 4, "家", "exact", None),
+            ("绿色金融规模突破500亿元", "金融", 500, "亿元", "at_least", None),
+        ],
+    ),
+    "社会消费品零售总额突破800亿元。": (
+        "商贸",
+        [("社会消费品零售总额突破800亿元", "商贸", 800, "亿元", "at_least", None)],
+    ),
+    "建设高标准农田2万亩，空气质量优良天数达到300天。": (
+        "农业",
+        [
+            ("建设高标准农田2万亩", "农业", 2, "万亩", "exact", None),
+            ("空气质量优良天数达到300天", "生态", 300, "天", "exact", None),
+        ],
+    ),
+    "新认定国家高新技术企业60家，动态清零信访积案。": (
+        "科创",
+        [
+            ("新认定国家高新技术企业60家", "科创", 60, "家", "exact", None),
+            ("动态清零信访积案", "安全", 0, None, "exact", None),
+        ],
+    ),
     "全县生产总值增长6%以上。": ("综合", [("全县生产总值增长6%以上", "综合", 6, "%", "at_least", "up")]),
-    "新增就业岗位2000个，城镇调查失业率控制在5.5%以内。": ("民生", [
-        ("新增就业岗位2000个", "民生", 2000, "个", "exact", None),
-        ("城镇调查失业率控制在5.5%以内", "民生", 5.5, "%", "at_most", None)]),
-    "改造老旧小区12个，新建5G基站300个。": ("城建", [
-        ("改造老旧小区12个", "城建", 12, "个", "exact", None),
-        ("新建5G基站300个", "城建", 300, "个", "exact", None)]),
+    "新增就业岗位2000个，城镇调查失业率控制在5.5%以内。": (
+        "民生",
+        [
+            ("新增就业岗位2000个", "民生", 2000, "个", "exact", None),
+            ("城镇调查失业率控制在5.5%以内", "民生", 5.5, "%", "at_most", None),
+        ],
+    ),
+    "改造老旧小区12个，新建5G基站300个。": (
+        "城建",
+        [("改造老旧小区12个", "城建", 12, "个", "exact", None), ("新建5G基站300个", "城建", 300, "个", "exact", None)],
+    ),
     "能耗强度下降3%。": ("生态", [("能耗强度下降3%", "生态", 3, "%", "exact", "down")]),
 }
 
@@ -66,9 +90,13 @@ TRUTH: dict[str, tuple[str, list[tuple[str, str, float, str | None, str, str | N
 def _items(rid: str, label: str, s: int, e: int, text: str, attrs: dict[str, Any]) -> list[dict[str, Any]]:
     geo = {"start": s, "end": e, "text": text}
     out = [{"id": rid, "from_name": "label", "to_name": "text", "type": "labels", "value": {**geo, "labels": [label]}}]
-    for name, kind, key in (("category", "choices", "choices"), ("bound", "choices", "choices"),
-                            ("direction", "choices", "choices"), ("value", "number", "number"),
-                            ("unit", "textarea", "text")):
+    for name, kind, key in (
+        ("category", "choices", "choices"),
+        ("bound", "choices", "choices"),
+        ("direction", "choices", "choices"),
+        ("value", "number", "number"),
+        ("unit", "textarea", "text"),
+    ):
         if name in attrs and attrs[name] is not None:
             v = attrs[name] if kind == "number" else [attrs[name]]
             out.append({"id": rid, "from_name": name, "to_name": "text", "type": kind, "value": {**geo, key: v}})
@@ -105,7 +133,8 @@ def correct(tasks: list[dict[str, Any]]) -> dict[str, int]:
             lab = next(i for i in items if i["type"] == "labels")
             if lab["value"]["labels"] == ["TARGET"]:
                 pred_targets[lab["value"]["text"]] = next(
-                    i["value"]["choices"][0] for i in items if i["from_name"] == "category")
+                    i["value"]["choices"][0] for i in items if i["from_name"] == "category"
+                )
         for k, (ttext, (sstart, _stext, t)) in enumerate(sorted(truth_for_task.items())):
             s = text.index(ttext, sstart)
             attrs = dict(zip(("category", "value", "unit", "bound", "direction"), t[1:]))
@@ -134,8 +163,9 @@ def test_annotation_loop(tmp_path: Path) -> None:
     all_edits = []
     for name in ("county-a-2025", "county-b-2025"):
         tasks_file = proj / f"{name}.tasks.json"
-        assert main(["export", str(proj / "incoming" / f"{name}.txt"), "--model", "rules",
-                     "--out", str(tasks_file)]) == 0
+        assert (
+            main(["export", str(proj / "incoming" / f"{name}.txt"), "--model", "rules", "--out", str(tasks_file)]) == 0
+        )
         assert (proj / f"{name}.tasks.xml").exists()
         tasks = json.loads(tasks_file.read_text(encoding="utf-8"))
         assert all(t["predictions"][0]["model_version"].startswith("rules") for t in tasks)
@@ -143,10 +173,22 @@ def test_annotation_loop(tmp_path: Path) -> None:
         all_edits.append(correct(tasks))
         tasks_file.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
         # 3. import into the gold set (the raw copy lands inside it, in data/gold/raw: issue 13)
-        assert main(["import", str(tasks_file), "--raw", str(proj / "incoming" / f"{name}.txt"),
-                     "--out", str(gold_dir / f"{name}.jsonl")]) == 0
-        assert (gold_dir / "raw" / f"{name}.txt").read_text(encoding="utf-8") == \
-            (proj / "incoming" / f"{name}.txt").read_text(encoding="utf-8")
+        assert (
+            main(
+                [
+                    "import",
+                    str(tasks_file),
+                    "--raw",
+                    str(proj / "incoming" / f"{name}.txt"),
+                    "--out",
+                    str(gold_dir / f"{name}.jsonl"),
+                ]
+            )
+            == 0
+        )
+        assert (gold_dir / "raw" / f"{name}.txt").read_text(encoding="utf-8") == (
+            proj / "incoming" / f"{name}.txt"
+        ).read_text(encoding="utf-8")
     # The rules give 城镇新增就业 the sentence's category (综合); the annotator makes it 民生.
     assert sum(e["category_fixed"] for e in all_edits) >= 1
     assert sum(e["kept"] + e["added"] for e in all_edits) == sum(len(v[1]) for v in TRUTH.values())
@@ -158,8 +200,18 @@ def test_annotation_loop(tmp_path: Path) -> None:
     assert all(t.text == d.raw[t.start : t.end] for d in docs for t in d.targets())
 
     # 4. retrain: a tiny model, 2-fold CV by document, then the final fit on both documents
-    cfg = TrainConfig(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, epochs=2, patience=1,
-                      batch_size=8, lr=1e-3, fp16=False, target_category_source="sentence")
+    cfg = TrainConfig(
+        hidden_size=32,
+        num_layers=1,
+        num_heads=2,
+        intermediate_size=64,
+        epochs=2,
+        patience=1,
+        batch_size=8,
+        lr=1e-3,
+        fp16=False,
+        target_category_source="sentence",
+    )
     model_dir = proj / "models" / "loop"
     _, cv = finetune(docs, cfg, model_dir, k=2, by="document", n_resamples=50)
     assert cv is not None and (model_dir / "govtarget.json").exists()
@@ -178,15 +230,19 @@ def test_annotation_loop(tmp_path: Path) -> None:
 
     # 5. evaluate → reports/history.jsonl gains a line; the model saw this gold: never an accuracy
     reports = proj / "reports"
-    res = run_evaluation(EvalConfig(gold=str(gold_dir), out=str(reports), system="model", path=str(model_dir),
-                                    n_resamples=50), log=lambda s: None)
+    res = run_evaluation(
+        EvalConfig(gold=str(gold_dir), out=str(reports), system="model", path=str(model_dir), n_resamples=50),
+        log=lambda s: None,
+    )
     hist = read_history_lines(reports / "history.jsonl")
     assert len(hist) == 1 and hist[0]["run_id"] == res.meta["run_id"]
     assert hist[0]["split"] == TRAIN_SPLIT
     assert (res.run_dir / "metrics.json").exists()
     # A cross-validated rules run on the same gold adds a second line.
-    run_evaluation(EvalConfig(gold=str(gold_dir), out=str(reports), system="rules", cv=2, cv_by="document",
-                              n_resamples=50), log=lambda s: None)
+    run_evaluation(
+        EvalConfig(gold=str(gold_dir), out=str(reports), system="rules", cv=2, cv_by="document", n_resamples=50),
+        log=lambda s: None,
+    )
     hist = read_history_lines(reports / "history.jsonl")
     assert len(hist) == 2 and hist[1]["split"].startswith("cv (leave-one-document-out")
     assert hist[1]["targets_n_gold"] == len(gold_targets)

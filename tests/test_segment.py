@@ -486,7 +486,12 @@ def test_pdf_and_web_furniture_marked() -> None:
     assert reason["城镇新增就业4.6万人。"] is None and reason["居民收入增长6%。"] is None
     assert reason["- 2 -"] == reason["第3页"] == "page_number"
     assert reason["扫一扫在手机打开当前页"] == "web_chrome"
-    assert reason["相关报道"] == reason["市政府召开常务会议研究部署近期工作"] == reason["市长主持召开专题会议"] == "related"
+    assert (
+        reason["相关报道"]
+        == reason["市政府召开常务会议研究部署近期工作"]
+        == reason["市长主持召开专题会议"]
+        == "related"
+    )
     assert reason["主办单位：某某市人民政府办公室"] == "web_chrome"
     assert reason["今年地区生产总值增长5%左右。"] is None
     for s in seg.segments:

@@ -56,8 +56,16 @@ class FakePredictor:
 
 def _rec(text: str, probs: dict[str, float], scores: list[float], part: str = "plan") -> SentenceRecord:
     ts = [Target(0, 1, text[:1], "综合", 1, extra={"score": s}) for s in scores]
-    return SentenceRecord("d", 0, 0, len(text), text, max(probs, key=lambda c: probs[c]), ts,
-                          extra={"category_probs": probs, "part": part})
+    return SentenceRecord(
+        "d",
+        0,
+        0,
+        len(text),
+        text,
+        max(probs, key=lambda c: probs[c]),
+        ts,
+        extra={"category_probs": probs, "part": part},
+    )
 
 
 def test_components() -> None:
@@ -71,11 +79,20 @@ def test_components() -> None:
     assert combine({"category": 1.0, "number_gap": 0.0}) == pytest.approx(1 / 1.5)
 
 
-@pytest.mark.parametrize("text, expect", [
-    ("新建5G基站300个。", True), ("动态清零信访积案。", True), ("建设三个产业园。", True), ("增长5%。", True),
-    ("3、坚持改革开放", False), ("全面落实十六大精神。", False), ("2024年是关键一年。", False),
-    ("打造“五张消费名片”。", False), ("进一步加强管理。", False),
-])
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        ("新建5G基站300个。", True),
+        ("动态清零信访积案。", True),
+        ("建设三个产业园。", True),
+        ("增长5%。", True),
+        ("3、坚持改革开放", False),
+        ("全面落实十六大精神。", False),
+        ("2024年是关键一年。", False),
+        ("打造“五张消费名片”。", False),
+        ("进一步加强管理。", False),
+    ],
+)
 def test_has_quantity(text: str, expect: bool) -> None:
     assert has_quantity(text) is expect
 
@@ -87,8 +104,11 @@ def test_shingles_map_numbers() -> None:
     assert jaccard(a, shingles("完成固定资产投资220亿元。")) < 0.2
 
 
-@given(st.lists(st.text(alphabet="增长亿元万人新增123", min_size=0, max_size=12), max_size=8),
-       st.text(alphabet="增长亿元万人新增123", max_size=12), st.sampled_from([0.3, 0.7, 1.0]))
+@given(
+    st.lists(st.text(alphabet="增长亿元万人新增123", min_size=0, max_size=12), max_size=8),
+    st.text(alphabet="增长亿元万人新增123", max_size=12),
+    st.sampled_from([0.3, 0.7, 1.0]),
+)
 def test_index_agrees_with_brute_force(stored: list[str], query: str, thr: float) -> None:
     idx = ShingleIndex(thr)
     for s in stored:
@@ -99,10 +119,7 @@ def test_index_agrees_with_brute_force(stored: list[str], query: str, thr: float
 
 
 DOC_A = (
-    "2025年政府工作报告\n"
-    "今年主要目标是：新增市场主体含糊500家。\n"
-    "拿不准的一句话，新增金融机构5家。\n"
-    "加强生态保护。\n"
+    "2025年政府工作报告\n今年主要目标是：新增市场主体含糊500家。\n拿不准的一句话，新增金融机构5家。\n加强生态保护。\n"
 )
 DOC_B = (
     "今年主要目标是：新增市场主体含糊600家。\n"  # near-duplicate of DOC_A's (numbers differ)
@@ -125,8 +142,13 @@ def corpus(tmp_path: Path) -> tuple[Path, Path]:
     raw.mkdir()
     (raw / "g.txt").write_text(DOC_GOLD, encoding="utf-8")
     t = DOC_GOLD.strip()
-    (gold / "g.jsonl").write_text(json.dumps({"doc_id": "g", "sent_id": 0, "start": 0, "end": len(t), "text": t,
-                                              "category": "民生", "targets": []}, ensure_ascii=False) + "\n")
+    (gold / "g.jsonl").write_text(
+        json.dumps(
+            {"doc_id": "g", "sent_id": 0, "start": 0, "end": len(t), "text": t, "category": "民生", "targets": []},
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
     return c, gold
 
 
@@ -137,7 +159,11 @@ def test_select_ranks_skips_and_exports(corpus: tuple[Path, Path]) -> None:
     texts = [x.text for x in sel.chosen]
     # Category ties first (0.404: tie + a 0.99 span; 0.4: tie alone), then the number without a
     # target (0.5/2.5), then the weak span (0.45/2.5); the confident sentence last.
-    assert texts[:3] == ["拿不准的一句话，新增金融机构5家。", "拿不准的另一句话很长很长很长。", "完成固定资产投资220亿元。"]
+    assert texts[:3] == [
+        "拿不准的一句话，新增金融机构5家。",
+        "拿不准的另一句话很长很长很长。",
+        "完成固定资产投资220亿元。",
+    ]
     assert texts[3].startswith("今年主要目标是：新增市场主体含糊")  # either copy: ties are a seeded draw
     assert texts[4:] == ["加强生态保护。"]
     # Only one of the two near-duplicate sentences; no title (furniture) ever.
@@ -162,8 +188,7 @@ def test_select_skips_gold_sentences_in_other_reports(tmp_path: Path, corpus: tu
 
 def test_paragraph_unit_and_max_per_doc(corpus: tuple[Path, Path]) -> None:
     c, gold = corpus
-    sel = select(sorted(c.glob("*.txt")), Tagger(FakePredictor()), n=10, unit="paragraph", gold_dir=gold,
-                 max_per_doc=1)
+    sel = select(sorted(c.glob("*.txt")), Tagger(FakePredictor()), n=10, unit="paragraph", gold_dir=gold, max_per_doc=1)
     assert len({x.doc_id for x in sel.chosen}) == len(sel.chosen) == 2
     assert all(t["data"]["unit"] == "paragraph" for t in sel.tasks)
 
@@ -171,8 +196,12 @@ def test_paragraph_unit_and_max_per_doc(corpus: tuple[Path, Path]) -> None:
 def test_pick_respects_n_and_gold() -> None:
     from pipeline.annotation.select import Candidate
 
-    cands = [Candidate("d", (i,), 0, 1, t, 1.0 - i / 10) for i, t in enumerate(
-        ["城镇新增就业4.6万人。", "城镇新增就业5万人。", "完成固定资产投资220亿元。", "加强生态环境保护工作。"])]
+    cands = [
+        Candidate("d", (i,), 0, 1, t, 1.0 - i / 10)
+        for i, t in enumerate(
+            ["城镇新增就业4.6万人。", "城镇新增就业5万人。", "完成固定资产投资220亿元。", "加强生态环境保护工作。"]
+        )
+    ]
     got = pick(cands, 5, gold_texts=["加强生态环境保护工作。"])
     assert [c.sent_ids[0] for c in got] == [0, 2]
     assert len(pick(cands, 1)) == 1
@@ -191,8 +220,12 @@ class FakeModelPredictor(FakePredictor):
         out = []
         for s in sentences:
             n = len(s.text)
-            out.append(EncodedSentence(s.text, [Window([101] + [5] * n + [102], [0] * (n + 2),
-                                                       [None] + [(i, i + 1) for i in range(n)] + [None])]))
+            out.append(
+                EncodedSentence(
+                    s.text,
+                    [Window([101] + [5] * n + [102], [0] * (n + 2), [None] + [(i, i + 1) for i in range(n)] + [None])],
+                )
+            )
         return out
 
     def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]

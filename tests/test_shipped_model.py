@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "models" / "default"
 
 
-
 @pytest.fixture(scope="module")
 def tagger() -> Tagger:
     return Tagger.load(str(DEFAULT))

@@ -18,7 +18,9 @@ from pipeline.tagging.tagger import Tagger
 @pytest.fixture()
 def nlp(monkeypatch: pytest.MonkeyPatch) -> spacy.language.Language:
     # The component loads its tagger by name; give it the fake predictor instead of rules/model.
-    monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw["suppress_review"])))
+    monkeypatch.setattr(
+        Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw["suppress_review"]))
+    )
     nlp = blank_zh()
     nlp.add_pipe("govtarget", config={"model": "rules"})
     return nlp
@@ -32,7 +34,13 @@ def test_targets_and_fields(nlp: spacy.language.Language) -> None:
     assert texts == ["地区生产总值增长6%左右", "城镇新增就业4.6万人", "社会消费品零售总额突破1450亿元"]
     s = spans[2]
     assert (s.start_char, s.end_char) == (REPORT.index("社会"), REPORT.index("亿元") + 2)
-    assert (s._.value, s._.unit, s._.bound, s._.direction, s._.unit_canonical) == (1450, "亿元", "at_least", None, "yuan")
+    assert (s._.value, s._.unit, s._.bound, s._.direction, s._.unit_canonical) == (
+        1450,
+        "亿元",
+        "at_least",
+        None,
+        "yuan",
+    )
     assert s.label_ == s._.category == "综合" and s._.score == pytest.approx(0.9) and s._.part == "plan"
     assert spans[0]._.direction == "up" and spans[0]._.bound == "about"
     assert s._.record["start"] == s.start_char  # the full record rides along
@@ -59,11 +67,14 @@ def test_pipe_batches_and_empty_doc(nlp: spacy.language.Language) -> None:
 
 
 def test_unaligned_span_is_warned_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw["suppress_review"])))
+    monkeypatch.setattr(
+        Tagger, "load", classmethod(lambda cls, spec, **kw: cls(FakePredictor(), suppress_review=kw["suppress_review"]))
+    )
     nlp = spacy.blank("zh", config=pipeline.tagging.spacy_component.CHAR_ZH_CONFIG)
     # Tokens of two characters each: a target starting at an odd offset cannot align strictly.
-    nlp.tokenizer = lambda text: Doc(nlp.vocab, words=[text[i : i + 2] for i in range(0, len(text), 2)],
-                                     spaces=[False] * ((len(text) + 1) // 2))
+    nlp.tokenizer = lambda text: Doc(
+        nlp.vocab, words=[text[i : i + 2] for i in range(0, len(text), 2)], spaces=[False] * ((len(text) + 1) // 2)
+    )
     nlp.add_pipe("govtarget")
     text = "二、2025年工作安排\n目标：增长6%以上。\n"
     with warnings.catch_warnings(record=True) as w:

@@ -105,8 +105,10 @@ def _old_keyword_scores(text):  # noqa: ANN001, ANN202
 _LEX_CHARS = "".join(sorted({ch for ws in rules.LEXICON.values() for w in ws for ch in w}))
 
 
-@given(st.lists(st.sampled_from(sorted({w for ws in rules.LEXICON.values() for w in ws})), max_size=8),
-       st.text(alphabet=_LEX_CHARS + "，。5%", max_size=40))
+@given(
+    st.lists(st.sampled_from(sorted({w for ws in rules.LEXICON.values() for w in ws})), max_size=8),
+    st.text(alphabet=_LEX_CHARS + "，。5%", max_size=40),
+)
 def test_keyword_scores_by_first_character_equal_full_count(words: list[str], noise: str) -> None:
     text = noise[: len(noise) // 2] + "".join(words) + noise[len(noise) // 2 :]
     assert rules._keyword_scores_uncached(text) == _old_keyword_scores(text)
@@ -191,14 +193,16 @@ def test_speedups_leave_gold_predictions_identical(monkeypatch: pytest.MonkeyPat
     tagger = Tagger.load(str(MODEL), backend="torch")
     fast = _records(tagger, docs)
     monkeypatch.setattr(
-        modeling, "decode_many",
+        modeling,
+        "decode_many",
         lambda enc, tl, cl, rule_prior, reconcile, snap=False: [
             encoding.snap_decoded(e.text, spans) if snap else spans
             for e, spans in ((e, _old_decode(e, t, c, rule_prior, reconcile)) for e, t, c in zip(enc, tl, cl))
         ],
     )
     monkeypatch.setattr(
-        modeling, "encode_many",
+        modeling,
+        "encode_many",
         lambda tok, items, max_length, stride: [
             encoding.encode(tok, t, c, max_length=max_length, stride=stride, rule_spans=r) for t, c, r in items
         ],

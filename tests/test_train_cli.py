@@ -17,17 +17,28 @@ TINY_ENCODER = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size
 
 @pytest.mark.slow
 def test_retrain_pretrains_when_needed_then_fits_and_cross_validates(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(train, "PRETRAIN", dict(max_steps=3, max_minutes=5.0, seed=13, batch_size=4, **TINY_ENCODER))
     gold = _gold_dir(tmp_path, [_doc("county-a"), _doc("county-b")])
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i in range(2):
-        (corpus / f"r{i}.txt").write_text("二、今年工作安排\n" + "\n".join(t for t, _, _ in LINES) * 3, encoding="utf-8")
+        (corpus / f"r{i}.txt").write_text(
+            "二、今年工作安排\n" + "\n".join(t for t, _, _ in LINES) * 3, encoding="utf-8"
+        )
     mlm, out, reports = tmp_path / "runs" / "mlm", tmp_path / "models" / "m", tmp_path / "reports"
     recipe = dict(TINY_ENCODER, epochs=2, patience=1, batch_size=8, max_length=48, stride=8, num_threads=1)
-    res = train.retrain(str(gold), str(out), reports=str(reports), recipe=recipe, final_epochs=2, n_resamples=20,
-                        mlm_dir=str(mlm), pretrain_corpus=str(corpus))
+    res = train.retrain(
+        str(gold),
+        str(out),
+        reports=str(reports),
+        recipe=recipe,
+        final_epochs=2,
+        n_resamples=20,
+        mlm_dir=str(mlm),
+        pretrain_corpus=str(corpus),
+    )
 
     log = json.loads((mlm / "mlm_log.json").read_text(encoding="utf-8"))
     assert log["steps"] == 3  # a fixed step count, not a wall-clock budget
@@ -44,6 +55,14 @@ def test_retrain_pretrains_when_needed_then_fits_and_cross_validates(
 
     # A second run reuses the masked-LM encoder instead of pretraining again.
     before = (mlm / "model.safetensors").stat().st_mtime_ns
-    train.retrain(str(gold), str(tmp_path / "models" / "m2"), reports=str(reports), recipe=recipe, final_epochs=1,
-                  n_resamples=20, mlm_dir=str(mlm), pretrain_corpus=str(corpus))
+    train.retrain(
+        str(gold),
+        str(tmp_path / "models" / "m2"),
+        reports=str(reports),
+        recipe=recipe,
+        final_epochs=1,
+        n_resamples=20,
+        mlm_dir=str(mlm),
+        pretrain_corpus=str(corpus),
+    )
     assert (mlm / "model.safetensors").stat().st_mtime_ns == before

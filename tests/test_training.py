@@ -31,8 +31,17 @@ from pipeline.training.loop import (
 )
 from pipeline.training.pretrain import PretrainConfig, mask_tokens, pack, pretrain
 
-TINY = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=8, lr=3e-3, dropout=0.0,
-            max_length=48, stride=8)
+TINY = dict(
+    hidden_size=32,
+    num_layers=1,
+    num_heads=2,
+    intermediate_size=64,
+    batch_size=8,
+    lr=3e-3,
+    dropout=0.0,
+    max_length=48,
+    stride=8,
+)
 
 
 def test_config_checks() -> None:
@@ -94,7 +103,9 @@ def test_masking_never_touches_specials() -> None:
         tok = load_tokenizer(d)
     seqs = pack([["增长5%。" * 30, "新增就业。"]], tok, 32)
     assert all(len(s) <= 32 for s in seqs)
-    assert sum(len(s) - 2 for s in seqs) == len(tok("增长5%。" * 30 + "新增就业。", add_special_tokens=False)["input_ids"])
+    assert sum(len(s) - 2 for s in seqs) == len(
+        tok("增长5%。" * 30 + "新增就业。", add_special_tokens=False)["input_ids"]
+    )
     ids = torch.tensor([s + [tok.pad_token_id] * (32 - len(s)) for s in seqs])
     am = (ids != tok.pad_token_id).long()
     inp, lab = mask_tokens(ids, am, tok, 0.15, torch.Generator().manual_seed(0))
@@ -111,15 +122,28 @@ def test_pretrain_then_finetune_from_it(tmp_path: Path) -> None:
     for i in range(2):
         (corpus / f"r{i}.txt").write_text("\n".join(t for t, _, _ in LINES) * 3, encoding="utf-8")
     out = tmp_path / "mlm"
-    res = pretrain(corpus, out, PretrainConfig(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64,
-                                                max_length=32, batch_size=4, max_steps=6, log_every=2))
+    res = pretrain(
+        corpus,
+        out,
+        PretrainConfig(
+            hidden_size=32,
+            num_layers=1,
+            num_heads=2,
+            intermediate_size=64,
+            max_length=32,
+            batch_size=4,
+            max_steps=6,
+            log_every=2,
+        ),
+    )
     assert res["steps"] == 6 and (out / "mlm_log.json").exists() and (out / "mlm_loss.png").exists()
     assert res["final_heldout_loss"] is not None
     enc = JointModel.from_pretrained_encoder(str(out))
     assert enc.config.hidden_size == 32
     doc = _doc()
-    pred, _ = train_model(examples_from_docs([doc]), [], TrainConfig(**{**TINY, "hidden_size": 999}, init=str(out),
-                                                                      fixed_epochs=1))
+    pred, _ = train_model(
+        examples_from_docs([doc]), [], TrainConfig(**{**TINY, "hidden_size": 999}, init=str(out), fixed_epochs=1)
+    )
     assert pred.model is not None and pred.model.config.hidden_size == 32  # taken from the MLM folder
 
 
@@ -135,8 +159,14 @@ def test_init_from_model_dir_and_attach_cv(tmp_path: Path) -> None:
     # A govtarget model directory as init: encoder and heads carry over (same vocabulary).
     second, _ = train_model(ex, [], TrainConfig(**TINY, init=str(tmp_path / "m"), fixed_epochs=1))
     assert second.tokenizer.get_vocab() == first.tokenizer.get_vocab()
-    report = {"chosen_target_category_source": "span", "span": {"targets_strict_f": 0.5},
-              "sentence": {"targets_strict_f": 0.4}, "gold_sha256": gold_sha256([doc]), "folds": 3, "by": "paragraph"}
+    report = {
+        "chosen_target_category_source": "span",
+        "span": {"targets_strict_f": 0.5},
+        "sentence": {"targets_strict_f": 0.4},
+        "gold_sha256": gold_sha256([doc]),
+        "folds": 3,
+        "by": "paragraph",
+    }
     attach_cv(tmp_path / "m", [doc], report)
     loaded = load_predictor(tmp_path / "m")
     assert loaded.target_category_source == "span"
@@ -177,7 +207,8 @@ def test_select_decoding_prefers_the_middle_on_ties() -> None:
     tied = [v for v, s in scores.items() if s == best]
     mid = RULE_PRIOR_GRID[len(RULE_PRIOR_GRID) // 2]
     assert abs(RULE_PRIOR_GRID.index(sel["rule_prior"]) - RULE_PRIOR_GRID.index(mid)) == min(
-        abs(RULE_PRIOR_GRID.index(v) - RULE_PRIOR_GRID.index(mid)) for v in tied)
+        abs(RULE_PRIOR_GRID.index(v) - RULE_PRIOR_GRID.index(mid)) for v in tied
+    )
 
 
 def test_rule_tag_onehot_reads_the_rule_token_types() -> None:

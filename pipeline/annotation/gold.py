@@ -84,7 +84,9 @@ def validate_records(records: list[tuple[int, dict[str, Any]]], raw: str, path: 
             problems.append(GoldProblem(path, line_no, f"missing field(s) {', '.join(missing)}"))
             continue
         if not (isinstance(rec["doc_id"], str) and isinstance(rec["category"], str) and _is_int(rec["sent_id"])):
-            problems.append(GoldProblem(path, line_no, f"{where}: doc_id and category must be strings, sent_id an integer"))
+            problems.append(
+                GoldProblem(path, line_no, f"{where}: doc_id and category must be strings, sent_id an integer")
+            )
             continue
         doc_ids.add(rec["doc_id"])
         s, e = rec["start"], rec["end"]
@@ -259,7 +261,7 @@ def read_splits(gold_root: str | os.PathLike[str]) -> dict[str, list[str]]:
         raise GoldError(f"{f}: not valid JSON ({e})") from e
     test = obj.get("test") if isinstance(obj, dict) else None
     if not isinstance(test, list) or not all(isinstance(x, str) for x in test):
-        raise GoldError(f"{f}: expected {{\"test\": [doc_id, ...]}}")
+        raise GoldError(f'{f}: expected {{"test": [doc_id, ...]}}')
     return {"test": list(test)}
 
 
@@ -281,7 +283,7 @@ def load_gold_dir(
     p = Path(path)
     files = [p] if p.is_file() else sorted(p.rglob("*.jsonl"))
     docs, skipped = [], []
-    raw_dir = (p if p.is_dir() else p.parent)
+    raw_dir = p if p.is_dir() else p.parent
     # data/gold/... → data/raw
     while raw_dir.name and raw_dir.name != "gold" and raw_dir != raw_dir.parent:
         raw_dir = raw_dir.parent

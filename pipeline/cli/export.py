@@ -30,11 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="model directory or 'rules': pre-annotate with its predictions")
     p.add_argument("--gold", default=None, help="gold file or folder: export its records as annotations to re-review")
     p.add_argument("--unit", choices=UNIT_KINDS, default="paragraph", help="one task per sentence/paragraph/document")
-    p.add_argument("--offsets", choices=OFFSET_UNITS, default="utf16",
-                   help="offset convention written into the file (utf16 = JavaScript indices, Label Studio/doccano)")
+    p.add_argument(
+        "--offsets",
+        choices=OFFSET_UNITS,
+        default="utf16",
+        help="offset convention written into the file (utf16 = JavaScript indices, Label Studio/doccano)",
+    )
     p.add_argument("--out", required=True, help="tasks file (.json for Label Studio, .jsonl for doccano)")
-    p.add_argument("--config", default=None,
-                   help="where to write the labeling config (default: <out>.xml, or <out>.labels.json for doccano)")
+    p.add_argument(
+        "--config",
+        default=None,
+        help="where to write the labeling config (default: <out>.xml, or <out>.labels.json for doccano)",
+    )
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.set_defaults(func=run)
 
@@ -78,8 +85,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.format == "labelstudio":
                 version = f"{tagger.name}:{Path(args.model).name}" if tagger is not None else ""
-                tasks += export_labelstudio(doc, records, unit=args.unit, offset_unit=args.offsets,
-                                            as_annotations=bool(args.gold), model_version=version)
+                tasks += export_labelstudio(
+                    doc,
+                    records,
+                    unit=args.unit,
+                    offset_unit=args.offsets,
+                    as_annotations=bool(args.gold),
+                    model_version=version,
+                )
             else:
                 tasks += export_doccano(doc, records, unit=args.unit, offset_unit=args.offsets)
         except ValueError as e:
@@ -94,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
         config = args.config or str(Path(args.out).with_suffix(".labels.json"))
         atomic_write_text(config, json.dumps(doccano_labels(), ensure_ascii=False, indent=1) + "\n")
     n_pred = sum(1 for t in tasks if t.get("predictions") or t.get("annotations") or t.get("label"))
-    print(f"wrote {len(tasks)} {args.format} task(s) from {len(args.files)} report(s) to {args.out} "
-          f"({n_pred} pre-annotated; offsets in {args.offsets}); labeling config: {config}", file=sys.stderr)
+    print(
+        f"wrote {len(tasks)} {args.format} task(s) from {len(args.files)} report(s) to {args.out} "
+        f"({n_pred} pre-annotated; offsets in {args.offsets}); labeling config: {config}",
+        file=sys.stderr,
+    )
     return 0

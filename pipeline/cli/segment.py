@@ -32,12 +32,28 @@ def run(args: argparse.Namespace) -> int:
         items = seg.segments if args.all else seg.sentences
         if args.format == "jsonl":
             for s in items:
-                print(json.dumps({"doc_id": report.doc_id, "sent_id": s.sent_id, "start": s.start, "end": s.end,
-                                  "text": s.text, "paragraph": s.paragraph, "section": s.section, "part": s.part,
-                                  "heading": s.heading, "skip": s.skip}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "doc_id": report.doc_id,
+                            "sent_id": s.sent_id,
+                            "start": s.start,
+                            "end": s.end,
+                            "text": s.text,
+                            "paragraph": s.paragraph,
+                            "section": s.section,
+                            "part": s.part,
+                            "heading": s.heading,
+                            "skip": s.skip,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
         else:
-            print(f"# {report.path} ({report.encoding}): {len(seg.sentences)} sentences, "
-                  f"{len(seg.skipped)} skipped segments")
+            print(
+                f"# {report.path} ({report.encoding}): {len(seg.sentences)} sentences, "
+                f"{len(seg.skipped)} skipped segments"
+            )
             for s in items:
                 tag = f"SKIP:{s.skip}" if s.skip else f"{s.part:6s}"
                 print(f"{s.sent_id:4d} [{s.start:6d},{s.end:6d}) {tag:14s} {s.text[:70]}")

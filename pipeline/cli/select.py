@@ -13,7 +13,11 @@ from pipeline.io import atomic_write_text
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("select", help="pick the sentences/paragraphs the model is least sure about, for annotation")
     p.add_argument("corpus", nargs="+", metavar="CORPUS", help="a folder of *.txt reports, or report files")
-    p.add_argument("--model", default="default", help="model directory, 'rules' for the rule baseline, or 'default': the shipped model (models/default)")
+    p.add_argument(
+        "--model",
+        default="default",
+        help="model directory, 'rules' for the rule baseline, or 'default': the shipped model (models/default)",
+    )
     p.add_argument("-n", type=int, default=50, help="how many sentences/paragraphs to select (default 50)")
     p.add_argument("--unit", choices=("sentence", "paragraph"), default="sentence")
     p.add_argument("--gold", default="data/gold", help="gold set: its documents and sentences are skipped")
@@ -44,15 +48,28 @@ def run(args: argparse.Namespace) -> int:
         files = sorted(random.Random(args.seed).sample(files, args.max_docs))
     tagger = Tagger.load(args.model, device=args.device)
     corpus_dir = Path(args.corpus[0]) if Path(args.corpus[0]).is_dir() else None
-    sel = select(files, tagger, n=args.n, unit=args.unit, gold_dir=args.gold, corpus_dir=corpus_dir,
-                 threshold=args.threshold, max_per_doc=args.max_per_doc, use_token_entropy=not args.no_token_entropy,
-                 seed=args.seed, model_version=f"{tagger.name}:{Path(args.model).name}")
+    sel = select(
+        files,
+        tagger,
+        n=args.n,
+        unit=args.unit,
+        gold_dir=args.gold,
+        corpus_dir=corpus_dir,
+        threshold=args.threshold,
+        max_per_doc=args.max_per_doc,
+        use_token_entropy=not args.no_token_entropy,
+        seed=args.seed,
+        model_version=f"{tagger.name}:{Path(args.model).name}",
+    )
     atomic_write_text(args.out, dumps_tasks(sel.tasks, "labelstudio"))
     config = str(Path(args.out).with_suffix(".xml"))
     atomic_write_text(config, labelstudio_config())
-    print(f"{sel.n_docs} report(s) tagged ({len(sel.skipped_docs)} skipped as already gold), "
-          f"{sel.n_candidates} candidate {args.unit}s; selected {len(sel.chosen)} into {len(sel.tasks)} task(s): "
-          f"{args.out} (config {config})", file=sys.stderr)
+    print(
+        f"{sel.n_docs} report(s) tagged ({len(sel.skipped_docs)} skipped as already gold), "
+        f"{sel.n_candidates} candidate {args.unit}s; selected {len(sel.chosen)} into {len(sel.tasks)} task(s): "
+        f"{args.out} (config {config})",
+        file=sys.stderr,
+    )
     for u in sel.unreadable:
         print(f"skipped: {u}", file=sys.stderr)
     for c in sel.chosen[:10]:

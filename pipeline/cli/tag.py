@@ -15,11 +15,19 @@ from pipeline.text.reader import read_report
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tag", help="tag reports: targets with value/unit/bound/direction and sentence categories")
     p.add_argument("files", nargs="+")
-    p.add_argument("--model", default="default", help="model directory, 'rules' for the rule baseline, or 'default': the shipped model (models/default)")
+    p.add_argument(
+        "--model",
+        default="default",
+        help="model directory, 'rules' for the rule baseline, or 'default': the shipped model (models/default)",
+    )
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--backend", default=None, choices=("torch", "onnx", "int8"))
-    p.add_argument("--format", choices=("text", "jsonl", "csv", "gold"), default="text",
-                   help="text: readable view; jsonl/csv: one target record per row; gold: sentence records")
+    p.add_argument(
+        "--format",
+        choices=("text", "jsonl", "csv", "gold"),
+        default="text",
+        help="text: readable view; jsonl/csv: one target record per row; gold: sentence records",
+    )
     p.add_argument("--all", action="store_true", help="text view: show every sentence, not only those with targets")
     p.add_argument("--no-bom", action="store_true", help="csv: no UTF-8 BOM (it is there so Excel reads Chinese)")
     p.add_argument("--keep-review", action="store_true", help="also emit targets in the review of the past year")
@@ -33,8 +41,7 @@ def _fmt_num(x: Any) -> str:
 
 
 def _text_view(doc: Any, path: str, encoding: str, show_all: bool) -> str:
-    lines = [f"# {path} ({encoding}) doc_id={doc.doc_id}: {len(doc.sentences)} sentences, "
-             f"{len(doc.targets())} targets"]
+    lines = [f"# {path} ({encoding}) doc_id={doc.doc_id}: {len(doc.sentences)} sentences, {len(doc.targets())} targets"]
     for s in doc.sentences:
         if not s.targets and not show_all:
             continue
@@ -50,9 +57,11 @@ def _text_view(doc: Any, path: str, encoding: str, show_all: bool) -> str:
                 canon = f" (= {_fmt_num(r['value_canonical'])} {r['unit_canonical']})"
             score = f" score {r['score']:.2f}" if isinstance(r["score"], (int, float)) else ""
             tcat = f" [{t.category}]" if t.category != s.category else ""
-            lines.append(f"       → [{t.start},{t.end}) {t.text}{tcat}\n"
-                         f"         value {val or '?'} {unit}{canon} · bound {t.bound} · direction {t.direction or '-'}"
-                         f"{score}" + (f" · indicator {r['indicator']}" if r["indicator"] else ""))
+            lines.append(
+                f"       → [{t.start},{t.end}) {t.text}{tcat}\n"
+                f"         value {val or '?'} {unit}{canon} · bound {t.bound} · direction {t.direction or '-'}"
+                f"{score}" + (f" · indicator {r['indicator']}" if r["indicator"] else "")
+            )
     return "\n".join(lines)
 
 

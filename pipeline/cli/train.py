@@ -39,8 +39,12 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--gold", default=str(ROOT / "data" / "gold"), help="gold file or folder (data/gold)")
     p.add_argument("--corpus-dir", default=None, help="corpus folder for standoff gold sources")
-    p.add_argument("--split", default="train", choices=("train", "all"),
-                   help="gold documents to train on: all but the declared test split (data/gold/splits.json), or all")
+    p.add_argument(
+        "--split",
+        default="train",
+        choices=("train", "all"),
+        help="gold documents to train on: all but the declared test split (data/gold/splits.json), or all",
+    )
     p.add_argument("--init", default=None, help="MLM folder from `train.py pretrain` (small model)")
     p.add_argument("--encoder", default="small", help="'small' or a hub name / local checkpoint (bert-base-chinese)")
     p.add_argument("--cv", type=int, default=5, help="folds (0 = no cross-validation)")
@@ -78,8 +82,12 @@ def _load_gold(a: argparse.Namespace) -> list[Any]:
         logging.warning("%s", s)
     if not docs:
         sys.exit(f"no gold documents under {a.gold}")
-    logging.info("gold: %d document(s), %d sentences, %d targets", len(docs),
-                 sum(len(d.sentences) for d in docs), sum(len(d.targets()) for d in docs))
+    logging.info(
+        "gold: %d document(s), %d sentences, %d targets",
+        len(docs),
+        sum(len(d.sentences) for d in docs),
+        sum(len(d.targets()) for d in docs),
+    )
     return docs
 
 
@@ -107,9 +115,12 @@ def test_sources(gold: str | Path | None, corpus_dir: str | None = None) -> list
 def cmd_pretrain(a: argparse.Namespace) -> int:
     from pipeline.training.pretrain import PretrainConfig, pretrain
 
-    cfg = PretrainConfig(max_minutes=a.minutes, device=a.device, seed=a.seed, batch_size=a.batch_size,
-                         max_steps=a.max_steps)
-    extra = [ROOT / "data" / "raw" / "yuzhong-2024.txt"] if (ROOT / "data" / "raw" / "yuzhong-2024.txt").exists() else []
+    cfg = PretrainConfig(
+        max_minutes=a.minutes, device=a.device, seed=a.seed, batch_size=a.batch_size, max_steps=a.max_steps
+    )
+    extra = (
+        [ROOT / "data" / "raw" / "yuzhong-2024.txt"] if (ROOT / "data" / "raw" / "yuzhong-2024.txt").exists() else []
+    )
     exclude = [] if a.keep_test_sources else test_sources(a.gold)
     res = pretrain(a.corpus, a.out, cfg, extra_files=extra, exclude=exclude)
     print(json.dumps({k: v for k, v in res.items() if k != "curve"}, ensure_ascii=False, indent=2))
@@ -121,20 +132,33 @@ def cmd_cv(a: argparse.Namespace) -> int:
 
     cfg = _config(a)
     docs = _load_gold(a)
-    cv = cross_validate_model(docs, cfg, k=a.cv, by=a.by, seed=a.cv_seed, silver=_silver(a, cfg),
-                              n_resamples=a.bootstrap)
+    cv = cross_validate_model(
+        docs, cfg, k=a.cv, by=a.by, seed=a.cv_seed, silver=_silver(a, cfg), n_resamples=a.bootstrap
+    )
     from pipeline.training.loop import gold_sha256
 
-    report = {"config": asdict(cfg), "gold_sha256": gold_sha256(docs), "silver_corpus": a.silver_corpus,
-              "folds": a.cv, "by": a.by,
-              "cv_seed": a.cv_seed, "seconds": round(cv.seconds, 1), **cv.summary(),
-              "per_fold": cv.per_fold}
+    report = {
+        "config": asdict(cfg),
+        "gold_sha256": gold_sha256(docs),
+        "silver_corpus": a.silver_corpus,
+        "folds": a.cv,
+        "by": a.by,
+        "cv_seed": a.cv_seed,
+        "seconds": round(cv.seconds, 1),
+        **cv.summary(),
+        "per_fold": cv.per_fold,
+    }
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if a.report:
         Path(a.report).parent.mkdir(parents=True, exist_ok=True)
         Path(a.report).write_text(text, encoding="utf-8")
-    print(json.dumps({k: report[k] for k in ("chosen_target_category_source", "span", "sentence", "seconds")},
-                     ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {k: report[k] for k in ("chosen_target_category_source", "span", "sentence", "seconds")},
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -145,11 +169,29 @@ def cmd_finetune(a: argparse.Namespace) -> int:
     cfg = _config(a)
     docs = _load_gold(a)
     report = json.loads(Path(a.cv_report).read_text(encoding="utf-8")) if a.cv_report else None
-    pred, cv = finetune(docs, cfg, a.out, k=a.cv, by=a.by, seed=a.cv_seed, silver=_silver(a, cfg),
-                        n_resamples=a.bootstrap, cv_report=report)
-    print(json.dumps({"out": a.out, "size_bytes": model_size_bytes(a.out),
-                      "target_category_source": pred.target_category_source,
-                      "cv": cv.summary() if cv else None}, ensure_ascii=False, indent=2))
+    pred, cv = finetune(
+        docs,
+        cfg,
+        a.out,
+        k=a.cv,
+        by=a.by,
+        seed=a.cv_seed,
+        silver=_silver(a, cfg),
+        n_resamples=a.bootstrap,
+        cv_report=report,
+    )
+    print(
+        json.dumps(
+            {
+                "out": a.out,
+                "size_bytes": model_size_bytes(a.out),
+                "target_category_source": pred.target_category_source,
+                "cv": cv.summary() if cv else None,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -165,12 +207,22 @@ def cmd_silver_stage(a: argparse.Namespace) -> int:
         docs, _ = load_gold_dir(a.gold, corpus_dir=a.corpus_dir, split=getattr(a, "split", "train"))
         exclude = [d.source for d in docs]
     ex = silver_examples(a.silver_corpus, 1.0, max_sentences=a.silver_max, seed=a.cv_seed, exclude=exclude)
-    logging.info("silver stage: %d sentences, %d spans (gold sources excluded: %d)", len(ex),
-                 sum(len(e.spans) for e in ex), len(exclude))
+    logging.info(
+        "silver stage: %d sentences, %d spans (gold sources excluded: %d)",
+        len(ex),
+        sum(len(e.spans) for e in ex),
+        len(exclude),
+    )
     pred, res = train_model(ex, [], cfg, vocab_texts=[e.text for e in ex])
-    pred.meta.update(silver_stage={"sentences": len(ex), "excluded_gold_sources": [Path(x).name for x in exclude],
-                                   "corpus": str(a.silver_corpus), "seconds": round(res.seconds, 1)},
-                     train_gold_sha256=None)
+    pred.meta.update(
+        silver_stage={
+            "sentences": len(ex),
+            "excluded_gold_sources": [Path(x).name for x in exclude],
+            "corpus": str(a.silver_corpus),
+            "seconds": round(res.seconds, 1),
+        },
+        train_gold_sha256=None,
+    )
     pred.save(a.out, fp16=False)
     print(json.dumps({"out": a.out, "sentences": len(ex), "seconds": round(res.seconds, 1)}, indent=2))
     return 0
@@ -180,8 +232,13 @@ def cmd_attach_cv(a: argparse.Namespace) -> int:
     from pipeline.training.loop import attach_cv
 
     meta = attach_cv(a.model, _load_gold(a), json.loads(Path(a.cv_report).read_text(encoding="utf-8")))
-    print(json.dumps({"target_category_source": meta["target_category_source"], "cv_metrics": meta["cv_metrics"]},
-                     ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {"target_category_source": meta["target_category_source"], "cv_metrics": meta["cv_metrics"]},
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -245,8 +302,11 @@ def ensure_mlm(mlm: Path, corpus: Path | Sequence[Path] | None, exclude: Sequenc
     dirs = [corpus] if isinstance(corpus, (str, Path)) else list(corpus or [])
     dirs = [Path(d) for d in dirs if Path(d).is_dir()]
     if not dirs:
-        logging.warning("no masked-LM run at %s and no corpus to pretrain on: training from random "
-                        "initialisation (weaker; see models/README.md)", mlm)
+        logging.warning(
+            "no masked-LM run at %s and no corpus to pretrain on: training from random "
+            "initialisation (weaker; see models/README.md)",
+            mlm,
+        )
         return None
     from pipeline.training.pretrain import PretrainConfig, pretrain
 
@@ -271,16 +331,36 @@ def mlm_provenance(mlm: Path | None) -> dict[str, Any] | None:
 
     log_file = mlm / "mlm_log.json"
     info = json.loads(log_file.read_text(encoding="utf-8")) if log_file.exists() else {}
-    keep = ("documents", "train_tokens", "steps", "epochs", "initial_heldout_loss", "final_heldout_loss",
-            "heldout_perplexity", "seconds", "config")
-    return {"path": _portable(mlm), "weights_sha256": sha256_file(mlm / "model.safetensors"),
-            **{k: info[k] for k in keep if k in info}}
+    keep = (
+        "documents",
+        "train_tokens",
+        "steps",
+        "epochs",
+        "initial_heldout_loss",
+        "final_heldout_loss",
+        "heldout_perplexity",
+        "seconds",
+        "config",
+    )
+    return {
+        "path": _portable(mlm),
+        "weights_sha256": sha256_file(mlm / "model.safetensors"),
+        **{k: info[k] for k in keep if k in info},
+    }
 
 
-def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = str(ROOT / "reports"),
-            recipe: dict[str, Any] | None = None, final_epochs: int = FINAL_EPOCHS, n_resamples: int = 1000,
-            mlm_dir: str = str(ROOT / "runs" / "mlm"), pretrain_corpus: str | Sequence[str] | None = None,
-            split: str = "train") -> dict[str, Any]:
+def retrain(
+    gold: str,
+    out: str,
+    corpus_dir: str | None = None,
+    reports: str = str(ROOT / "reports"),
+    recipe: dict[str, Any] | None = None,
+    final_epochs: int = FINAL_EPOCHS,
+    n_resamples: int = 1000,
+    mlm_dir: str = str(ROOT / "runs" / "mlm"),
+    pretrain_corpus: str | Sequence[str] | None = None,
+    split: str = "train",
+) -> dict[str, Any]:
     """One-command retraining (ANNOTATION_LOOP step 4 + 5): fit on every gold document, then
     cross-validate leave-one-document-out through ``pipeline.evaluation.evalrun`` (one model retrained per
     fold with the configuration saved in ``out``; the rule baseline on the same folds), record
@@ -301,20 +381,37 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     init = {"init": _portable(mlm)} if mlm is not None else {}
     cfg = TrainConfig(**{**RECIPE, **FINAL_DECODING, **init, **(recipe or {})}, fixed_epochs=final_epochs)
     pred, res = train_model(examples_from_docs(docs), [], cfg, vocab_texts=[d.raw for d in docs])
-    pred.meta.update(train_gold_sha256=gold_sha256(docs), train_documents=sorted(d.doc_id for d in docs),
-                     train_sentences=sum(len(d.sentences) for d in docs), silver_examples=0,
-                     final_fit_seconds=round(res.seconds, 1), mlm_init=mlm_provenance(mlm))
+    pred.meta.update(
+        train_gold_sha256=gold_sha256(docs),
+        train_documents=sorted(d.doc_id for d in docs),
+        train_sentences=sum(len(d.sentences) for d in docs),
+        silver_examples=0,
+        final_fit_seconds=round(res.seconds, 1),
+        mlm_init=mlm_provenance(mlm),
+    )
     pred.save(out, fp16=cfg.fp16)
     logging.info("final fit on %d documents saved to %s; cross-validating by document", len(docs), out)
-    run = run_evaluation(EvalConfig(gold=gold, out=reports, system="model", path=out, cv=max(2, len(docs)),
-                                    cv_by="document", corpus=corpus_dir, n_resamples=n_resamples, split=split),
-                         gold_docs=docs, log=logging.info)
+    run = run_evaluation(
+        EvalConfig(
+            gold=gold,
+            out=reports,
+            system="model",
+            path=out,
+            cv=max(2, len(docs)),
+            cv_by="document",
+            corpus=corpus_dir,
+            n_resamples=n_resamples,
+            split=split,
+        ),
+        gold_docs=docs,
+        log=logging.info,
+    )
     meta = read_meta(out)
     meta.update(
         cv_metrics=flat_metrics(run.metrics),
         rule_baseline_cv=flat_metrics(run.baseline) if run.baseline else None,
         cv_protocol=f"{run.meta['split']}; per-fold models early-stop on a dev part (whole paragraphs) of their "
-                    f"training fold; final model: {final_epochs} epochs on all gold",
+        f"training fold; final model: {final_epochs} epochs on all gold",
         cv_run=str(run.run_dir),
         cv_per_fold=run.meta.get("cv"),
         cv_vs_rules=run.meta.get("vs_baseline"),
@@ -325,9 +422,14 @@ def retrain(gold: str, out: str, corpus_dir: str | None = None, reports: str = s
     card = default_card(meta) + _baseline_lines(meta)
     write_meta(out, meta)
     (Path(out) / CARD_FILE).write_text(card, encoding="utf-8")
-    summary_out = {"out": out, "size_bytes": model_size_bytes(out), "cv_protocol": meta["cv_protocol"],
-                   "model_cv": meta["cv_metrics"], "rules_same_folds": meta["rule_baseline_cv"],
-                   "report": str(run.run_dir)}
+    summary_out = {
+        "out": out,
+        "size_bytes": model_size_bytes(out),
+        "cv_protocol": meta["cv_protocol"],
+        "model_cv": meta["cv_metrics"],
+        "rules_same_folds": meta["rule_baseline_cv"],
+        "report": str(run.run_dir),
+    }
     print(json.dumps(summary_out, ensure_ascii=False, indent=2))
     return summary_out
 
@@ -336,14 +438,19 @@ def _baseline_lines(meta: dict[str, Any]) -> str:
     b = meta.get("rule_baseline_cv") or {}
     lines = ["## Rule baseline on the same folds", ""]
     lines += [f"- {k}: {v:.4f}" for k, v in sorted(b.items()) if isinstance(v, float)]
-    for key, title in (("cv_vs_rules", "all gold documents"),
-                       ("cv_vs_rules_unseen", "documents the rule authors never read")):
+    for key, title in (
+        ("cv_vs_rules", "all gold documents"),
+        ("cv_vs_rules_unseen", "documents the rule authors never read"),
+    ):
         vs = meta.get(key) or {}
         rows = [(k, v) for k, v in vs.items() if isinstance(v, dict) and "diff" in v]
         if rows:
             lines += ["", f"Model minus rules, paired bootstrap over sentences ({title}):", ""]
-            lines += [f"- {k}: {v['a']:.3f} vs {v['b']:.3f}, difference {v['diff']:+.3f} "
-                      f"[{v['ci'][0]:+.3f}, {v['ci'][1]:+.3f}], p(not better) {v['p_not_better']:.3f}" for k, v in rows]
+            lines += [
+                f"- {k}: {v['a']:.3f} vs {v['b']:.3f}, difference {v['diff']:+.3f} "
+                f"[{v['ci'][0]:+.3f}, {v['ci'][1]:+.3f}], p(not better) {v['p_not_better']:.3f}"
+                for k, v in rows
+            ]
     lines += ["", f"Protocol: {meta.get('cv_protocol')}", f"Evaluation run: {meta.get('cv_run')}", ""]
     return "\n".join(lines)
 
@@ -372,9 +479,19 @@ def cmd_compare(a: argparse.Namespace) -> int:
     from pipeline.training.compare import CompareConfig, compare
 
     folds = None if str(a.folds).lower() == "loo" else int(a.folds)
-    cfg = CompareConfig(gold=a.gold, out=a.out, folds=folds, systems=tuple(a.systems.split(",")), seed=a.seed,
-                        n_resamples=a.bootstrap, test=a.test, corpus_dir=a.corpus_dir, init=_default_init(a),
-                        overrides=_knobs(a), max_sentences=a.max_sentences)
+    cfg = CompareConfig(
+        gold=a.gold,
+        out=a.out,
+        folds=folds,
+        systems=tuple(a.systems.split(",")),
+        seed=a.seed,
+        n_resamples=a.bootstrap,
+        test=a.test,
+        corpus_dir=a.corpus_dir,
+        init=_default_init(a),
+        overrides=_knobs(a),
+        max_sentences=a.max_sentences,
+    )
     doc = compare(cfg, RECIPE, echo=logging.info)
     print(Path(a.out, "report.md").read_text(encoding="utf-8"))
     logging.info("wrote %s/metrics.json and report.md (%.0f s)", a.out, doc["meta"]["seconds"])
@@ -385,10 +502,19 @@ def cmd_curve(a: argparse.Namespace) -> int:
     """Learning curve: base gold + k new TRAIN documents, scored on the TEST split."""
     from pipeline.training.compare import CurveConfig, curve, parse_sizes
 
-    cfg = CurveConfig(gold=a.gold, out=a.out, corpus2=a.corpus2, sizes=tuple(parse_sizes(a.sizes)),
-                      systems=tuple(a.systems.split(",")), seed=a.seed, n_resamples=a.bootstrap,
-                      corpus_dir=a.corpus_dir, init=_default_init(a), overrides=_knobs(a),
-                      max_sentences=a.max_sentences)
+    cfg = CurveConfig(
+        gold=a.gold,
+        out=a.out,
+        corpus2=a.corpus2,
+        sizes=tuple(parse_sizes(a.sizes)),
+        systems=tuple(a.systems.split(",")),
+        seed=a.seed,
+        n_resamples=a.bootstrap,
+        corpus_dir=a.corpus_dir,
+        init=_default_init(a),
+        overrides=_knobs(a),
+        max_sentences=a.max_sentences,
+    )
     doc = curve(cfg, RECIPE, echo=logging.info)
     print(Path(a.out, "curve.md").read_text(encoding="utf-8"))
     logging.info("wrote %s/curve.json, curve.png and curve.md (%.0f s)", a.out, doc["meta"]["seconds"])
@@ -405,10 +531,18 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=None, help="most epochs per fit (RECIPE: 16)")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (RECIPE: 4)")
     p.add_argument("--num-threads", type=int, default=None, help="torch threads per fit (RECIPE: 2)")
-    p.add_argument("--max-sentences", type=int, default=None,
-                   help="cap on training sentences per fit: all with a target, then a seeded sample of the rest")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="any TrainConfig field for both models (e.g. hidden_size=64); repeatable")
+    p.add_argument(
+        "--max-sentences",
+        type=int,
+        default=None,
+        help="cap on training sentences per fit: all with a target, then a seeded sample of the rest",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any TrainConfig field for both models (e.g. hidden_size=64); repeatable",
+    )
 
 
 def cmd_default(a: argparse.Namespace) -> int:
@@ -420,30 +554,55 @@ def cmd_default(a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="train.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="train.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     # No subcommand: one-command retraining (fit on all gold, CV by document, report + history).
     p.add_argument("--gold", default=str(ROOT / "data" / "gold"), help="(no subcommand) gold file or folder")
     p.add_argument("--out", default=None, help="(no subcommand) model directory; default models/default")
     p.add_argument("--corpus-dir", default=None, help="(no subcommand) corpus folder for standoff gold sources")
-    p.add_argument("--split", default="train", choices=("train", "all"),
-                   help="(no subcommand) train on all gold but the declared test split (default), or on all")
-    p.add_argument("--mlm", default=str(ROOT / "runs" / "mlm"),
-                   help="(no subcommand) masked-LM run to start from; pretrained first when missing")
-    p.add_argument("--pretrain-corpus", action="append", default=None,
-                   help="(no subcommand) unlabeled reports for that pretraining; repeat for several "
-                        "(default: PRETRAIN_CORPORA, ../shared/corpus and ../shared/corpus2)")
+    p.add_argument(
+        "--split",
+        default="train",
+        choices=("train", "all"),
+        help="(no subcommand) train on all gold but the declared test split (default), or on all",
+    )
+    p.add_argument(
+        "--mlm",
+        default=str(ROOT / "runs" / "mlm"),
+        help="(no subcommand) masked-LM run to start from; pretrained first when missing",
+    )
+    p.add_argument(
+        "--pretrain-corpus",
+        action="append",
+        default=None,
+        help="(no subcommand) unlabeled reports for that pretraining; repeat for several "
+        "(default: PRETRAIN_CORPORA, ../shared/corpus and ../shared/corpus2)",
+    )
     sub = p.add_subparsers(dest="cmd")
     pt = sub.add_parser("pretrain", help="masked-LM pretraining of the small BERT on unlabeled reports")
-    pt.add_argument("--corpus", required=True, action="append",
-                    help="a folder of reports (.txt, .docx, …, read recursively); repeat for several corpora")
-    pt.add_argument("--gold", default=str(ROOT / "data" / "gold"),
-                    help="gold folder whose TEST split's sources are left out of pretraining")
-    pt.add_argument("--keep-test-sources", action="store_true",
-                    help="pretrain on the TEST split's source reports too (unlabeled)")
+    pt.add_argument(
+        "--corpus",
+        required=True,
+        action="append",
+        help="a folder of reports (.txt, .docx, …, read recursively); repeat for several corpora",
+    )
+    pt.add_argument(
+        "--gold",
+        default=str(ROOT / "data" / "gold"),
+        help="gold folder whose TEST split's sources are left out of pretraining",
+    )
+    pt.add_argument(
+        "--keep-test-sources", action="store_true", help="pretrain on the TEST split's source reports too (unlabeled)"
+    )
     pt.add_argument("--out", default=str(ROOT / "runs" / "mlm"))
-    pt.add_argument("--minutes", type=float, default=PRETRAIN["max_minutes"],
-                    help="wall-clock cap (steps are cut, with a warning, if it is reached)")
+    pt.add_argument(
+        "--minutes",
+        type=float,
+        default=PRETRAIN["max_minutes"],
+        help="wall-clock cap (steps are cut, with a warning, if it is reached)",
+    )
     pt.add_argument("--max-steps", type=int, default=PRETRAIN["max_steps"], help="steps (the recipe: fixed)")
     pt.add_argument("--batch-size", type=int, default=PRETRAIN["batch_size"])
     pt.add_argument("--seed", type=int, default=PRETRAIN["seed"])
@@ -478,8 +637,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_args(cu)
     cu.add_argument("--sizes", default="0,2,4,8,16,all", help="numbers of new TRAIN documents ('all' = every one)")
     cu.add_argument("--systems", default="hybrid", help="comma-separated, from bert,hybrid")
-    cu.add_argument("--corpus2", default=str(DEFAULT_CORPUS2),
-                    help="the second corpus: gold documents whose source is in it are the new ones")
+    cu.add_argument(
+        "--corpus2",
+        default=str(DEFAULT_CORPUS2),
+        help="the second corpus: gold documents whose source is in it are the new ones",
+    )
     cu.set_defaults(func=cmd_curve)
     bl = sub.add_parser("baseline", help="score the rule baseline on all gold sentences")
     bl.add_argument("--gold", default=str(ROOT / "data" / "gold"))
@@ -494,8 +656,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     p = build_parser()
     a = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if a.verbose or a.cmd is None else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s", force=True)
+    logging.basicConfig(
+        level=logging.INFO if a.verbose or a.cmd is None else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        force=True,
+    )
     if a.cmd is None:
         return cmd_default(a)
     return int(a.func(a))

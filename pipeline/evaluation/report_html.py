@@ -77,10 +77,14 @@ def render_markdown(doc: dict[str, Any]) -> str:
     if ms:
         accs = ", ".join(f"{k[:-4]} {_f(v)}" for k, v in ms.items() if k.endswith("_acc"))
         ic = ms.get("indicator_codes") or {}
-        lines.append(f"- Document metadata (`{meta.get('gold')}/metadata.csv`, {ms.get('n')} documents): accuracy {accs}; "
-                     f"gold targets with an indicator code: {ic.get('with_code')}/{ic.get('n')} ({_f(ic.get('share'))})")
+        lines.append(
+            f"- Document metadata (`{meta.get('gold')}/metadata.csv`, {ms.get('n')} documents): accuracy {accs}; "
+            f"gold targets with an indicator code: {ic.get('with_code')}/{ic.get('n')} ({_f(ic.get('share'))})"
+        )
         for e in ms.get("errors", [])[:10]:
-            lines.append(f"  - metadata error: {e['doc_id']} {e['field']}: gold {e['gold']!r}, extracted {e['extracted']!r}")
+            lines.append(
+                f"  - metadata error: {e['doc_id']} {e['field']}: gold {e['gold']!r}, extracted {e['extracted']!r}"
+            )
     bs = doc.get("bootstrap") or {}
     lines += ["", "## Headline", ""]
     lines.append(
@@ -96,18 +100,27 @@ def render_markdown(doc: dict[str, Any]) -> str:
         for k, label in HEADLINE_ROWS
     ]
     lines += _table(["metric", meta.get("system", "system"), "95% CI", "rules", "rules 95% CI"], rows)
-    for key, title in (("vs_baseline", "all gold documents"),
-                       ("vs_baseline_unseen", "documents the rule authors never read")):
+    for key, title in (
+        ("vs_baseline", "all gold documents"),
+        ("vs_baseline_unseen", "documents the rule authors never read"),
+    ):
         vs = meta.get(key)
         if not vs:
             continue
-        lines += [f"## Against the rule baseline (paired): {title}", "",
-                  f"System minus rules on the same {vs.get('n_sentences')} sentences"
-                  + (f" ({', '.join(vs['documents'])})" if vs.get("documents") else "")
-                  + f"; 95% paired bootstrap interval of the difference ({vs.get('n_resamples')} resamples "
-                  "over sentences); p = share of resamples where the system is not ahead.", ""]
-        prow = [[k, _f(v["a"]), _f(v["b"]), f"{v['diff']:+.3f}", _ci(v["ci"]), f"{v['p_not_better']:.3f}"]
-                for k, v in vs.items() if isinstance(v, dict) and "diff" in v]
+        lines += [
+            f"## Against the rule baseline (paired): {title}",
+            "",
+            f"System minus rules on the same {vs.get('n_sentences')} sentences"
+            + (f" ({', '.join(vs['documents'])})" if vs.get("documents") else "")
+            + f"; 95% paired bootstrap interval of the difference ({vs.get('n_resamples')} resamples "
+            "over sentences); p = share of resamples where the system is not ahead.",
+            "",
+        ]
+        prow = [
+            [k, _f(v["a"]), _f(v["b"]), f"{v['diff']:+.3f}", _ci(v["ci"]), f"{v['p_not_better']:.3f}"]
+            for k, v in vs.items()
+            if isinstance(v, dict) and "diff" in v
+        ]
         lines += _table(["metric", "system", "rules", "difference", "95% CI", "p"], prow)
     lines += ["## Target counts", ""]
     count_keys = [

@@ -169,7 +169,6 @@ def export_onnx(model_dir: str | os.PathLike[str], out: Path | None = None) -> P
     """Export the fp32 forward to ONNX (dynamic batch and sequence axes); cached."""
     import torch
 
-
     d = Path(model_dir)
     path = out or cache_dir(d) / f"model-{_model_key(d)}.onnx"
 
@@ -189,8 +188,15 @@ def export_onnx(model_dir: str | os.PathLike[str], out: Path | None = None) -> P
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                wrapped, (ids, am, tt), str(tmp), input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
-                dynamic_axes=dyn, opset_version=OPSET, do_constant_folding=True, dynamo=False,
+                wrapped,
+                (ids, am, tt),
+                str(tmp),
+                input_names=list(INPUT_NAMES),
+                output_names=list(OUTPUT_NAMES),
+                dynamic_axes=dyn,
+                opset_version=OPSET,
+                do_constant_folding=True,
+                dynamo=False,
             )
 
     try:
@@ -212,8 +218,14 @@ def quantize_onnx(model_dir: str | os.PathLike[str]) -> Path:
         # reduce_range (7-bit weights): on CPUs without VNNI the u8×s8 kernels saturate their 16-bit
         # sums with full-range weights; measured on a 4×256 BERT, token-tag agreement with fp32 went
         # from 0.945 to 0.995 (max logit error 0.44 → 0.03) at the same speed. Per-channel scales too.
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
-                         per_channel=True, reduce_range=True)
+        quantize_dynamic(
+            str(fp32),
+            str(tmp),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Gemm"],
+            per_channel=True,
+            reduce_range=True,
+        )
 
     try:
         return _atomic_produce(path, produce)
@@ -242,8 +254,11 @@ def ort_runner(onnx_path: str | os.PathLike[str], threads: int | None = None, de
     def run(input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[np.ndarray, np.ndarray]:
         tl, sl = sess.run(
             list(OUTPUT_NAMES),
-            {"input_ids": _to_numpy(input_ids), "attention_mask": _to_numpy(attention_mask),
-             "token_type_ids": _to_numpy(token_type_ids)},
+            {
+                "input_ids": _to_numpy(input_ids),
+                "attention_mask": _to_numpy(attention_mask),
+                "token_type_ids": _to_numpy(token_type_ids),
+            },
         )
         return tl, sl
 
@@ -251,10 +266,10 @@ def ort_runner(onnx_path: str | os.PathLike[str], threads: int | None = None, de
     return run
 
 
-def torch_runner(model_dir: str | os.PathLike[str], quantized: bool = False, device: str = "cpu",
-                 threads: int | None = None) -> Runner:
+def torch_runner(
+    model_dir: str | os.PathLike[str], quantized: bool = False, device: str = "cpu", threads: int | None = None
+) -> Runner:
     import torch
-
 
     model, _, _ = load_model_dir(Path(model_dir), device=device, load_weights=True)
     assert model is not None
@@ -271,8 +286,9 @@ def torch_runner(model_dir: str | os.PathLike[str], quantized: bool = False, dev
     return run
 
 
-def make_runner(model_dir: str | os.PathLike[str], backend: str, device: str = "cpu",
-                threads: int | None = None) -> Runner:
+def make_runner(
+    model_dir: str | os.PathLike[str], backend: str, device: str = "cpu", threads: int | None = None
+) -> Runner:
     """A forward callable for ``backend`` (see module docstring); exports and caches as needed."""
     d = Path(model_dir)
     if backend == "torch":
@@ -315,8 +331,13 @@ def write_backend_choice(model_dir: str | os.PathLike[str], choice: str, evidenc
     return p
 
 
-def choose_backend(f1: dict[str, float], speed: dict[str, float], tolerance: float = 0.005,
-                   agreement: dict[str, float] | None = None, min_agreement: float | None = None) -> str:
+def choose_backend(
+    f1: dict[str, float],
+    speed: dict[str, float],
+    tolerance: float = 0.005,
+    agreement: dict[str, float] | None = None,
+    min_agreement: float | None = None,
+) -> str:
     """Fastest backend whose strict F1 is within ``tolerance`` of fp32 torch (``f1["torch"]``).
 
     With ``min_agreement``, a backend must also reproduce at least that share of fp32's target

@@ -115,9 +115,7 @@ def char_tags(n_chars: int, spans: list[tuple[int, int]]) -> list[int]:
     return tags
 
 
-def _boundary_problems(
-    text: str, offsets: list[tuple[int, int]], spans: list[tuple[int, int]]
-) -> list[str]:
+def _boundary_problems(text: str, offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[str]:
     probs = []
     for s, e in spans:
         for ts, te in offsets:
@@ -443,12 +441,18 @@ def decode_many(
     if not fast:
         return out
     probs = _softmax(np.concatenate([np.asarray(tag_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast]))
-    cls = (np.concatenate([np.asarray(cat_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast])
-           if cat_logits is not None else None)
+    cls = (
+        np.concatenate([np.asarray(cat_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast])
+        if cat_logits is not None
+        else None
+    )
     prior_all: list[int] | None = None
     if rule_prior > 0:
-        types = np.fromiter((encoded[i].windows[0].token_type_ids[t] for i, idx, _ in fast for t in idx),
-                            dtype=np.intp, count=len(probs))
+        types = np.fromiter(
+            (encoded[i].windows[0].token_type_ids[t] for i, idx, _ in fast for t in idx),
+            dtype=np.intp,
+            count=len(probs),
+        )
         prior_arr = np.full(len(types), O, dtype=np.intp)
         for typ, tag in RULE_TAG_OF_TYPE.items():
             prior_arr[types == typ] = tag
@@ -460,8 +464,13 @@ def decode_many(
     for i, idx, offs in fast:
         n = len(idx)
         spans = _finish(
-            encoded[i].text, offs, probs[k : k + n], cls[k : k + n] if cls is not None else None, tags[k : k + n],
-            prior_all[k : k + n] if prior_all is not None else None, reconcile,
+            encoded[i].text,
+            offs,
+            probs[k : k + n],
+            cls[k : k + n] if cls is not None else None,
+            tags[k : k + n],
+            prior_all[k : k + n] if prior_all is not None else None,
+            reconcile,
         )
         out[i] = snap_decoded(encoded[i].text, spans) if snap else spans
         k += n
@@ -618,7 +627,9 @@ def reconcile_with_rules(
 def decode_tags(encoded: EncodedSentence, tags_per_window: list[list[int]]) -> list[tuple[int, int]]:
     """Spans from hard tag ids (used by tests and for gold round-trips)."""
     eye = np.eye(3) * 10.0
-    logits = [np.stack([eye[t if t >= 0 else O] for t in tags]) if tags else np.zeros((0, 3)) for tags in tags_per_window]
+    logits = [
+        np.stack([eye[t if t >= 0 else O] for t in tags]) if tags else np.zeros((0, 3)) for tags in tags_per_window
+    ]
     return [(s.start, s.end) for s in decode(encoded, logits)]
 
 
@@ -626,8 +637,8 @@ def decode_tags(encoded: EncodedSentence, tags_per_window: list[list[int]]) -> l
 
 #: Characters a span may start right after, and end right before, besides the coordinators
 #: (GUIDELINES 2.2: clause delimiters, ``、``; whitespace; an opening / closing quote or bracket).
-_OPENERS = "“‘\"（(《「『"
-_CLOSERS = "”’\"）)》」』"
+_OPENERS = '“‘"（(《「『'
+_CLOSERS = '”’"）)》」』'
 _SEPARATORS = set(CLAUSE_DELIMITERS) | set("、") | set(" \t\r\n\u3000")
 _BEFORE_START = _SEPARATORS | set(_OPENERS)
 _AFTER_END = _SEPARATORS | set(_CLOSERS)
@@ -729,9 +740,7 @@ def clause_boundaries(sentence: str) -> tuple[list[int], list[int]]:
     return sorted(starts), sorted(ends)
 
 
-def _snap_one(
-    sentence: str, starts: list[int], ends: list[int], s: int, e: int, lo: int = 0
-) -> tuple[int, int] | None:
+def _snap_one(sentence: str, starts: list[int], ends: list[int], s: int, e: int, lo: int = 0) -> tuple[int, int] | None:
     """The allowed ``(start, end)`` nearest to ``(s, e)`` that holds a numeral and starts at or
     after ``lo``; ``None`` if there is none (see ``snap_to_clauses``)."""
     i = bisect.bisect_right(starts, s)

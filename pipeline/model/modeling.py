@@ -56,8 +56,9 @@ Runner = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[Any, Any]]
 def check_device(device: str) -> None:
     """Raise DeviceError unless torch can put tensors on ``device``."""
     if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise DeviceError(f"--device {device}: no CUDA device is available to this torch ({torch.__version__}); "
-                          "use --device cpu")
+        raise DeviceError(
+            f"--device {device}: no CUDA device is available to this torch ({torch.__version__}); use --device cpu"
+        )
     if str(device) not in ("cpu",) and not str(device).startswith("cuda"):
         try:
             torch.device(device)
@@ -238,8 +239,9 @@ class ModelPredictor:
         self.batch_size = batch_size
         #: Batches by padded tokens instead of ``batch_size`` sentences (default on CUDA, where
         #: a few long windows must not set the batch size for all); ``None``: fixed batch size.
-        self.token_budget = token_budget if token_budget is not None else (
-            CUDA_TOKEN_BUDGET if self.device.type == "cuda" else None)
+        self.token_budget = (
+            token_budget if token_budget is not None else (CUDA_TOKEN_BUDGET if self.device.type == "cuda" else None)
+        )
         #: Mixed precision on CUDA (``torch.autocast`` fp16: matmuls in half, softmax and
         #: layer norm in fp32); CPU runs stay fp32, so their output is unchanged.
         self.autocast = self.device.type == "cuda"
@@ -326,18 +328,23 @@ class ModelPredictor:
         hints = rule_hints(sentences) if self.rule_features or self.rule_category_weight > 0 else None
         encoded = self.encode_inputs(sentences, hints)
         token_logits, sentence_probs = self.forward_encoded(encoded)
-        decoded = decode_many(encoded, [[t[:, :N_TAGS] for t in tls] for tls in token_logits],
-                              [[t[:, N_TAGS:] for t in tls] for tls in token_logits],
-                              rule_prior=self.rule_prior if self.rule_features else 0.0,
-                              reconcile=self.reconcile_edits, snap=self.snap_clauses)
+        decoded = decode_many(
+            encoded,
+            [[t[:, :N_TAGS] for t in tls] for tls in token_logits],
+            [[t[:, N_TAGS:] for t in tls] for tls in token_logits],
+            rule_prior=self.rule_prior if self.rule_features else 0.0,
+            reconcile=self.reconcile_edits,
+            snap=self.snap_clauses,
+        )
         preds = []
         for i, (spans_i, probs) in enumerate(zip(decoded, sentence_probs)):
             if hints is not None:
                 probs = mix_rule_category(probs, hints[i].category_probs, self.rule_category_weight)
             cat = CATEGORIES[int(np.argmax(probs))]
             spans = []
-            rule_cat = ({(r.start, r.end): r.category or hints[i].category for r in hints[i].spans}
-                        if hints is not None else {})
+            rule_cat = (
+                {(r.start, r.end): r.category or hints[i].category for r in hints[i].spans} if hints is not None else {}
+            )
             for d in spans_i:
                 sp = SpanPrediction(start=d.start, end=d.end, score=round(d.score, 4))
                 if self.target_category_source == "rule" and (d.start, d.end) in rule_cat:
@@ -372,7 +379,6 @@ class ModelPredictor:
         if self.rule_features or self.rule_category_weight > 0:
             self.meta["rules_sha256"] = rules_sha256()
         return save_model_dir(self.model, self.tokenizer, folder, self.meta, fp16=fp16, card=card)
-
 
 
 def mix_rule_category(probs: np.ndarray, rule_probs: dict[str, float] | None, weight: float) -> np.ndarray:
@@ -487,9 +493,9 @@ def check_tokenizer_matches_vocab(tokenizer: Any, d: Path) -> None:
     if wrong or extra:
         name = "tokenizer.json" if (d / "tokenizer.json").exists() else "vocab.txt"
         sample = ", ".join(repr(t) for t in (wrong + extra)[:3])
-        raise ModelLoadError.at(d / name, f"token ids differ from vocab.txt for {len(wrong) + len(extra)} token(s) ({sample})")
-
-
+        raise ModelLoadError.at(
+            d / name, f"token ids differ from vocab.txt for {len(wrong) + len(extra)} token(s) ({sample})"
+        )
 
 
 def load_model_dir(
@@ -516,7 +522,9 @@ def load_model_dir(
         raise ModelLoadError.at(d / "vocab.txt", f"tokenizer does not load or fails its checks ({e})") from e
     check_tokenizer_matches_vocab(tokenizer, d)
     if len(tokenizer) > config.vocab_size:
-        raise ModelLoadError.at(d / "vocab.txt", f"{len(tokenizer)} tokens but the model has {config.vocab_size} embeddings")
+        raise ModelLoadError.at(
+            d / "vocab.txt", f"{len(tokenizer)} tokens but the model has {config.vocab_size} embeddings"
+        )
     try:
         state = load_file(str(d / WEIGHTS_FILE))
     except (SafetensorError, OSError, ValueError) as e:
@@ -544,4 +552,3 @@ def load_model_dir(
 
 def model_size_bytes(folder: str | os.PathLike[str]) -> int:
     return sum(p.stat().st_size for p in Path(folder).iterdir() if p.is_file())
-

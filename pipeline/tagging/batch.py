@@ -654,9 +654,7 @@ class DocOutcome:
     library_version: str = ""
 
 
-def tag_chunk(
-    tagger: Any, chunk: Sequence[InputFile], max_bytes: int | None = DEFAULT_MAX_BYTES
-) -> list[DocOutcome]:
+def tag_chunk(tagger: Any, chunk: Sequence[InputFile], max_bytes: int | None = DEFAULT_MAX_BYTES) -> list[DocOutcome]:
     """Read, tag and serialise one chunk of documents (together: the predictor batches their
     sentences); the seam between tagging (any process) and writing (the parent only)."""
     outcomes: list[DocOutcome] = []
@@ -671,9 +669,17 @@ def tag_chunk(
         texts.append((inp, rep.text, rep, size, mtime))
     tagged = _tag_chunk(tagger, texts)
     for (inp, text, rep, size, mtime), doc in zip(texts, tagged):
-        base = DocOutcome(inp, "ok", size=size, mtime_ns=mtime, chars=len(text),
-                          encoding=rep.provenance()["encoding"], input_format=rep.format, library=rep.library,
-                          library_version=rep.library_version)
+        base = DocOutcome(
+            inp,
+            "ok",
+            size=size,
+            mtime_ns=mtime,
+            chars=len(text),
+            encoding=rep.provenance()["encoding"],
+            input_format=rep.format,
+            library=rep.library,
+            library_version=rep.library_version,
+        )
         if isinstance(doc, BaseException):
             outcomes.append(replace(base, status="failed", reason=f"tagging failed: {_reason(doc)}"))
             continue
@@ -806,8 +812,9 @@ def _run_locked(
             except OSError:
                 sizes[inp.key] = 0
 
-    summary = BatchSummary(out_dir=printable(str(out)), model=cfg.model, model_id="", model_hash=mhash, code_hash=chash,
-                           config=asdict(cfg))
+    summary = BatchSummary(
+        out_dir=printable(str(out)), model=cfg.model, model_id="", model_hash=mhash, code_hash=chash, config=asdict(cfg)
+    )
     if pending and tagger is None and cfg.workers <= 1 and not cfg.dask:
         from pipeline.tagging.parallel import TaggerSpec, load_tagger
 
@@ -839,17 +846,38 @@ def _run_locked(
         inp = o.inp
 
         def result(status: str, reason: str, **more: Any) -> DocResult:
-            return DocResult(inp.doc_id, inp.display, status, reason, o.chars, encoding=o.encoding,
-                             format=o.input_format, library=o.library, library_version=o.library_version, **more)
+            return DocResult(
+                inp.doc_id,
+                inp.display,
+                status,
+                reason,
+                o.chars,
+                encoding=o.encoding,
+                format=o.input_format,
+                library=o.library,
+                library_version=o.library_version,
+                **more,
+            )
 
         if o.status == "failed":
             finish(inp, result("failed", o.reason))
             return
-        entry: dict[str, Any] = {"format": OUTPUT_FORMAT, "key": inp.key, "doc_id": inp.doc_id, "source": inp.display,
-                                 "size": o.size, "mtime_ns": o.mtime_ns, "fingerprint": fp, "chars": o.chars,
-                                 "sentences": o.sentences, "targets": o.targets, "encoding": o.encoding,
-                                 "input_format": o.input_format, "library": o.library,
-                                 "library_version": o.library_version}
+        entry: dict[str, Any] = {
+            "format": OUTPUT_FORMAT,
+            "key": inp.key,
+            "doc_id": inp.doc_id,
+            "source": inp.display,
+            "size": o.size,
+            "mtime_ns": o.mtime_ns,
+            "fingerprint": fp,
+            "chars": o.chars,
+            "sentences": o.sentences,
+            "targets": o.targets,
+            "encoding": o.encoding,
+            "input_format": o.input_format,
+            "library": o.library,
+            "library_version": o.library_version,
+        }
         if o.status == "empty":
             entry["status"] = "empty"
             entries[inp.key] = entry
@@ -872,8 +900,9 @@ def _run_locked(
         entries[inp.key] = entry
         journal.add(entry)  # after the output: a kill in between only redoes this document
         chars_done += o.chars
-        finish(inp, result("ok", redo[inp.key], sentences=o.sentences, targets=o.targets, text_file=text_file,
-                           output=name))
+        finish(
+            inp, result("ok", redo[inp.key], sentences=o.sentences, targets=o.targets, text_file=text_file, output=name)
+        )
 
     try:
         from pipeline.tagging.parallel import chunk_outcomes

@@ -253,8 +253,12 @@ def _furniture(line: str, in_header: bool, repeated_short: bool) -> str | None:
         return "byline"
     if len(compact) <= 40 and _DATELINE.search(compact):
         return "dateline"
-    if _DELIVERY.match(line) or (in_header and len(compact) <= 100 and _DELIVERY_DATED.match(compact)
-                                 and not any(c in "。；;！!？?" for c in line.rstrip().rstrip("。"))):
+    if _DELIVERY.match(line) or (
+        in_header
+        and len(compact) <= 100
+        and _DELIVERY_DATED.match(compact)
+        and not any(c in "。；;！!？?" for c in line.rstrip().rstrip("。"))
+    ):
         return "title"
     has_punct = any(c in _PUNCT_BODY for c in line)
     if not has_punct and len(compact) <= 40 and not is_heading(line):
@@ -295,7 +299,12 @@ def _mark_related(lines: list[str], compacts: list[str], reasons: list[str | Non
             while j < n:
                 c = compacts[j]
                 if reasons[j] is None:
-                    if len(c) > 60 or any(ch in _SENTENCE_DONE for ch in lines[j]) or is_heading(lines[j]) or _PREAMBLE.search(c):
+                    if (
+                        len(c) > 60
+                        or any(ch in _SENTENCE_DONE for ch in lines[j])
+                        or is_heading(lines[j])
+                        or _PREAMBLE.search(c)
+                    ):
                         break
                     reasons[j] = "related"
                 j += 1
@@ -601,12 +610,36 @@ def segment(text: str) -> Segmentation:
         for k, (ss, se) in enumerate(split_sentences(text, ps, pe)):
             head_markers, tail_markers, ss, se = _peel_markers(text, ss, se)
             for ms, me in head_markers:
-                result.segments.append(Sentence(ms, me, text[ms:me], -1, p_idx, _section(path), tuple(path),
-                                                "other" if appendix else part, False, "page_marker"))
+                result.segments.append(
+                    Sentence(
+                        ms,
+                        me,
+                        text[ms:me],
+                        -1,
+                        p_idx,
+                        _section(path),
+                        tuple(path),
+                        "other" if appendix else part,
+                        False,
+                        "page_marker",
+                    )
+                )
             if ss >= se:
                 for ms, me in tail_markers:
-                    result.segments.append(Sentence(ms, me, text[ms:me], -1, p_idx, _section(path), tuple(path),
-                                                    "other" if appendix else part, False, "page_marker"))
+                    result.segments.append(
+                        Sentence(
+                            ms,
+                            me,
+                            text[ms:me],
+                            -1,
+                            p_idx,
+                            _section(path),
+                            tuple(path),
+                            "other" if appendix else part,
+                            False,
+                            "page_marker",
+                        )
+                    )
                 continue
             st = text[ss:se]
             level = _heading_level(st, k == 0, pe - ps)
@@ -664,8 +697,20 @@ def segment(text: str) -> Segmentation:
             )
             sent_id += 1
             for ms, me in tail_markers:
-                result.segments.append(Sentence(ms, me, text[ms:me], -1, p_idx, _section(path), tuple(path),
-                                                "other" if appendix else part, False, "page_marker"))
+                result.segments.append(
+                    Sentence(
+                        ms,
+                        me,
+                        text[ms:me],
+                        -1,
+                        p_idx,
+                        _section(path),
+                        tuple(path),
+                        "other" if appendix else part,
+                        False,
+                        "page_marker",
+                    )
+                )
     _resolve_parts(result, appendix_ids)
     return result
 

@@ -108,8 +108,10 @@ def make_folds(docs: Sequence[GoldDocument], k: int = 5, seed: int = 0, by: Grou
         if k < 2:
             raise ValueError("k must be at least 2")
         parts = _assign_documents(docs, k, seed)
-        return [Fold(i, [d for j, d in enumerate(docs) if j not in set(p)], [docs[j] for j in p])
-                for i, p in enumerate(parts)]
+        return [
+            Fold(i, [d for j, d in enumerate(docs) if j not in set(p)], [docs[j] for j in p])
+            for i, p in enumerate(parts)
+        ]
     if by != "paragraph":
         raise ValueError(f"unknown grouping {by!r}")
     if k < 2:

@@ -495,8 +495,12 @@ def select_category_source(predictor: ModelPredictor, dev_examples: Sequence[Exa
     sc = dev_scores(predictor, dev_examples)
     span_acc, sent_acc = sc.get("span_cat_acc", 0.0), sc.get("sentence_cat_on_spans_acc", 0.0)
     source = "span" if sc.get("span_tp", 0.0) > 0 and span_acc > sent_acc else "sentence"
-    return {"target_category_source": source, "span": span_acc, "sentence": sent_acc,
-            "dev_matched_spans": int(sc.get("span_tp", 0.0))}
+    return {
+        "target_category_source": source,
+        "span": span_acc,
+        "sentence": sent_acc,
+        "dev_matched_spans": int(sc.get("span_tp", 0.0)),
+    }
 
 
 def select_decoding(predictor: ModelPredictor, dev_examples: Sequence[Example]) -> dict[str, Any]:
@@ -616,8 +620,12 @@ def train_model(
         predictor.target_category_source = csel["target_category_source"]
         predictor.meta["target_category_source"] = csel["target_category_source"]
         predictor.meta["category_source_selection"] = csel
-        log.info("dev selection: target category from %s (dev accuracy on matched spans: span %.3f, sentence %.3f)",
-                 csel["target_category_source"], csel["span"], csel["sentence"])
+        log.info(
+            "dev selection: target category from %s (dev accuracy on matched spans: span %.3f, sentence %.3f)",
+            csel["target_category_source"],
+            csel["span"],
+            csel["sentence"],
+        )
     result.seconds = time.time() - t0
     predictor.meta["best_epoch"] = result.best_epoch
     predictor.meta["train_history"] = result.history
