@@ -240,12 +240,18 @@ def pretrain(
     gen = torch.Generator().manual_seed(config.seed)
     pad = tok.pad_token_id
 
+    if not train:
+        raise ValueError(f"{corpus_dir}: too little text to pretrain on ({len(seqs)} sequence(s), all held out)")
+    # A corpus smaller than one batch (identical files are deduplicated) still gives full steps:
+    # without this the generator below would never yield and the loop would spin for ever.
+    bsz = min(config.batch_size, len(train))
+
     def batches() -> Any:
         while True:
             order = list(range(len(train)))
             rng.shuffle(order)
-            for b in range(0, len(order) - config.batch_size + 1, config.batch_size):
-                yield [train[i] for i in order[b : b + config.batch_size]]
+            for b in range(0, len(order) - bsz + 1, bsz):
+                yield [train[i] for i in order[b : b + bsz]]
 
     def eval_loss() -> float:
         model.eval()
