@@ -232,6 +232,8 @@ def pretrain(
     rng.shuffle(seqs)
     n_hold = max(1, int(len(seqs) * config.holdout))
     held, train = seqs[:n_hold], seqs[n_hold:]
+    if not train:
+        raise ValueError(f"{corpus_dir}: {len(seqs)} sequence(s) of text, too little to pretrain on")
     device = torch.device(config.device)
     model = BertForMaskedLM(
         small_bert_config(len(tok), config.hidden_size, config.num_layers, config.num_heads, config.intermediate_size)
@@ -244,8 +246,11 @@ def pretrain(
         while True:
             order = list(range(len(train)))
             rng.shuffle(order)
-            for b in range(0, len(order) - config.batch_size + 1, config.batch_size):
-                yield [train[i] for i in order[b : b + config.batch_size]]
+            # Full batches only, except when the corpus holds less than one: then all of it (a
+            # generator that never yields would loop forever).
+            size = min(config.batch_size, len(order))
+            for b in range(0, len(order) - size + 1, size):
+                yield [train[i] for i in order[b : b + size]]
 
     def eval_loss() -> float:
         model.eval()
