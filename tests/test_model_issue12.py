@@ -442,3 +442,27 @@ def test_sentence_cap_keeps_every_target_sentence() -> None:
     assert len(kept) == n_target + 1 and sum(1 for s in kept if s.targets) == n_target
     assert all(d.raw == docs[0].raw for d in capped)
     assert cap_sentences(docs, None) == docs
+
+
+@pytest.mark.slow
+def test_pretraining_a_corpus_smaller_than_one_batch_ends(tmp_path: Path) -> None:
+    """Two identical reports are read once: the one document left holds fewer sequences than a
+    batch, which used to make the batch generator loop forever."""
+    from pipeline.training.pretrain import PretrainConfig, pretrain
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(2):
+        (corpus / f"r{i}.txt").write_text("\n".join(t for t, _, _ in LINES), encoding="utf-8")
+    cfg = PretrainConfig(
+        hidden_size=32,
+        num_layers=1,
+        num_heads=2,
+        intermediate_size=64,
+        max_length=32,
+        batch_size=64,
+        max_steps=2,
+        log_every=1,
+    )
+    res = pretrain(corpus, tmp_path / "mlm", cfg)
+    assert res["steps"] == 2 and res["corpus"]["duplicates"] == [str(corpus / "r1.txt")]

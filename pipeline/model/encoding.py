@@ -689,12 +689,9 @@ def _strip_openers(t: str, k: int) -> int:
     return k
 
 
-def _clause_start(t: str, i: int) -> int:
-    """Where the clause or ``、`` item holding offset ``i`` starts (after the previous separator)."""
-    a = i
-    while a > 0 and t[a - 1] not in _SEPARATORS:
-        a -= 1
-    return a
+#: How far back from a coordinator its left side is searched for a figure (characters); keeps
+#: a sentence of thousands of characters without punctuation linear.
+_COORDINATION_LOOKBACK = 64
 
 
 def clause_boundaries(sentence: str) -> tuple[list[int], list[int]]:
@@ -717,6 +714,9 @@ def clause_boundaries(sentence: str) -> tuple[list[int], list[int]]:
     if n == 0:
         return [], []
     points = {0} | {k + 1 for k in range(n) if t[k] in _BEFORE_START}
+    item_start = [0] * n  # where the clause or 、 item holding offset k starts
+    for k in range(1, n):
+        item_start[k] = k if t[k - 1] in _SEPARATORS else item_start[k - 1]
     for i in range(1, n):
         for c in _COORDINATORS:
             if not t.startswith(c, i) or (c == "及" and t[i - 1] == "以"):
@@ -726,7 +726,7 @@ def clause_boundaries(sentence: str) -> tuple[list[int], list[int]]:
                 break
             # A coordinator between targets follows a figure (GUIDELINES 2.2: both sides carry
             # their own number; the right side's is the next span's own business).
-            if j < n and _has_figure(t[_clause_start(t, i) : i]):
+            if j < n and _has_figure(t[max(item_start[i], i - _COORDINATION_LOOKBACK) : i]):
                 points.add(j)
                 ends.add(i)
             break

@@ -232,6 +232,8 @@ def pretrain(
     rng.shuffle(seqs)
     n_hold = max(1, int(len(seqs) * config.holdout))
     held, train = seqs[:n_hold], seqs[n_hold:]
+    if not train:
+        raise ValueError(f"{corpus_dir}: {len(seqs)} sequence(s) of text, too little to pretrain on")
     device = torch.device(config.device)
     model = BertForMaskedLM(
         small_bert_config(len(tok), config.hidden_size, config.num_layers, config.num_heads, config.intermediate_size)
