@@ -157,8 +157,11 @@ def test_govtarget_annotator_b_checks_and_reproduces_the_recorded_agreement(
 ) -> None:
     """The former scripts/annotate_seed_b.py is a subcommand: --check passes on the committed
     file, and --agree rewrites data/agreement/agreement-adjudicated.json byte for byte."""
+    from pipeline.annotation.annotator_b import SHARED_GUIDELINES
     from pipeline.cli import main
 
+    if not SHARED_GUIDELINES.is_file():  # the recorded figures split targets by the guidelines' examples
+        pytest.skip("../shared/annotation/GUIDELINES.md is absent")
     assert main(["annotator-b", "--check"]) == 0
     assert "ok: 249 sentences" in capsys.readouterr().out
     out = tmp_path / "agree.json"

@@ -210,3 +210,13 @@ def test_coordinated_figures_share_the_verb_and_the_trailing_qualifier() -> None
     sp = [(0, t.index("和")), (t.index("和") + 1, t.index("。"))]
     fs = [parse_fields(t[x:y]) for x, y in sp]
     assert share_coordinated(t, sp, fs) == fs
+
+
+def test_chinese_range_shares_its_trailing_multiplier() -> None:
+    """一至二万人 is 1–2 万人 (found by the generated-targets property: it read 1 … 20000 人)."""
+    from pipeline.fields.parse import parse_fields
+
+    f = parse_fields("城镇新增就业一至二万人")
+    assert (f.value, f.value_max, f.unit, f.bound) == (1, 2, "万人", "at_least")
+    g = parse_fields("投资十至二十亿元")
+    assert (g.value, g.value_max, g.unit) == (10, 20, "亿元")

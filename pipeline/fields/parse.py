@@ -397,14 +397,19 @@ def _finish(t: str, c: Candidate) -> Candidate:
         p = sep.end()
         m2 = _ARABIC.match(t, p) if c.kind == "arabic" else _CHINESE.match(t, p)
         if m2:
-            v2 = parse_arabic(m2.group(0)) if c.kind == "arabic" else parse_chinese(m2.group(0))
-            unit2, unit2_end = _read_unit(t, m2.end())
+            m2_text, m2_end = m2.group(0), m2.end()
+            if c.kind != "arabic" and unit is None and len(m2_text) > 1 and m2_text[-1] in "万亿":
+                # 一至二万人: the trailing 万/亿 belongs to both ends, so it is the unit's (万人), as
+                # in 1至2万人; read it so, not as 1 … 20000 人.
+                m2_text, m2_end = m2_text[:-1], m2_end - 1
+            v2 = parse_arabic(m2_text) if c.kind == "arabic" else parse_chinese(m2_text)
+            unit2, unit2_end = _read_unit(t, m2_end)
             same_unit = unit is None or unit2 is None or unit == unit2
             if v2 is not None and same_unit and v2 > c.value and not (unit2 and "年" == unit2[-1:]):
                 c.value_max = v2
-                c.end = m2.end()
+                c.end = m2_end
                 c.unit = unit2 or unit
-                c.unit_end = unit2_end if unit2 else m2.end()
+                c.unit_end = unit2_end if unit2 else m2_end
     if c.unit in ("年", "个月", "周", "天") and _TIME_FRAME_AFTER.match(t, c.unit_end):
         c.excluded = c.excluded or "time frame"
     return c
