@@ -537,6 +537,11 @@ def _opener_part(sentence: str, part: str, plan_year: int | None) -> str:
     return part
 
 
+def _marker(text: str, ms: int, me: int, p_idx: int, path: list[str], part: str) -> Sentence:
+    """A page marker (``（上接…）``) peeled off a sentence: furniture of its paragraph."""
+    return Sentence(ms, me, text[ms:me], -1, p_idx, _section(path), tuple(path), part, False, "page_marker")
+
+
 def segment(text: str) -> Segmentation:
     """Segment a whole report. Never raises on valid ``str`` input."""
     result = Segmentation(text)
@@ -607,39 +612,14 @@ def segment(text: str) -> Segmentation:
             continue
         if not appendix and _OTHER_REPORT.search(line):
             appendix = True  # treated like an annex: neither review nor plan, to the end
+
         for k, (ss, se) in enumerate(split_sentences(text, ps, pe)):
             head_markers, tail_markers, ss, se = _peel_markers(text, ss, se)
             for ms, me in head_markers:
-                result.segments.append(
-                    Sentence(
-                        ms,
-                        me,
-                        text[ms:me],
-                        -1,
-                        p_idx,
-                        _section(path),
-                        tuple(path),
-                        "other" if appendix else part,
-                        False,
-                        "page_marker",
-                    )
-                )
+                result.segments.append(_marker(text, ms, me, p_idx, path, "other" if appendix else part))
             if ss >= se:
                 for ms, me in tail_markers:
-                    result.segments.append(
-                        Sentence(
-                            ms,
-                            me,
-                            text[ms:me],
-                            -1,
-                            p_idx,
-                            _section(path),
-                            tuple(path),
-                            "other" if appendix else part,
-                            False,
-                            "page_marker",
-                        )
-                    )
+                    result.segments.append(_marker(text, ms, me, p_idx, path, "other" if appendix else part))
                 continue
             st = text[ss:se]
             level = _heading_level(st, k == 0, pe - ps)
@@ -697,20 +677,7 @@ def segment(text: str) -> Segmentation:
             )
             sent_id += 1
             for ms, me in tail_markers:
-                result.segments.append(
-                    Sentence(
-                        ms,
-                        me,
-                        text[ms:me],
-                        -1,
-                        p_idx,
-                        _section(path),
-                        tuple(path),
-                        "other" if appendix else part,
-                        False,
-                        "page_marker",
-                    )
-                )
+                result.segments.append(_marker(text, ms, me, p_idx, path, "other" if appendix else part))
     _resolve_parts(result, appendix_ids)
     return result
 
