@@ -151,3 +151,17 @@ def make_tiny_model(
     model = JointModel.from_config(config)
     save_model_dir(model, tok, folder, {"max_length": max_length, "stride": stride}, fp16=fp16)
     return folder
+
+
+#: Training arguments of a tiny, fast fine-tuning run (tests of the training loop and its CLIs).
+TINY_TRAIN: dict[str, object] = dict(
+    hidden_size=32,
+    num_layers=1,
+    num_heads=2,
+    intermediate_size=64,
+    batch_size=8,
+    lr=3e-3,
+    dropout=0.0,
+    max_length=48,
+    stride=8,
+)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import CORPUS, CORPUS2
+from helpers import TINY_TRAIN
 from hypothesis import given
 from hypothesis import strategies as st
 from test_evaluate import _gold_dir
@@ -28,20 +29,7 @@ from pipeline.model.encoding import (
 from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
 from pipeline.records import GoldDocument, SentenceRecord, Target
 
-TINY = dict(
-    hidden_size=32,
-    num_layers=1,
-    num_heads=2,
-    intermediate_size=64,
-    batch_size=8,
-    lr=3e-3,
-    dropout=0.0,
-    max_length=48,
-    stride=8,
-    num_threads=1,
-    epochs=2,
-    patience=1,
-)
+TINY = {**TINY_TRAIN, "num_threads": 1, "epochs": 2, "patience": 1}
 
 
 def _texts(sentence: str, spans: list[tuple[int, int]]) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import LINES, _doc
+from helpers import LINES, TINY_TRAIN, _doc
 
 from pipeline.model.encoding import B, I, O
 from pipeline.model.model_dir import CATEGORY_SOURCES
@@ -31,17 +31,7 @@ from pipeline.training.loop import (
 )
 from pipeline.training.pretrain import PretrainConfig, mask_tokens, pack, pretrain
 
-TINY = dict(
-    hidden_size=32,
-    num_layers=1,
-    num_heads=2,
-    intermediate_size=64,
-    batch_size=8,
-    lr=3e-3,
-    dropout=0.0,
-    max_length=48,
-    stride=8,
-)
+TINY = TINY_TRAIN
 
 
 def test_config_checks() -> None:
