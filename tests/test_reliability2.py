@@ -772,34 +772,11 @@ def test_unwritable_out_of_select_and_binary_file_in_its_folder(
     src = _src(tmp_path, ("r", "s"))
     (src / "bin.txt").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 8)
     out = tmp_path / "sel.json"
-    rc = _main(
-        "select",
-        str(src),
-        "--model",
-        "rules",
-        "-n",
-        "2",
-        "--gold",
-        str(tmp_path / "nogold"),
-        "--no-token-entropy",
-        "--out",
-        str(out),
-    )
+    select = ["select", str(src), "--model", "rules", "-n", "2", "--gold", str(tmp_path / "nogold")]
+    rc = _main(*select, "--no-token-entropy", "--out", str(out))
     err = capsys.readouterr().err
     assert rc == 0 and "skipped:" in err and "bin.txt" in err and out.exists(), err
-    rc = _main(
-        "select",
-        str(src),
-        "--model",
-        "rules",
-        "-n",
-        "2",
-        "--gold",
-        str(tmp_path / "nogold"),
-        "--no-token-entropy",
-        "--out",
-        str(_blocked(tmp_path)),
-    )
+    rc = _main(*select, "--no-token-entropy", "--out", str(_blocked(tmp_path)))
     err = capsys.readouterr().err
     assert rc == 2 and "error:" in err and "out.json" in err
 
