@@ -151,34 +151,6 @@ class DocResult:
     output: str = ""
 
 
-def _read_result(
-    inp: InputFile,
-    rep: Report,
-    status: str,
-    reason: str,
-    sentences: int = 0,
-    targets: int = 0,
-    text_file: str = "",
-    output: str = "",
-) -> DocResult:
-    """The result of a document that was read: its length, encoding and how it was read come from ``rep``."""
-    return DocResult(
-        inp.doc_id,
-        inp.display,
-        status,
-        reason,
-        len(rep.text),
-        sentences,
-        targets,
-        encoding=rep.provenance()["encoding"],
-        format=rep.format,
-        library=rep.library,
-        library_version=rep.library_version,
-        text_file=text_file,
-        output=output,
-    )
-
-
 @dataclass
 class BatchSummary:
     out_dir: str
