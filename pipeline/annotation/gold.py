@@ -238,12 +238,6 @@ def default_corpus_dirs() -> list[Path]:
     return [c for c in (here.parent / "shared" / "corpus", here.parent / "shared" / "corpus2") if c.exists()]
 
 
-def default_corpus_dir() -> Path | None:
-    """The first of ``default_corpus_dirs()`` (the corpus of Hebei reports), or None."""
-    dirs = default_corpus_dirs()
-    return dirs[0] if dirs else None
-
-
 #: The declared splits of a gold folder (``data/gold/splits.json``): ``{"test": [doc_id, ...]}``.
 #: The test split is declared before any training or choice and used only for final figures.
 SPLITS_FILE = "splits.json"
