@@ -295,11 +295,18 @@ class ModelPredictor:
     def forward_encoded(self, encoded: list[EncodedSentence]) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
         """Run every window of ``encoded`` through the model; per sentence, the token logits of
         each window and the sentence-category probabilities (softmax of the windows' mean logits)."""
+        token_logits, probs = self.forward_windows(encoded)
+        return token_logits, list(probs)
+
+    def forward_windows(self, encoded: list[EncodedSentence]) -> tuple[list[list[np.ndarray]], np.ndarray]:
+        """``forward_encoded`` with the sentence probabilities as one ``(sentences, C)`` float64
+        array: one softmax over all sentences (row by row the values of one sentence's)."""
+        first = np.cumsum([0] + [len(e.windows) for e in encoded])
         flat = [(i, w) for i, e in enumerate(encoded) for w in range(len(e.windows))]
         # Sorted by length: batches carry almost no padding (PITFALLS: 963 vs 360 tokens/s).
         flat.sort(key=lambda iw: len(encoded[iw[0]].windows[iw[1]]))
-        tok_out: dict[tuple[int, int], np.ndarray] = {}
-        sent_out: dict[tuple[int, int], np.ndarray] = {}
+        tok_out: list[np.ndarray | None] = [None] * len(flat)
+        sent_out: np.ndarray | None = None
         pad_id = int(self.tokenizer.pad_token_id or 0)
         if self.token_budget is not None:
             lengths = [len(encoded[i].windows[w]) for i, w in flat]
@@ -311,15 +318,20 @@ class ModelPredictor:
             wins = [encoded[i].windows[w] for i, w in chunk]
             batch = pad_batch(wins, pad_id)
             tl, sl = self.forward(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-            for k, (i, w) in enumerate(chunk):
-                tok_out[(i, w)] = tl[k, : len(wins[k])]
-                sent_out[(i, w)] = sl[k]
-        token_logits, sentence_probs = [], []
+            at = [int(first[i]) + w for i, w in chunk]
+            for k, j in enumerate(at):
+                tok_out[j] = tl[k, : len(wins[k])]
+            if sent_out is None:
+                sent_out = np.empty((len(flat), sl.shape[-1]), dtype=sl.dtype)
+            sent_out[at] = sl
+        token_logits = [[tok_out[j] for j in range(first[i], first[i + 1])] for i in range(len(encoded))]
+        if sent_out is None:  # no sentences
+            return [], np.zeros((0, len(CATEGORIES)))
+        mean = sent_out[first[:-1]]  # one window: its logits (the mean of one row is the row)
         for i, e in enumerate(encoded):
-            n = len(e.windows)
-            token_logits.append([tok_out[(i, w)] for w in range(n)])
-            sentence_probs.append(_softmax(np.mean([sent_out[(i, w)] for w in range(n)], axis=0).astype(np.float64)))
-        return token_logits, sentence_probs
+            if len(e.windows) > 1:
+                mean[i] = np.mean([sent_out[j] for j in range(first[i], first[i + 1])], axis=0)
+        return token_logits, _softmax(mean.astype(np.float64))  # type: ignore[return-value]
 
     def predict(self, sentences: list[SentenceInput]) -> list[SentencePrediction]:
         """Sentences of ONE document in order (the rule features depend on preceding sentences)."""
@@ -327,7 +339,12 @@ class ModelPredictor:
             return []
         hints = rule_hints(sentences) if self.rule_features or self.rule_category_weight > 0 else None
         encoded = self.encode_inputs(sentences, hints)
-        token_logits, sentence_probs = self.forward_encoded(encoded)
+        token_logits, sentence_probs = self.forward_windows(encoded)
+        if hints is not None:
+            sentence_probs = mix_rule_category(
+                sentence_probs, [h.category_probs for h in hints], self.rule_category_weight
+            )
+        best = np.argmax(sentence_probs, axis=1).tolist()
         decoded = decode_many(
             encoded,
             [[t[:, :N_TAGS] for t in tls] for tls in token_logits],
@@ -337,10 +354,8 @@ class ModelPredictor:
             snap=self.snap_clauses,
         )
         preds = []
-        for i, (spans_i, probs) in enumerate(zip(decoded, sentence_probs)):
-            if hints is not None:
-                probs = mix_rule_category(probs, hints[i].category_probs, self.rule_category_weight)
-            cat = CATEGORIES[int(np.argmax(probs))]
+        for i, (spans_i, probs) in enumerate(zip(decoded, sentence_probs.tolist())):
+            cat = CATEGORIES[best[i]]
             spans = []
             rule_cat = (
                 {(r.start, r.end): r.category or hints[i].category for r in hints[i].spans} if hints is not None else {}
@@ -381,14 +396,25 @@ class ModelPredictor:
         return save_model_dir(self.model, self.tokenizer, folder, self.meta, fp16=fp16, card=card)
 
 
-def mix_rule_category(probs: np.ndarray, rule_probs: dict[str, float] | None, weight: float) -> np.ndarray:
+def mix_rule_category(
+    probs: np.ndarray, rule_probs: dict[str, float] | list[dict[str, float] | None] | None, weight: float
+) -> np.ndarray:
     """The category ensemble: ``(1 − w)·model + w·rules`` (the rules' distribution normalised;
-    uniform where they give none). ``w = 0`` or no rule distribution: the model's unchanged."""
+    uniform where they give none). ``w = 0`` or no rule distribution: the model's unchanged.
+
+    One sentence (``probs`` of shape ``(C,)``, one dict) or many (``(N, C)``, a list of N dicts,
+    mixed row by row: each row's values are those of the one-sentence call)."""
     if weight <= 0 or rule_probs is None:
         return probs
-    rp = np.array([rule_probs.get(c, 0.0) for c in CATEGORIES], dtype=np.float64)
-    rp = rp / rp.sum() if rp.sum() > 0 else np.full(len(CATEGORIES), 1.0 / len(CATEGORIES))
-    return (1 - weight) * probs + weight * rp
+    one = isinstance(rule_probs, dict)
+    rows: list[dict[str, float] | None] = [rule_probs] if isinstance(rule_probs, dict) else rule_probs
+    rp = np.array([[(r or {}).get(c, 0.0) for c in CATEGORIES] for r in rows], dtype=np.float64)
+    total = rp.sum(axis=1, keepdims=True)
+    rp = np.where(total > 0, rp / np.where(total > 0, total, 1.0), 1.0 / len(CATEGORIES))
+    mixed = (1 - weight) * probs + weight * (rp[0] if one else rp)
+    if not one:  # a sentence without a rule distribution keeps the model's
+        mixed = np.where(np.array([r is None for r in rows])[:, None], probs, mixed)
+    return np.asarray(mixed)
 
 
 def rule_hints(sentences: list[SentenceInput]) -> list[SentencePrediction]:
