@@ -140,6 +140,10 @@ _CN_CHARS = _CN_DIGITS + "十百千万亿"
 #: (``1,450``, ``1，450``: 1–3 digits, groups of exactly three) or plain digits, then decimals.
 _ARABIC = re.compile(r"(?<![A-Za-z0-9.])(?:[-−](?=\d))?(?:\d{1,3}(?:[,，]\d{3})+(?!\d)|\d+)(?:\.\d+)?")
 _CHINESE = re.compile(f"[〇一二两三四五六七八九十百千][{_CN_CHARS}]*")
+#: A character every number ``_find`` reads begins with (``_ARABIC``'s digits and sign, the
+#: first character of ``_CHINESE`` and ``_PERCENT_CN``, 零): text without one holds no number.
+_NUMERAL = re.compile(r"[\d〇一二两三四五六七八九十百千零]")
+_ZERO = re.compile("零")
 _PERCENT_CN = re.compile(r"百分之([0-9.]+|[〇零一二两三四五六七八九十点]+)")
 _RANGE_SEP = re.compile(r"\s*(?:——|—|―|–|‒|-|~|〜|至|到)\s*")
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)\d{2})\s*年")
@@ -313,6 +317,8 @@ def _negative_word(t: str, c: Candidate) -> Candidate:
 def _find(t: str) -> list[Candidate]:
     """``find_numbers`` on text already read (see ``_reading``); offsets into ``t``."""
     cands: list[Candidate] = []
+    if _NUMERAL.search(t) is None:  # every kind of number below starts with one of these
+        return cands
     taken = [False] * len(t)
 
     def add(c: Candidate) -> None:
@@ -359,8 +365,8 @@ def _find(t: str) -> list[Candidate]:
             c.excluded = "一 as an article"
         add(c)
 
-    for i, ch in enumerate(t):
-        if ch != "零" or taken[i]:
+    for i in (m.start() for m in _ZERO.finditer(t)):
+        if taken[i]:
             continue
         before, after = t[:i], t[i + 1 :]
         if (

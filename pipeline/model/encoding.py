@@ -199,23 +199,29 @@ def encode_many(
     backends = _backends(tokenizer, max_length, stride)
     contexts = [_check_room(tokenizer, c, max_length, stride) for _, c, _ in items]
     norms = [normalize(t) for t, _, _ in items]
-    pair_idx = [i for i, c in enumerate(contexts) if c]
-    single_idx = [i for i, c in enumerate(contexts) if not c]
-    encs: list[Any] = [None] * len(items)
-    if pair_idx:
-        for i, e in zip(pair_idx, backends["pair"].encode_batch([(norms[i], contexts[i]) for i in pair_idx])):
-            encs[i] = e
-    if single_idx:
-        for i, e in zip(single_idx, backends["single"].encode_batch([norms[i] for i in single_idx])):
-            encs[i] = e
+    plain = backends["plain"]
+    # Each sequence is tokenized alone (what ``encode`` does inside for a pair too), a context
+    # once however many sentences share it (a report repeats a few hundred); the backend's own
+    # post-processing then truncates into windows and adds the special tokens and type ids.
+    sent_encs = plain.encode_batch(norms, add_special_tokens=False)
+    uniq = sorted({c for c in contexts if c})
+    ctx_encs = dict(zip(uniq, plain.encode_batch(uniq, add_special_tokens=False)))
+    pair, single = backends["pair"], backends["single"]
+    seq_ids = _template_sequence_ids if backends["template_types"] else None
     out: list[EncodedSentence] = []
-    for (text, _, rule_spans), norm, enc in zip(items, norms, encs):
-        parts = [enc, *enc.overflowing]
-        pieces = [(e.ids, e.type_ids, e.offsets, e.sequence_ids) for e in parts]
-        windows, covered = _windows(pieces, text, rule_spans, None, None)
-        if len(parts) > 1:
-            full = backends["plain"].encode(norm, add_special_tokens=False).offsets
-            _check_covered(text, [(s, e) for s, e in full if e > s], covered)
+    for (text, _, rule_spans), norm, ctx, sent in zip(items, norms, contexts, sent_encs):
+        if seq_ids is None:  # a template that does not tell the sequences apart: encode the pair
+            enc = pair.encode(norm, ctx) if ctx else single.encode(norm)
+            parts = [enc, *enc.overflowing]
+            pieces = [(e.ids, e.type_ids, e.offsets, e.sequence_ids) for e in parts]
+        else:
+            enc = pair.post_process(sent, ctx_encs[ctx]) if ctx else single.post_process(sent)
+            parts = [enc, *enc.overflowing]
+            pieces = [(e.ids, e.type_ids, e.offsets, seq_ids(e)) for e in parts]
+        many = len(parts) > 1
+        windows, covered = _windows(pieces, text, rule_spans, None, None, track=many)
+        if many:  # one window holds every token (nothing was truncated); several are checked
+            _check_covered(text, [(s, e) for s, e in sent.offsets if e > s], covered)
         out.append(EncodedSentence(text=text, windows=windows))
     return out
 
@@ -226,9 +232,10 @@ def _windows(
     rule_spans: list[tuple[int, int]] | None,
     ctags: list[int] | None,
     ccats: list[int] | None,
+    track: bool = True,
 ) -> tuple[list[Window], set[tuple[int, int]]]:
     """Windows from the tokenizer's per-window ``(ids, type ids, offsets, sequence ids)``, and
-    the sentence tokens they cover."""
+    the sentence tokens they cover (left empty with ``track=False``)."""
     rtags = char_tags(len(text), rule_spans) if rule_spans is not None else None
     rule_type = {O: TYPE_SENT, **{tag: t for t, tag in RULE_TAG_OF_TYPE.items()}}
     windows: list[Window] = []
@@ -237,7 +244,8 @@ def _windows(
         offs: list[tuple[int, int] | None] = [
             o if sid == 0 and o[1] > o[0] else None for o, sid in zip(offsets, seq_ids)
         ]
-        covered.update(o for o in offs if o is not None)
+        if track:
+            covered.update(o for o in offs if o is not None)
         tag_labels = cat_labels = None
         if ctags is not None:
             # A token takes the label of its first character; specials/context are ignored.
@@ -306,8 +314,18 @@ def _backends(tokenizer: PreTrainedTokenizerFast, max_length: int, stride: int) 
             t.enable_truncation(max_length, stride=stride, strategy=strategy, direction=tokenizer.truncation_side)
         t.encode_special_tokens = bool(getattr(tokenizer, "split_special_tokens", False))
         out[name] = t
+    probe = out["pair"].encode("一二", "三四")
+    # ``post_process`` of separately tokenized sequences gives ``encode``'s ids, type ids and
+    # offsets, but loses the sequence ids of a truncated pair; they are read back from the
+    # special-token mask and the type ids where the template types the sequences 0 and 1 (BERT's).
+    out["template_types"] = _template_sequence_ids(probe) == probe.sequence_ids
     per[(max_length, stride)] = out
     return out
+
+
+def _template_sequence_ids(enc: Any) -> list[int | None]:
+    """Sequence ids of a post-processed encoding: ``None`` on special tokens, else the type id."""
+    return [None if m else t for m, t in zip(enc.special_tokens_mask, enc.type_ids)]
 
 
 _CTX_CACHE: weakref.WeakKeyDictionary[PreTrainedTokenizerFast, dict[str, int]] = weakref.WeakKeyDictionary()
@@ -530,6 +548,8 @@ def _spans_of(
     new one; the score is the mean (and min) probability of the tokens' tags, computed as
     ``_spans`` does (the same numpy reductions over the same float64 values)."""
     spans: list[DecodedSpan] = []
+    if B not in tags and I not in tags:  # most sentences: all O (a C-level scan, no run loop)
+        return spans
     runs: list[tuple[int, int]] = []
     start = -1
     for k, tag in enumerate(tags):
@@ -803,6 +823,8 @@ def snap_to_clauses(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[i
 def snap_decoded(sentence: str, spans: list[DecodedSpan]) -> list[DecodedSpan]:
     """``snap_to_clauses`` on decoded spans: each kept span carries the scores and category
     logits of the model spans that snapped into it (averaged; ``min_score`` the minimum)."""
+    if not spans:
+        return spans
     snapped = snap_to_clauses(sentence, [(d.start, d.end) for d in spans])
     out = []
     for s, e in snapped:
