@@ -140,9 +140,10 @@ _CN_CHARS = _CN_DIGITS + "十百千万亿"
 #: (``1,450``, ``1，450``: 1–3 digits, groups of exactly three) or plain digits, then decimals.
 _ARABIC = re.compile(r"(?<![A-Za-z0-9.])(?:[-−](?=\d))?(?:\d{1,3}(?:[,，]\d{3})+(?!\d)|\d+)(?:\.\d+)?")
 _CHINESE = re.compile(f"[〇一二两三四五六七八九十百千][{_CN_CHARS}]*")
-#: A character every number ``_find`` reads begins with (``_ARABIC``'s digits and sign, the
-#: first character of ``_CHINESE`` and ``_PERCENT_CN``, 零): text without one holds no number.
-_NUMERAL = re.compile(r"[\d〇一二两三四五六七八九十百千零]")
+#: A character every number ``_find`` reads begins with (``_ARABIC``'s digits, the first
+#: character of ``_CHINESE`` and ``_PERCENT_CN``, 零), or one that ``_reading`` turns into one
+#: (兩; full-width digits are ``\d`` already): text without one holds no number.
+_NUMERAL = re.compile(r"[\d〇一二两兩三四五六七八九十百千零]")
 _ZERO = re.compile("零")
 _PERCENT_CN = re.compile(r"百分之([0-9.]+|[〇零一二两三四五六七八九十点]+)")
 _RANGE_SEP = re.compile(r"\s*(?:——|—|―|–|‒|-|~|〜|至|到)\s*")
@@ -275,6 +276,11 @@ def _reading(text: str) -> tuple[str, list[int] | None]:
     characters as simplified (all one-to-one), and the map back to offsets in ``text``."""
     clean, back = clean_view(text)
     return normalize(clean).translate(_TRAD), back
+
+
+def has_numeral(text: str) -> bool:
+    """False when ``find_numbers(text)`` is sure to be empty (a cheap scan, before reading)."""
+    return _NUMERAL.search(text) is not None
 
 
 def find_numbers(text: str) -> list[Candidate]:

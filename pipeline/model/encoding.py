@@ -252,13 +252,13 @@ def _windows(
             tag_labels = [ctags[o[0]] if o is not None else IGNORE for o in offs]
             if ccats is not None:
                 cat_labels = [ccats[o[0]] if o is not None else IGNORE for o in offs]
-        types = list(type_ids)
+        types = type_ids if isinstance(type_ids, list) else list(type_ids)
         if rtags is not None:
             # Per window from its own offsets, so overlapping windows carry the right types.
             types = [rule_type[rtags[o[0]]] if o is not None else t for o, t in zip(offs, types)]
         windows.append(
             Window(
-                input_ids=list(ids),
+                input_ids=ids if isinstance(ids, list) else list(ids),  # the tokenizer's lists are fresh
                 token_type_ids=types,
                 offsets=offs,
                 tag_labels=tag_labels,

@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.data import lexicon
-from pipeline.fields.parse import Candidate, find_numbers
+from pipeline.fields.parse import Candidate, find_numbers, has_numeral
 from pipeline.predict import SentenceInput, SentencePrediction, SpanPrediction
 from pipeline.schema import CATEGORIES, HEDGE_ZHENGQU_BEFORE, HEDGES
 from pipeline.text.textnorm import normalize
@@ -253,8 +253,10 @@ def _capped(t: str, s: int, e: int, part_start: int, qs: list[Candidate]) -> tup
 
 def find_target_spans(text: str) -> list[tuple[int, int]]:
     """Target spans of one plan sentence, as offsets into ``text`` (half-open, in order)."""
-    t = normalize(text)
     spans: list[tuple[int, int]] = []
+    if not has_numeral(text):  # no figure, no target (most sentences of a report)
+        return spans
+    t = normalize(text)
     if _GLOSSARY.search(t):
         return spans
     for clause in _clauses(t):
