@@ -39,6 +39,9 @@ def main() -> int:
     p.add_argument("--backends", default="onnx,int8,torch-int8")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument(
+        "--max-gold-docs", type=int, default=0, help="only the first N gold documents (0: all; bert-base is slow)"
+    )
+    p.add_argument(
         "--rule-prior",
         type=float,
         default=None,
@@ -55,6 +58,8 @@ def main() -> int:
 
     apply_threads(a.threads)
     gold, _ = load_gold_dir(a.gold, corpus_dir=a.corpus)
+    if a.max_gold_docs:
+        gold = gold[: a.max_gold_docs]
     sets = {"gold": [(d.doc_id, d.raw) for d in gold], "corpus": load_text(a.corpus, a.chars)}
     ref = ModelPredictor.load(a.model, backend="torch")
 

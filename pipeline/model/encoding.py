@@ -156,7 +156,11 @@ def encode(
         return_token_type_ids=True,
     )
     pieces = [
-        (enc["input_ids"][w], enc["token_type_ids"][w], enc["offset_mapping"][w], enc.sequence_ids(w))
+        (
+            enc["input_ids"][w],
+            enc["token_type_ids"][w],
+            _sentence_offsets(enc["offset_mapping"][w], enc.sequence_ids(w)),
+        )
         for w in range(len(enc["input_ids"]))
     ]
     ctags = char_tags(len(text), spans) if spans is not None else None
@@ -207,17 +211,17 @@ def encode_many(
     uniq = sorted({c for c in contexts if c})
     ctx_encs = dict(zip(uniq, plain.encode_batch(uniq, add_special_tokens=False)))
     pair, single = backends["pair"], backends["single"]
-    seq_ids = _template_sequence_ids if backends["template_types"] else None
+    fast = bool(backends["template_types"])
     out: list[EncodedSentence] = []
     for (text, _, rule_spans), norm, ctx, sent in zip(items, norms, contexts, sent_encs):
-        if seq_ids is None:  # a template that does not tell the sequences apart: encode the pair
+        if not fast:  # a template that does not tell the sequences apart: encode the pair
             enc = pair.encode(norm, ctx) if ctx else single.encode(norm)
             parts = [enc, *enc.overflowing]
-            pieces = [(e.ids, e.type_ids, e.offsets, e.sequence_ids) for e in parts]
+            pieces = [(e.ids, e.type_ids, _sentence_offsets(e.offsets, e.sequence_ids)) for e in parts]
         else:
             enc = pair.post_process(sent, ctx_encs[ctx]) if ctx else single.post_process(sent)
             parts = [enc, *enc.overflowing]
-            pieces = [(e.ids, e.type_ids, e.offsets, seq_ids(e)) for e in parts]
+            pieces = [_template_piece(e) for e in parts]
         many = len(parts) > 1
         windows, covered = _windows(pieces, text, rule_spans, None, None, track=many)
         if many:  # one window holds every token (nothing was truncated); several are checked
@@ -226,24 +230,26 @@ def encode_many(
     return out
 
 
+#: Token type of a sentence token by its rule tag (O: plain sentence type).
+_RULE_TYPE = {O: TYPE_SENT, **{tag: t for t, tag in RULE_TAG_OF_TYPE.items()}}
+
+
 def _windows(
-    pieces: list[tuple[list[int], list[int], list[tuple[int, int]], list[int | None]]],
+    pieces: list[tuple[list[int], list[int], list[tuple[int, int] | None]]],
     text: str,
     rule_spans: list[tuple[int, int]] | None,
     ctags: list[int] | None,
     ccats: list[int] | None,
     track: bool = True,
 ) -> tuple[list[Window], set[tuple[int, int]]]:
-    """Windows from the tokenizer's per-window ``(ids, type ids, offsets, sequence ids)``, and
-    the sentence tokens they cover (left empty with ``track=False``)."""
+    """Windows from the tokenizer's per-window ``(ids, type ids, sentence offsets)`` (``None``
+    where the token is not one of the sentence), and the sentence tokens they cover (left empty
+    with ``track=False``)."""
     rtags = char_tags(len(text), rule_spans) if rule_spans is not None else None
-    rule_type = {O: TYPE_SENT, **{tag: t for t, tag in RULE_TAG_OF_TYPE.items()}}
+    rule_type = _RULE_TYPE
     windows: list[Window] = []
     covered: set[tuple[int, int]] = set()
-    for ids, type_ids, offsets, seq_ids in pieces:
-        offs: list[tuple[int, int] | None] = [
-            o if sid == 0 and o[1] > o[0] else None for o, sid in zip(offsets, seq_ids)
-        ]
+    for ids, type_ids, offs in pieces:
         if track:
             covered.update(o for o in offs if o is not None)
         tag_labels = cat_labels = None
@@ -326,6 +332,21 @@ def _backends(tokenizer: PreTrainedTokenizerFast, max_length: int, stride: int) 
 def _template_sequence_ids(enc: Any) -> list[int | None]:
     """Sequence ids of a post-processed encoding: ``None`` on special tokens, else the type id."""
     return [None if m else t for m, t in zip(enc.special_tokens_mask, enc.type_ids)]
+
+
+def _sentence_offsets(offsets: list[tuple[int, int]], seq_ids: list[int | None]) -> list[tuple[int, int] | None]:
+    """A window's offsets where the token is a (non-empty) token of the sentence, else ``None``."""
+    return [o if sid == 0 and o[1] > o[0] else None for o, sid in zip(offsets, seq_ids)]
+
+
+def _template_piece(enc: Any) -> tuple[list[int], list[int], list[tuple[int, int] | None]]:
+    """``(ids, type ids, sentence offsets)`` of a post-processed window (``_template_sequence_ids``
+    in one pass: a sentence token is neither special nor of type 1)."""
+    types = enc.type_ids
+    offs = [
+        o if not m and not t and o[1] > o[0] else None for o, m, t in zip(enc.offsets, enc.special_tokens_mask, types)
+    ]
+    return enc.ids, types, offs
 
 
 _CTX_CACHE: weakref.WeakKeyDictionary[PreTrainedTokenizerFast, dict[str, int]] = weakref.WeakKeyDictionary()
@@ -458,19 +479,23 @@ def decode_many(
         )
     if not fast:
         return out
-    probs = _softmax(np.concatenate([np.asarray(tag_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast]))
+    # The sentence tokens of a window are nearly always one run (BERT: after [CLS]): a slice.
+    rows = [slice(idx[0], idx[-1] + 1) if idx and idx[-1] - idx[0] + 1 == len(idx) else idx for _, idx, _ in fast]
+    probs = _softmax(
+        np.concatenate([np.asarray(tag_logits[i][0])[r] for (i, _, _), r in zip(fast, rows)]).astype(np.float64)
+    )
     cls = (
-        np.concatenate([np.asarray(cat_logits[i][0], dtype=np.float64)[idx] for i, idx, _ in fast])
+        np.concatenate([np.asarray(cat_logits[i][0])[r] for (i, _, _), r in zip(fast, rows)]).astype(np.float64)
         if cat_logits is not None
         else None
     )
     prior_all: list[int] | None = None
     if rule_prior > 0:
-        types = np.fromiter(
-            (encoded[i].windows[0].token_type_ids[t] for i, idx, _ in fast for t in idx),
-            dtype=np.intp,
-            count=len(probs),
-        )
+        type_list: list[int] = []
+        for (i, _, _), r in zip(fast, rows):
+            tt = encoded[i].windows[0].token_type_ids
+            type_list.extend(tt[r] if isinstance(r, slice) else [tt[t] for t in r])
+        types = np.array(type_list, dtype=np.intp)
         prior_arr = np.full(len(types), O, dtype=np.intp)
         for typ, tag in RULE_TAG_OF_TYPE.items():
             prior_arr[types == typ] = tag
