@@ -63,6 +63,24 @@ def main(paths: list[str]) -> str:
             f"| {label} | {statistics.median(w):.2f} ({', '.join(f'{x:.2f}' for x in w)}) | "
             f"{statistics.median(c):.2f} ({', '.join(f'{x:.2f}' for x in c)}) |"
         )
+    paired = [r for p in paths for r in json.loads(Path(p).read_text()).get("paired", []) if "ratios" in r]
+    if paired:
+        lines += [
+            "",
+            "Same process, alternated (`--paths paired`): our batch path and the bare forward over the same text, "
+            "CPU time; the median over every round of every run (each run's median in brackets).",
+            "",
+            "| backend | ours vs bare forward: median of all rounds | per run | rounds |",
+            "|---|---:|---:|---:|",
+        ]
+        for name in dict.fromkeys(r["name"] for r in paired):
+            rs = [r for r in paired if r["name"] == name]
+            every = [x for r in rs for x in r["ratios"]]
+            lines.append(
+                f"| {name.split('/', 1)[1]} | {statistics.median(every):.2f} | "
+                + ", ".join(f"{r['ratio_median']:.2f}" for r in rs)
+                + f" | {len(every)} |"
+            )
     return "\n".join(lines)
 
 
