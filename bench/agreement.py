@@ -53,6 +53,7 @@ def main() -> int:
 
     from pipeline.annotation.gold import load_gold_dir
     from pipeline.model.backends import apply_threads, make_runner
+    from pipeline.model.load import load_predictor
     from pipeline.model.modeling import N_TAGS, ModelPredictor
     from pipeline.tagging.tagger import Tagger
 
@@ -61,7 +62,7 @@ def main() -> int:
     if a.max_gold_docs:
         gold = gold[: a.max_gold_docs]
     sets = {"gold": [(d.doc_id, d.raw) for d in gold], "corpus": load_text(a.corpus, a.chars)}
-    ref = ModelPredictor.load(a.model, backend="torch")
+    ref = load_predictor(a.model, backend="torch")
 
     def decoding(pred: ModelPredictor) -> ModelPredictor:
         if a.rule_prior is not None:
@@ -71,7 +72,7 @@ def main() -> int:
     decoding(ref)
     out: dict[str, dict[str, dict[str, float]]] = {}
     for b in a.backends.split(","):
-        alt = decoding(ModelPredictor.load(a.model, backend="torch"))
+        alt = decoding(load_predictor(a.model, backend="torch"))
         alt.runner = make_runner(a.model, b, threads=a.threads)
         out[b] = {}
         for name, docs in sets.items():

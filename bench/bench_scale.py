@@ -38,10 +38,17 @@ def subset(corpus: str, chars: int, dest: Path) -> int:
 
 
 def outputs_digest(out: Path) -> str:
+    """sha256 over every output file but ``summary.json`` (timings) and the lock file (a pid);
+    the manifest's lines are hashed sorted (they are appended in completion order, which
+    differs with the number of workers; ``batch`` reads them as a set)."""
     h = hashlib.sha256()
     for p in sorted(out.iterdir()):
-        if p.name != "summary.json" and p.is_file():
-            h.update(p.name.encode() + p.read_bytes())
+        if p.name == "summary.json" or p.name.startswith(".") or not p.is_file():
+            continue
+        data = p.read_bytes()
+        if p.name == "manifest.ndjson":
+            data = b"".join(sorted(data.splitlines(keepends=True)))
+        h.update(p.name.encode() + data)
     return h.hexdigest()[:16]
 
 
