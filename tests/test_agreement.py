@@ -215,3 +215,13 @@ def test_agree_reproduces_the_committed_2026_figures(tmp_path: Path) -> None:
     pooled = json.loads(out.read_text(encoding="utf-8"))["pooled"]
     assert (pooled["targets_n_a"], pooled["targets_n_b"], pooled["targets_correct"]) == (181, 178, 178)
     assert round(pooled["targets_strict_f"], 3) == 0.992 and pooled["part_agreement"] == 1.0
+
+
+def test_annotator_b_spec_is_data_in_the_one_spec_format() -> None:
+    """B's blind spec is a JSON data file written by ``standoff.dump_spec`` (not Python)."""
+    from pipeline.annotation.standoff import dump_spec
+
+    text = B.SPEC_FILE.read_text(encoding="utf-8")
+    assert text == dump_spec(json.loads(text))
+    spec = B.load_spec()
+    assert len(spec) == 249 and sum(len(e.targets) for e in spec) == 92
