@@ -167,3 +167,61 @@ def test_govtarget_annotator_b_checks_and_reproduces_the_recorded_agreement(
     out = tmp_path / "agree.json"
     assert main(["annotator-b", "--agree", str(GOLD), "--json", str(out)]) == 0
     assert out.read_bytes() == (AGREE / "agreement-adjudicated.json").read_bytes()
+
+
+# --------------------------------------------------------------------------- govtarget evaluate agree
+
+
+def test_agree_over_folders_gives_each_document_and_the_pool(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Several documents: per-document figures, the pooled ones, and the part comparison; a
+    part changed in B is counted; ``--docs`` selects; a missing one is an error."""
+    from helpers import _doc, _gold_dir
+
+    from pipeline.cli.evaluate import main
+
+    docs = [_doc("one"), _doc("two")]
+    a = _gold_dir(tmp_path / "a", docs)
+    changed = _doc("two")
+    changed.sentences[1].extra["part"] = "review"
+    b = _gold_dir(tmp_path / "b", [_doc("one"), changed])
+    out = tmp_path / "agree.json"
+    assert main(["agree", str(a), str(b), "--json-out", str(out), "--quote-chars", "3"]) == 0
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert sorted(res["per_document"]) == ["one", "two"]
+    assert res["pooled"]["targets_strict_f"] == 1.0
+    assert res["per_document"]["one"]["part_agreement"] == 1.0
+    assert [(d["doc_id"], d["sent_id"]) for d in res["pooled"]["part_disagreements"]] == [("two", 1)]
+    assert res["pooled"]["part_agreement"] == pytest.approx(1 - 1 / (2 * len(docs[0].sentences)))
+    assert "pooled" in capsys.readouterr().out
+    assert main(["agree", str(a), str(b), "--docs", "one", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["part_agreement"] == 1.0
+    assert main(["agree", str(a), str(b), "--docs", "one,three"]) == 2
+    assert "three" in capsys.readouterr().err
+
+
+def test_agree_reproduces_the_committed_2026_figures(tmp_path: Path) -> None:
+    """The command that replaced scripts/agree_2026.py gives B's pooled figures against the current gold."""
+    from conftest import CORPUS2
+
+    if not CORPUS2.is_dir():
+        pytest.skip("../shared/corpus2 is absent")
+    from pipeline.cli.evaluate import main
+
+    docs = "2013_neimenggu_hailar_district,2026_henan_province,2026_jilin_province"
+    out = tmp_path / "agree2026.json"
+    assert main(["agree", str(ROOT / "data/gold/standoff"), str(AGREE), "--docs", docs, "--json-out", str(out)]) == 0
+    pooled = json.loads(out.read_text(encoding="utf-8"))["pooled"]
+    assert (pooled["targets_n_a"], pooled["targets_n_b"], pooled["targets_correct"]) == (181, 178, 178)
+    assert round(pooled["targets_strict_f"], 3) == 0.992 and pooled["part_agreement"] == 1.0
+
+
+def test_annotator_b_spec_is_data_in_the_one_spec_format() -> None:
+    """B's blind spec is a JSON data file written by ``standoff.dump_spec`` (not Python)."""
+    from pipeline.annotation.standoff import dump_spec
+
+    text = B.SPEC_FILE.read_text(encoding="utf-8")
+    assert text == dump_spec(json.loads(text))
+    spec = B.load_spec()
+    assert len(spec) == 249 and sum(len(e.targets) for e in spec) == 92

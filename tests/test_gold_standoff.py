@@ -449,3 +449,47 @@ def test_build_command_writes_inline_gold(demo_corpus: Path, capsys: pytest.Capt
     assert cli.main(["build", "--corpus", str(demo_corpus), "--out", str(out), str(_write(demo_corpus, spec))]) == 0
     assert "(inline)" in capsys.readouterr().out
     assert (out / "demo.jsonl").read_text(encoding="utf-8") == mod.to_jsonl(mod.build(spec, demo_corpus))
+
+
+def test_every_gold_target_is_a_whole_clause_for_the_builder() -> None:
+    """The builder's check (``fields.clauses.clause_boundaries``, coordinators judged in their whole
+    clause) holds for every committed target of every split: one definition of GUIDELINES 2.2."""
+    from conftest import CORPUS2
+
+    from pipeline.annotation.standoff import _whole_clause
+
+    if not (CORPUS.is_dir() and CORPUS2.is_dir()):
+        pytest.skip("../shared/corpus or corpus2 is absent")
+    docs, _ = load_gold_dir(ROOT / "data" / "gold", split="all")
+    checked = [
+        (d.doc_id, s.sent_id, t.text)
+        for d in docs
+        for s in d.sentences
+        for t in s.targets
+        if not _whole_clause(s.text, t.start - s.start, t.end - s.start)
+    ]
+    assert checked == []
+    assert sum(len(s.targets) for d in docs for s in d.sentences) > 1300
+
+
+def test_builder_range_check_uses_the_parsers_separators() -> None:
+    """A hand-written range passes with any separator the number parser reads (``fields.parse.RANGE_SEP``)."""
+    from pipeline.annotation.standoff import _check_fields
+
+    base = {"value": 5, "value_max": 6, "unit": "%", "bound": "at_least", "direction": "up"}
+    for sep in ("—", "-", "－", "–", "~", "～", "〜", "至", "到", "——", " - "):
+        assert _check_fields(dict(base), f"增长5%{sep}6%", "w") == [], sep
+        assert _check_fields(dict(base), f"增长5{sep}6%", "w") == [], sep
+    assert _check_fields(dict(base), "增长6%", "w") != []  # the value is not in the span
+
+
+def test_clause_boundaries_coordination_scope() -> None:
+    from pipeline.fields.clauses import clause_boundaries
+
+    t = "完成3万亩退耕还林工程的补植、管护任务和3000亩重点区域绿化工作任务。"
+    k = t.index("和")
+    item, clause = clause_boundaries(t), clause_boundaries(t, coordination="clause")
+    assert k not in item[1] and k + 1 not in item[0]  # the 、 item before 和 holds no figure
+    assert k in clause[1] and k + 1 in clause[0]
+    with pytest.raises(ValueError):
+        clause_boundaries(t, coordination="sentence")

@@ -16,16 +16,9 @@ from hypothesis import strategies as st
 from test_evaluate import _gold_dir
 from test_training import LINES, _doc
 
-from pipeline.model.encoding import (
-    _NUMERAL,
-    B,
-    I,
-    O,
-    clause_boundaries,
-    decode,
-    encode,
-    snap_to_clauses,
-)
+from pipeline.fields.clauses import NUMERAL as _NUMERAL
+from pipeline.fields.clauses import clause_boundaries, snap_to_clauses
+from pipeline.model.encoding import B, I, O, decode, encode
 from pipeline.model.vocab import build_vocab, load_tokenizer, save_vocab
 from pipeline.records import GoldDocument, SentenceRecord, Target
 

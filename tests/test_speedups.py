@@ -289,3 +289,69 @@ def test_cuda_defaults_are_token_budget_and_autocast() -> None:
     gpu = modeling.ModelPredictor(None, tokenizer=None, device="cuda")  # no GPU needed to construct
     assert gpu.token_budget == modeling.CUDA_TOKEN_BUDGET and gpu.autocast is True
     assert modeling.ModelPredictor(None, None, device="cuda", token_budget=4096).token_budget == 4096
+
+
+# --------------------------------------------------------------------------- 2026-12-01 speed-ups
+
+
+def test_mix_rule_category_over_rows_equals_one_by_one() -> None:
+    """The rule mix over all sentences at once: each row is the one-sentence call's, a sentence
+    without a rule distribution keeps the model's."""
+    from pipeline.schema import CATEGORIES
+
+    rng = np.random.default_rng(1)
+    probs = encoding._softmax(rng.normal(size=(5, len(CATEGORIES))))
+    rule: list = [dict(zip(CATEGORIES, rng.random(len(CATEGORIES)).tolist())), None, {}, {"金融": 2.0}]
+    rule.append({c: 0.0 for c in CATEGORIES})
+    many = modeling.mix_rule_category(probs, rule, 0.75)
+    for i, r in enumerate(rule):
+        assert np.array_equal(many[i], modeling.mix_rule_category(probs[i], r, 0.75)), i
+    assert modeling.mix_rule_category(probs, rule, 0.0) is probs
+
+
+@given(st.text(alphabet="增长5５%一二兩两十百千零〇壹萬億點个万人亿元 <b>&nbsp;，。", max_size=40))
+def test_text_without_a_numeral_holds_no_number(text: str) -> None:
+    from pipeline.fields import parse
+
+    if not parse.has_numeral(text):
+        assert parse.find_numbers(text) == []
+
+
+@given(st.text(alphabet="增长５5％%Ａa\u3000\u00a0\x00\x07\x7f，（）！：；？ ", max_size=40))
+def test_normalize_skips_only_text_with_nothing_to_fold(text: str) -> None:
+    from pipeline.text import textnorm
+
+    assert textnorm.normalize(text) == text.translate(textnorm._TABLE)
+
+
+def test_encode_many_without_template_types_encodes_pairs(small_tok, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """A tokenizer whose template does not type the two sequences 0 and 1 takes the pair path:
+    the same windows as ``encode``."""
+    real = encoding._backends
+    monkeypatch.setattr(
+        encoding, "_backends", lambda tok, ml, stride: {**real(tok, ml, stride), "template_types": False}
+    )
+    items = [("城镇新增就业4.6万人" * 6, "民生｜部署：就业", [(4, 12)]), ("增长5%左右", "", None), ("GDP", "x", [])]
+    got = encoding.encode_many(small_tok, items, max_length=24, stride=4)
+    assert got == [encoding.encode(small_tok, t, c, max_length=24, stride=4, rule_spans=r) for t, c, r in items]
+    assert len(got[0].windows) > 1
+
+
+def test_bert_template_types_the_two_sequences(small_tok) -> None:  # noqa: ANN001
+    assert encoding._backends(small_tok, 24, 4)["template_types"] is True
+
+
+def test_load_tagger_freezes_the_loaded_objects() -> None:
+    import gc
+
+    from pipeline.tagging import parallel
+
+    spec = parallel.TaggerSpec(model="rules")
+    parallel._TAGGERS.pop(spec, None)
+    gc.unfreeze()
+    try:
+        parallel.load_tagger(spec)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        parallel._TAGGERS.pop(spec, None)

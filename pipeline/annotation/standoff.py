@@ -60,32 +60,23 @@ from typing import Any
 
 from pipeline.annotation.audit import EXCLUSION_REASONS, TARGET, Decision, context, find_number_tokens
 from pipeline.annotation.gold import validate_records
+from pipeline.fields.clauses import clause_boundaries
+from pipeline.fields.parse import RANGE_SEP
 from pipeline.records import SentenceRecord, Target
 from pipeline.schema import (
     BOUNDS,
     CATEGORY2ID,
     CLAUSE_DELIMITERS,
     DIRECTIONS,
-    ENUM_MARKER_PATTERN,
     GUIDELINES_VERSION,
-    HEDGE_ZHENGQU_BEFORE,
-    HEDGES,
     PARTS,
 )
 from pipeline.text.reader import read_report
 from pipeline.text.segment import Segmentation, segment
+from pipeline.text.textnorm import normalize
 
 #: The repository root (the default gold and spec paths are inside a checkout).
 ROOT = Path(__file__).resolve().parents[2]
-
-#: Characters that may sit right before a target span: clause delimiters and 、/和 coordination;
-#: a stripped hedge (GUIDELINES 2.2) may also sit there, see ``_starts_clause``.
-_BEFORE_OK = set(CLAUSE_DELIMITERS) | set('、和及与“"（(')
-#: Characters that may follow a target span: a delimiter, coordination, or a closing quote.
-_AFTER_OK = set(CLAUSE_DELIMITERS) | set('、和及与”’"）)')
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
-#: What may join the two ends of a range (``1—2家``, ``5%-6%``, ``2至3个``).
-_RANGE_JOINERS = ("—", "-", "－", "–", "~", "～", "至", "到", "——")
 
 
 class SpecError(ValueError):
@@ -111,26 +102,12 @@ class Built:
     exclusions: dict[tuple[int, int], tuple[str, int]] = field(default_factory=dict)
 
 
-def _starts_clause(sentence: str, k: int) -> bool:
-    """Whether a span starting at ``k`` starts a clause, possibly right after a stripped hedge
-    and/or enumeration marker (GUIDELINES 2.2, v1.5: ``二是力争新建…`` → ``新建…``)."""
-    head = sentence[:k]
-    for _ in range(2):  # 全力确保…: two hedges in a row are both removed
-        for hedge in HEDGES:
-            if head.endswith(hedge):
-                head = head[: -len(hedge)]
-                break
-        else:
-            if head.endswith("争取") and sentence.startswith(HEDGE_ZHENGQU_BEFORE, k):
-                head = head[:-2]
-    m = re.search(f"(?:{ENUM_MARKER_PATTERN})$", head)
-    if m and (m.start() == 0 or head[m.start() - 1] in _BEFORE_OK):
-        head = head[: m.start()]
-    return not head or head[-1] in _BEFORE_OK
-
-
-def _ends_clause(sentence: str, end: int) -> bool:
-    return end >= len(sentence) or sentence[end] in _AFTER_OK or sentence.startswith("以及", end)
+def _whole_clause(sentence: str, start: int, end: int) -> bool:
+    """Whether ``sentence[start:end]`` starts and ends on clause boundaries (GUIDELINES 2.2, v1.5:
+    ``fields.clauses.clause_boundaries``, the boundaries the model's spans are snapped to, with a
+    coordinator's figure looked for in its whole clause)."""
+    starts, ends = clause_boundaries(sentence, coordination="clause")
+    return start in starts and end in ends
 
 
 def _fmt_number(v: float | int) -> str:
@@ -155,17 +132,18 @@ def _check_fields(t: dict[str, Any], span: str, where: str) -> list[str]:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         errs.append(f"{where}: target {span!r}: value must be a number, got {v!r}")
         return errs
-    ascii_span = span.translate(_FULLWIDTH_DIGITS)
+    ascii_span = normalize(span)
     if any(c.isdigit() for c in ascii_span) and v != 0:
         # An Arabic-numeral target must show its value (and unit right after it) in the span.
         num = _fmt_number(v)
-        unit = (t["unit"] or "").translate(_FULLWIDTH_DIGITS)
-        shown = [f"{num}{unit}", f"{num}多{unit}"]  # 3500多个: 多 (more than) sits between
+        unit = normalize(t["unit"] or "")
+        n, u = re.escape(num), re.escape(unit)
+        shown = [f"{n}多?{u}"]  # 3500多个: 多 (more than) sits between
         if "value_max" in t and isinstance(t["value_max"], (int, float)):
-            top = _fmt_number(t["value_max"])
-            shown += [f"{num}{j}{top}{unit}" for j in _RANGE_JOINERS]
-            shown += [f"{num}{unit}{j}{top}{unit}" for j in _RANGE_JOINERS]
-        if not any(x in ascii_span for x in shown):
+            # A range as the number parser reads one (``fields.parse.RANGE_SEP``: 1—2家, 5%-6%, 2至3个).
+            top = re.escape(_fmt_number(t["value_max"]))
+            shown.append(f"{n}(?:{u})?(?:{RANGE_SEP.pattern}){top}{u}")
+        if not any(re.search(x, ascii_span) for x in shown):
             errs.append(f"{where}: target {span!r}: value {num!r} with unit {unit!r} not found in the span")
     if "value_max" in t:
         if t["bound"] != "at_least":
@@ -263,7 +241,7 @@ def build(spec: dict[str, Any], corpus_dir: Path, name: str = "<spec>") -> Built
             if s.text.find(span, k + 1) >= 0 and not t.get("repeated_ok"):
                 # A later copy exists: the order-based search picked the first; say so loudly.
                 errors.append(f"{where}: target {span!r} occurs again later; list targets in order and set repeated_ok")
-            if not t.get("free") and not (_starts_clause(s.text, k) and _ends_clause(s.text, k + len(span))):
+            if not t.get("free") and not _whole_clause(s.text, k, k + len(span)):
                 errors.append(f"{where}: target {span!r} is not a whole clause (GUIDELINES 2.2); set free if meant")
             if span[-1] in CLAUSE_DELIMITERS or span[-1] in "、":
                 errors.append(f"{where}: target {span!r} ends in punctuation")
@@ -455,7 +433,7 @@ def export(standoff: Path, corpus_dir: Path) -> dict[str, Any]:
             if t.category != s.category:
                 d["category"] = t.category
             k = t.start - s.start
-            if not (_starts_clause(s.text, k) and _ends_clause(s.text, k + len(t.text))):
+            if not _whole_clause(s.text, k, k + len(t.text)):
                 d["free"] = True
             if s.text.find(t.text, t.end - s.start) >= 0:
                 d["repeated_ok"] = True

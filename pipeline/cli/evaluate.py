@@ -4,6 +4,7 @@
     python evaluate.py --model models/joint --cv 5    # retrain per fold: the figure to quote
     python evaluate.py --pred out/                    # predictions in gold format (batch output)
     python evaluate.py agree A.jsonl B.jsonl          # inter-annotator agreement
+    python evaluate.py agree data/gold/standoff data/agreement --docs D1,D2   # per document + pooled
     python evaluate.py history                        # table + reports/history.png
 
 A thin layer over ``pipeline.evaluation.evalrun`` (runs), ``pipeline.evaluation.scoring`` (metrics) and
@@ -120,12 +121,64 @@ def cmd_evaluate(argv: list[str]) -> int:
     return 0
 
 
+def part_disagreements(a: Any, b: Any) -> list[dict[str, Any]]:
+    """Sentences of one document whose part (review / plan / other) A and B annotate differently
+    (``scoring.agreement`` compares spans and categories, not parts)."""
+    out = []
+    for sa, sb in zip(a.sentences, b.sentences):
+        if (sa.start, sa.end) != (sb.start, sb.end):
+            raise ValueError(f"{a.doc_id}: A and B segment the report differently at sentence {sa.sent_id}")
+        pa, pb = sa.extra.get("part"), sb.extra.get("part")
+        if pa != pb:
+            out.append({"doc_id": a.doc_id, "sent_id": sa.sent_id, "start": sa.start, "end": sa.end, "a": pa, "b": pb})
+    return out
+
+
+def _cut_quotes(x: Any, n: int) -> Any:
+    """``x`` with every ``*text`` string cut to ``n`` characters (offsets identify each item)."""
+    if isinstance(x, dict):
+        return {
+            k: (v[:n] + ("…" if len(v) > n else "")) if k.endswith("text") and isinstance(v, str) else _cut_quotes(v, n)
+            for k, v in x.items()
+        }
+    if isinstance(x, list):
+        return [_cut_quotes(v, n) for v in x]
+    return x
+
+
+def _print_agreement(label: str, m: Mapping[str, Any]) -> None:
+    print(f"{label}: {m['n_sentences']} sentences; targets A {m['targets_n_a']}, B {m['targets_n_b']}")
+    print(f"  target F1 strict  {_fmt_ci(m, 'targets_strict_f')}")
+    print(f"  target F1 partial {m['targets_partial_f']:.3f}   typed {m['targets_typed_f']:.3f}")
+    print(
+        f"  identical {m['targets_correct']}, boundary differs {m['targets_boundary']}, "
+        f"only A {m['targets_only_a']}, only B {m['targets_only_b']}"
+    )
+    print(f"  fields all agree on identical spans {m['fields_all_acc']:.3f} (n={m['fields_n']})")
+    print(f"  sentence category agreement {m['sentcat_accuracy']:.3f}, Cohen's kappa {m['sentcat_kappa']:.3f}")
+    print(f"  target category kappa (identical spans) {m['target_category_kappa']:.3f}")
+    if "part_agreement" in m:
+        print(f"  part (review/plan/other) agreement {m['part_agreement']:.3f}")
+
+
 def cmd_agree(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="evaluate.py agree", description="Agreement of two annotations of one report.")
+    p = argparse.ArgumentParser(
+        prog="evaluate.py agree",
+        description="Agreement of two annotations of the same report(s): files or folders of gold files; "
+        "with several documents, each one's figures and the pooled ones.",
+    )
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("--corpus", default=None)
+    p.add_argument("--docs", default=None, help="only these doc_ids (comma-separated), on both sides")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--json-out", default=None, help="also write the full result as JSON to this file")
+    p.add_argument(
+        "--quote-chars",
+        type=int,
+        default=None,
+        help="cut quoted report text in the JSON to this many characters (the committed files: 12)",
+    )
     args = p.parse_args(argv)
     from pipeline.annotation.gold import load_gold_dir
     from pipeline.evaluation.scoring import agreement
@@ -138,29 +191,48 @@ def cmd_agree(argv: list[str]) -> int:
         return 2
     for s in sa + sb:
         print(f"skipped: {s}", file=sys.stderr)
+    if args.docs:
+        want = [d for d in args.docs.split(",") if d]
+        missing = [d for d in want if d not in {x.doc_id for x in a} or d not in {x.doc_id for x in b}]
+        if missing:
+            print(f"error: --docs not in both A and B: {', '.join(missing)}", file=sys.stderr)
+            return 2
+        a = sorted((x for x in a if x.doc_id in want), key=lambda x: want.index(x.doc_id))
+        b = sorted((x for x in b if x.doc_id in want), key=lambda x: want.index(x.doc_id))
     if not a or not b:
         print("error: nothing to compare", file=sys.stderr)
         return 2
     try:
         m = agreement(a, b)
+        by_b = {x.doc_id: x for x in b}
+        per_doc: dict[str, Any] = {}
+        parts: list[dict[str, Any]] = []
+        for da in a:
+            pd = part_disagreements(da, by_b[da.doc_id])
+            parts += pd
+            if len(a) > 1:
+                md = agreement([da], [by_b[da.doc_id]])
+                md["part_disagreements"] = pd
+                md["part_agreement"] = 1 - len(pd) / max(1, len(da.sentences))
+                per_doc[da.doc_id] = md
     except ValueError as e:  # two different documents (or texts): nothing to agree on
         print(f"error: {args.a} vs {args.b}: {e}", file=sys.stderr)
         return 2
+    m["part_disagreements"] = parts
+    m["part_agreement"] = 1 - len(parts) / max(1, sum(len(d.sentences) for d in a))
+    res: dict[str, Any] = dict(m)
+    if per_doc:
+        res = {"a": args.a, "b": args.b, "per_document": per_doc, "pooled": m}
+    if args.quote_chars is not None:
+        res = _cut_quotes(res, args.quote_chars)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if args.json:
-        print(json.dumps(m, ensure_ascii=False, indent=1))
+        print(json.dumps(res, ensure_ascii=False, indent=1))
         return 0
-    print(
-        f"A = {args.a}, B = {args.b}: {m['n_sentences']} sentences; targets A {m['targets_n_a']}, B {m['targets_n_b']}"
-    )
-    print(f"  target F1 strict  {_fmt_ci(m, 'targets_strict_f')}")
-    print(f"  target F1 partial {m['targets_partial_f']:.3f}   typed {m['targets_typed_f']:.3f}")
-    print(
-        f"  identical {m['targets_correct']}, boundary differs {m['targets_boundary']}, "
-        f"only A {m['targets_only_a']}, only B {m['targets_only_b']}"
-    )
-    print(f"  fields all agree on identical spans {m['fields_all_acc']:.3f} (n={m['fields_n']})")
-    print(f"  sentence category agreement {m['sentcat_accuracy']:.3f}, Cohen's kappa {m['sentcat_kappa']:.3f}")
-    print(f"  target category kappa (identical spans) {m['target_category_kappa']:.3f}")
+    for doc_id, md in per_doc.items():
+        _print_agreement(doc_id, md)
+    _print_agreement(f"A = {args.a}, B = {args.b}" + (" (pooled)" if per_doc else ""), m)
     return 0
 
 

@@ -146,7 +146,9 @@ _CHINESE = re.compile(f"[〇一二两三四五六七八九十百千][{_CN_CHARS}
 _NUMERAL = re.compile(r"[\d〇一二两兩三四五六七八九十百千零]")
 _ZERO = re.compile("零")
 _PERCENT_CN = re.compile(r"百分之([0-9.]+|[〇零一二两三四五六七八九十点]+)")
-_RANGE_SEP = re.compile(r"\s*(?:——|—|―|–|‒|-|~|〜|至|到)\s*")
+#: What joins the two ends of a range (``1—2家``, ``5%-6%``, ``五至六个``); the gold builder checks
+#: hand-written ranges with it too.
+RANGE_SEP = re.compile(r"\s*(?:——|—|―|–|‒|-|~|〜|至|到)\s*")
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)\d{2})\s*年")
 _QUOTES = (("“", "”"), ("「", "」"), ("《", "》"), ('"', '"'), ("‘", "’"), ("『", "』"))
 
@@ -404,7 +406,7 @@ def _finish(t: str, c: Candidate) -> Candidate:
     unit, unit_end = _read_unit(t, e)
     c.unit, c.unit_end = unit, (unit_end if unit else e)
     # A range: 1—2家, 5%—6%, 五至六个.
-    sep = _RANGE_SEP.match(t, c.unit_end)
+    sep = RANGE_SEP.match(t, c.unit_end)
     if sep and c.excluded is None:
         p = sep.end()
         m2 = _ARABIC.match(t, p) if c.kind == "arabic" else _CHINESE.match(t, p)

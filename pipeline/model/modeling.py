@@ -257,7 +257,7 @@ class ModelPredictor:
         self.rule_prior = float(self.meta.get("rule_prior", 0.0) or 0.0)
         #: Keep the model's departures from the rule spans only where they hold numerals.
         self.reconcile_edits = bool(self.meta.get("reconcile_edits", False))
-        #: Snap every span to clause boundaries (``encoding.snap_to_clauses``); on unless a model
+        #: Snap every span to clause boundaries (``fields.clauses.snap_to_clauses``); on unless a model
         #: directory says otherwise (only for measuring what the snapping changes).
         self.snap_clauses = bool(self.meta.get("snap_clauses", True))
 

@@ -123,7 +123,7 @@ class TrainConfig:
     #: Weight multiplier of training sentences whose gold spans differ from the rules' (the
     #: only places a rule-feature model can learn to improve on the rules; boosting-like).
     disagreement_weight: float = 1.0
-    #: Snap every decoded span to clause boundaries (``encoding.snap_to_clauses``): no span
+    #: Snap every decoded span to clause boundaries (``fields.clauses.snap_to_clauses``): no span
     #: starts or ends inside a word. On for every model; off only to measure what it changes.
     snap_clauses: bool = True
     #: After early stopping, choose ``rule_prior`` and ``rule_category_weight`` on the dev part
