@@ -313,6 +313,26 @@ def test_fifo_refused_by_name_without_reading(tmp_path: Path) -> None:
     assert by[str(src / "pipe2.txt")].status == "failed" and by[str(src / "r.txt")].status == "ok"
 
 
+def test_fifo_as_gold_or_prediction_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    """A FIFO named ``*.jsonl`` in a gold or prediction folder blocked evaluation (opening it waits
+    for a writer); it is now refused by name, like a report input."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    from pipeline.annotation.gold import load_gold_dir
+    from pipeline.errors import GoldError
+    from pipeline.evaluation.evalrun import load_predictions
+
+    for name in ("gold", "pred"):
+        (tmp_path / name).mkdir()
+        os.mkfifo(tmp_path / name / "pipe.jsonl")
+    t0 = time.perf_counter()
+    with pytest.raises(GoldError, match=r"pipe\.jsonl.*FIFO"):
+        load_gold_dir(tmp_path / "gold")
+    with pytest.raises(ValueError, match=r"pipe\.jsonl.*FIFO"):
+        load_predictions(tmp_path / "pred")
+    assert time.perf_counter() - t0 < 30
+
+
 def test_device_refused_by_name_without_reading(tmp_path: Path) -> None:
     """`/dev/zero` given directly ate memory."""
     if not Path("/dev/zero").exists():

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import GoldError, SourceMissing
+from pipeline.errors import GoldError, ReadError, SourceMissing
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.schema import BOUNDS, CATEGORY2ID, DIRECTIONS
 
@@ -125,12 +125,15 @@ def validate_records(records: list[tuple[int, dict[str, Any]]], raw: str, path: 
 
 def _parse_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     out = []
+    from pipeline.text.reader import read_limited
+
     try:
-        content = path.read_text(encoding="utf-8")
+        # A FIFO, device or socket is refused by name without opening it (opening a FIFO blocks).
+        content = read_limited(path, max_bytes=None).decode("utf-8")
     except UnicodeDecodeError as e:
         raise GoldError(f"{path}: not UTF-8 ({e})") from e
-    except OSError as e:
-        raise GoldError(f"{path}: cannot read ({e.strerror or e})") from e
+    except ReadError as e:
+        raise GoldError(str(e)) from e
     for i, line in enumerate(content.splitlines(), 1):
         if not line.strip():
             continue

@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.annotation.gold import gold_sha256, load_gold_dir, write_gold
+from pipeline.errors import ReadError
 from pipeline.evaluation.metrics import Metrics
 from pipeline.evaluation.scoring import HEADLINE, SUMMARY_KEYS, paired_difference, score
 from pipeline.fingerprint import rules_sha256
 from pipeline.io import atomic_write_text, sha256_file
 from pipeline.model.model_dir import read_meta_lenient
 from pipeline.records import GoldDocument, SentenceRecord
+from pipeline.text.reader import read_limited
 from pipeline.training.cv import CVResult, Fold, cross_validate, train_fold
 
 SystemKind = Literal["rules", "model", "pred"]
@@ -195,8 +197,11 @@ def load_predictions(path: str | os.PathLike[str]) -> dict[str, list[SentenceRec
     seen: dict[tuple[str, int, int], int] = {}
     for f in files:
         try:
-            text = f.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
+            # A FIFO, device or socket is refused by name without opening it (opening a FIFO blocks).
+            text = read_limited(f, max_bytes=None).decode("utf-8")
+        except ReadError as e:
+            raise ValueError(str(e)) from e
+        except UnicodeDecodeError as e:
             raise ValueError(f"{f}: cannot read ({e})") from e
         for i, line in enumerate(text.splitlines(), 1):
             if not line.strip():
