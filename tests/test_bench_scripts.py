@@ -71,7 +71,7 @@ def test_agreement_and_stages(setup: dict[str, Path]) -> None:
         str(BENCH / "stages.py"),
         *("--model", str(setup["model"]), "--corpus", str(setup["corpus"]), "--chars", "2000", "--repeat", "1"),
     )
-    assert "| rule baseline |" in stages and "ours vs bare forward" in stages
+    assert "| segmentation |" in stages and "| encoding |" in stages and "ours vs bare forward" in stages
 
 
 @pytest.mark.slow
