@@ -201,7 +201,10 @@ def encode_many(
     if not items:
         return []
     backends = _backends(tokenizer, max_length, stride)
-    contexts = [_check_room(tokenizer, c, max_length, stride) for _, c, _ in items]
+    room: dict[str, str] = {}  # a report has a few hundred distinct contexts among its sentences
+    contexts = [
+        room[c] if c in room else room.setdefault(c, _check_room(tokenizer, c, max_length, stride)) for _, c, _ in items
+    ]
     norms = [normalize(t) for t, _, _ in items]
     plain = backends["plain"]
     # Each sequence is tokenized alone (what ``encode`` does inside for a pair too), a context
@@ -222,6 +225,10 @@ def encode_many(
             enc = pair.post_process(sent, ctx_encs[ctx]) if ctx else single.post_process(sent)
             parts = [enc, *enc.overflowing]
             pieces = [_template_piece(e) for e in parts]
+            if rule_spans is not None and not rule_spans:
+                # No rule span: every sentence token keeps type 0 (TYPE_SENT), which the template
+                # gives it already (``template_types``), so the per-token mapping is skipped.
+                rule_spans = None
         many = len(parts) > 1
         windows, covered = _windows(pieces, text, rule_spans, None, None, track=many)
         if many:  # one window holds every token (nothing was truncated); several are checked

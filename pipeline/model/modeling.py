@@ -282,8 +282,12 @@ class ModelPredictor:
         if self.rule_features and hints is None:
             hints = rule_hints(sentences)
         items: list[tuple[str, str, list[tuple[int, int]] | None]] = []
+        where: dict[tuple[str, tuple[str, ...]], str] = {}  # sentences of a section share it
         for i, s in enumerate(sentences):
-            ctx = context_text(s.part, s.section_path) if self.use_context else ""
+            ctx = ""
+            if self.use_context:
+                key = (s.part, s.section_path)
+                ctx = where[key] if key in where else where.setdefault(key, context_text(s.part, s.section_path))
             rule_spans = None
             if self.rule_features and hints is not None:
                 ctx = rule_context(hints[i].category, ctx)
