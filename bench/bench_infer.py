@@ -65,6 +65,19 @@ def load_text(corpus: str, max_chars: int) -> list[tuple[str, str]]:
     return docs
 
 
+def chunk_docs(docs: list[tuple[str, str]], chunk_chars: int) -> list[list[tuple[str, str]]]:
+    """Whole documents in order, grouped up to ``chunk_chars`` characters (as ``govtarget batch`` chunks)."""
+    chunks: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for d in docs:
+        if chunks[-1] and size + len(d[1]) > chunk_chars:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(d)
+        size += len(d[1])
+    return chunks
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
@@ -104,14 +117,7 @@ def measure_ours(a: argparse.Namespace) -> dict[str, Any]:
     freeze_loaded()  # as govtarget batch does after loading its model (parallel.load_tagger)
     tagger.tag_many([docs[0]])  # warm-up: sessions, kernels, allocator (not timed)
     load_s = time.perf_counter() - t_load
-    chunks: list[list[tuple[str, str]]] = [[]]
-    size = 0
-    for d in docs:
-        if chunks[-1] and size + len(d[1]) > a.chunk_chars:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(d)
-        size += len(d[1])
+    chunks = chunk_docs(docs, a.chunk_chars)
     spans: list[list[Any]] = []
     t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     n_targets = 0
@@ -229,14 +235,7 @@ def measure_paired(a: argparse.Namespace) -> dict[str, Any]:
     wins = sorted((w for e in enc for w in e.windows), key=len)
     pad = int(pred.tokenizer.pad_token_id or 0)
     batches = [pad_batch(wins[i : i + a.batch_size], pad) for i in range(0, len(wins), a.batch_size)]
-    chunks: list[list[tuple[str, str]]] = [[]]
-    size = 0
-    for d in docs:
-        if chunks[-1] and size + len(d[1]) > a.chunk_chars:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(d)
-        size += len(d[1])
+    chunks = chunk_docs(docs, a.chunk_chars)
     ours_cpu, bare_cpu = [], []
     for _ in range(a.rounds):
         _clear_text_caches()
