@@ -215,9 +215,22 @@ def encode_many(
     ctx_encs = dict(zip(uniq, plain.encode_batch(uniq, add_special_tokens=False)))
     pair, single = backends["pair"], backends["single"]
     fast = bool(backends["template_types"])
+    bert = backends.get("bert_template")
+    ctx_ids = {c: e.ids for c, e in ctx_encs.items()}
     out: list[EncodedSentence] = []
     for (text, _, rule_spans), norm, ctx, sent in zip(items, norms, contexts, sent_encs):
-        if not fast:  # a template that does not tell the sequences apart: encode the pair
+        a_ids = sent.ids if bert is not None else None
+        b_ids = ctx_ids[ctx] if ctx else None
+        if (
+            a_ids is not None
+            and bert is not None
+            and (len(a_ids) + (len(b_ids) + 3 if b_ids is not None else 2) <= max_length)
+        ):  # one window, nothing to truncate: assembled as post_process would (``_bert_template``)
+            parts = [sent]
+            pieces = [_assembled(a_ids, sent.offsets, b_ids, *bert)]
+            if rule_spans is not None and not rule_spans:
+                rule_spans = None  # as below: the sentence tokens' type is already 0
+        elif not fast:  # a template that does not tell the sequences apart: encode the pair
             enc = pair.encode(norm, ctx) if ctx else single.encode(norm)
             parts = [enc, *enc.overflowing]
             pieces = [(e.ids, e.type_ids, _sentence_offsets(e.offsets, e.sequence_ids)) for e in parts]
@@ -332,8 +345,40 @@ def _backends(tokenizer: PreTrainedTokenizerFast, max_length: int, stride: int) 
     # offsets, but loses the sequence ids of a truncated pair; they are read back from the
     # special-token mask and the type ids where the template types the sequences 0 and 1 (BERT's).
     out["template_types"] = _template_sequence_ids(probe) == probe.sequence_ids
+    out["bert_template"] = _bert_template(out) if out["template_types"] else None
     per[(max_length, stride)] = out
     return out
+
+
+def _bert_template(backends: dict[str, Any]) -> tuple[int, int] | None:
+    """``(cls_id, sep_id)`` when the backend's post-processing of one window is exactly BERT's
+    ``[CLS] A [SEP]`` / ``[CLS] A [SEP] B [SEP]`` (types 0 for ``[CLS] A [SEP]``, 1 for ``B [SEP]``,
+    specials with empty offsets), checked on probes; else ``None``. Then ``encode_many`` assembles
+    the windows of sentences that need no truncation itself (``_assembled``), the same lists
+    ``post_process`` would return, without its per-sentence round trip."""
+    a = backends["plain"].encode("一二5%", add_special_tokens=False)
+    b = backends["plain"].encode("三四", add_special_tokens=False)
+    pp, ps = backends["pair"].post_process(a, b), backends["single"].post_process(a)
+    if len(pp.ids) != len(a.ids) + len(b.ids) + 3 or pp.overflowing or ps.overflowing:
+        return None
+    cls_id, sep_id = pp.ids[0], pp.ids[len(a.ids) + 1]
+    want_pair = (pp.ids, pp.type_ids, _template_piece(pp)[2])
+    want_single = (ps.ids, ps.type_ids, _template_piece(ps)[2])
+    got_pair = _assembled(a.ids, a.offsets, b.ids, cls_id, sep_id)
+    got_single = _assembled(a.ids, a.offsets, None, cls_id, sep_id)
+    return (cls_id, sep_id) if (got_pair, got_single) == (want_pair, want_single) else None
+
+
+def _assembled(
+    a_ids: list[int], a_offsets: list[tuple[int, int]], b_ids: list[int] | None, cls_id: int, sep_id: int
+) -> tuple[list[int], list[int], list[tuple[int, int] | None]]:
+    """One BERT window ``(ids, type ids, sentence offsets)`` of sentence ``a`` and context ``b``."""
+    offs: list[tuple[int, int] | None] = [None]
+    offs += [o if o[1] > o[0] else None for o in a_offsets]
+    if b_ids is None:
+        return [cls_id, *a_ids, sep_id], [0] * (len(a_ids) + 2), offs + [None]
+    ids = [cls_id, *a_ids, sep_id, *b_ids, sep_id]
+    return ids, [0] * (len(a_ids) + 2) + [1] * (len(b_ids) + 1), offs + [None] * (len(b_ids) + 2)
 
 
 def _template_sequence_ids(enc: Any) -> list[int | None]:
@@ -478,7 +523,7 @@ def decode_many(
             offs_all = e.windows[0].offsets
             idx = [t for t, o in enumerate(offs_all) if o is not None]
             offs: list[tuple[int, int]] = [offs_all[t] for t in idx]  # type: ignore[misc]
-            if all(a < b for a, b in zip(offs, offs[1:])):
+            if offs == sorted(offs) and len(set(offs)) == len(offs):  # strictly increasing
                 fast.append((i, idx, offs))
                 continue
         out[i] = decode(
@@ -490,11 +535,6 @@ def decode_many(
     rows = [slice(idx[0], idx[-1] + 1) if idx and idx[-1] - idx[0] + 1 == len(idx) else idx for _, idx, _ in fast]
     probs = _softmax(
         np.concatenate([np.asarray(tag_logits[i][0])[r] for (i, _, _), r in zip(fast, rows)]).astype(np.float64)
-    )
-    cls = (
-        np.concatenate([np.asarray(cat_logits[i][0])[r] for (i, _, _), r in zip(fast, rows)]).astype(np.float64)
-        if cat_logits is not None
-        else None
     )
     prior_all: list[int] | None = None
     if rule_prior > 0:
@@ -509,15 +549,30 @@ def decode_many(
         if len(types):
             probs = _with_prior(probs, prior_arr, rule_prior)
         prior_all = prior_arr.tolist()
-    tags = np.argmax(probs, axis=1).tolist()
+    tag_arr = np.argmax(probs, axis=1)
+    tags = tag_arr.tolist()
+    # A sentence whose tokens are all O, by the model and by the rules, has no span: most of them.
+    lengths = np.array([len(idx) for _, idx, _ in fast])
+    busy = tag_arr != O
+    if prior_all is not None:
+        busy |= prior_arr != O
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    has_any = np.zeros(len(fast), dtype=bool)
+    nonempty = lengths > 0
+    has_any[nonempty] = np.add.reduceat(busy.astype(np.intp), starts[nonempty]) > 0
     k = 0
-    for i, idx, offs in fast:
+    for (i, idx, offs), r, active in zip(fast, rows, has_any.tolist()):
         n = len(idx)
+        if not active:
+            k += n
+            continue
+        # Category logits only where there can be a span (the same rows, converted alike).
+        cls = np.asarray(cat_logits[i][0])[r].astype(np.float64) if cat_logits is not None else None
         spans = _finish(
             encoded[i].text,
             offs,
             probs[k : k + n],
-            cls[k : k + n] if cls is not None else None,
+            cls,
             tags[k : k + n],
             prior_all[k : k + n] if prior_all is not None else None,
             reconcile,
