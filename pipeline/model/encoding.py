@@ -621,11 +621,31 @@ def _merged(
             probs = _softmax(np.asarray(tag_logits[0], dtype=np.float64))[idx]
             cls = np.asarray(cat_logits[0], dtype=np.float64)[idx] if cat_logits is not None else None
             return offs, probs, cls
-    tokens = merge_windows(encoded, tag_logits, cat_logits)
+    # ``merge_windows`` over arrays: every window's rows summed per distinct offset in window order
+    # (``np.add.at`` is unbuffered: 0 + x1 + x2 … is x1 + x2 … exactly), then divided by the count.
     n_tags = np.asarray(tag_logits[0]).shape[-1] if tag_logits else 3
-    probs = np.stack([p for _, p, _ in tokens]) if tokens else np.zeros((0, n_tags))
-    cls = np.stack([c for _, _, c in tokens]) if tokens and cat_logits is not None else None  # type: ignore[misc]
-    return [off for off, _, _ in tokens], probs, cls
+    keys: list[tuple[int, int]] = []
+    rows_p, rows_c = [], []
+    for w, win in enumerate(encoded.windows):
+        sel = [t for t, o in enumerate(win.offsets) if o is not None]
+        keys += [win.offsets[t] for t in sel]  # type: ignore[misc]
+        rows_p.append(_softmax(np.asarray(tag_logits[w], dtype=np.float64))[sel])
+        if cat_logits is not None:
+            rows_c.append(np.asarray(cat_logits[w], dtype=np.float64)[sel])
+    if not keys:
+        return [], np.zeros((0, n_tags)), None
+    uniq = sorted(set(keys))
+    pos = {o: i for i, o in enumerate(uniq)}
+    inv = np.array([pos[o] for o in keys], dtype=np.intp)
+    counts = np.bincount(inv, minlength=len(uniq))[:, None]
+
+    def mean(rows: list[np.ndarray]) -> np.ndarray:
+        flat = np.concatenate(rows)
+        acc = np.zeros((len(uniq), flat.shape[1]))
+        np.add.at(acc, inv, flat)
+        return acc / counts
+
+    return uniq, mean(rows_p), mean(rows_c) if cat_logits is not None else None
 
 
 def _spans_of(
