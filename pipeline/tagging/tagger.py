@@ -108,7 +108,7 @@ class Tagger:
         from pipeline.fields.parse import parse_fields, share_coordinated
 
         targets: list[Target] = []
-        if not (self.suppress_review and sent.part == "review"):
+        if pred.spans and not (self.suppress_review and sent.part == "review"):
             last_end = -1
             kept = []
             for sp in sorted(pred.spans, key=lambda x: (x.start, x.end)):
