@@ -330,13 +330,14 @@ def _by_first_char(lex: dict[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str
 #: A keyword can occur in a text only if its first character does: the lexicon's ~500 words are
 #: looked up by the sentence's characters, not each counted in every sentence.
 _LEXICON_BY_FIRST = _by_first_char(LEXICON)
+_FIRST_CHARS = frozenset(_LEXICON_BY_FIRST)
 
 
 def _keyword_scores_uncached(text: str) -> dict[str, float]:
     scores = {c: 0.0 for c in CATEGORIES}
     # Scores are sums of small integers (exact in floats), so the order of the additions is free.
-    for ch in set(text):
-        for cat, w in _LEXICON_BY_FIRST.get(ch, ()):
+    for ch in _FIRST_CHARS.intersection(text):  # only characters some keyword starts with
+        for cat, w in _LEXICON_BY_FIRST[ch]:
             n = text.count(w)
             if n:
                 scores[cat] += min(n, 3) * len(w)
