@@ -292,6 +292,20 @@ def _records_by_sent(
     return out
 
 
+def _unit_meta(doc: DocSource, u: Unit, unit: str, offset_unit: str) -> dict[str, Any]:
+    """Where an exported task's text comes from (the same keys, in order, for every export format)."""
+    return {
+        "doc_id": doc.doc_id,
+        "source": doc.source,
+        "sha256": doc.sha256,
+        "start": u.start,
+        "end": u.end,
+        "unit": unit,
+        "sent_ids": [s.sent_id for s in u.sentences],
+        "offset_unit": offset_unit,
+    }
+
+
 def export_labelstudio(
     doc: DocSource,
     records: list[SentenceRecord] | None = None,
@@ -322,14 +336,7 @@ def export_labelstudio(
         ids = [s.sent_id for s in u.sentences]
         data: dict[str, Any] = {
             "text": text,
-            "doc_id": doc.doc_id,
-            "source": doc.source,
-            "sha256": doc.sha256,
-            "start": u.start,
-            "end": u.end,
-            "unit": unit,
-            "sent_ids": ids,
-            "offset_unit": offset_unit,
+            **_unit_meta(doc, u, unit, offset_unit),
             "format": f"govtarget-labelstudio/{FORMAT_VERSION}",
         }
         for sid in ids:
@@ -409,14 +416,7 @@ def export_doccano(
                 "id": len(lines) + 1,
                 "text": text,
                 "label": labels,
-                "doc_id": doc.doc_id,
-                "source": doc.source,
-                "sha256": doc.sha256,
-                "start": u.start,
-                "end": u.end,
-                "unit": unit,
-                "sent_ids": [s.sent_id for s in u.sentences],
-                "offset_unit": offset_unit,
+                **_unit_meta(doc, u, unit, offset_unit),
                 "targets": fields,
                 "format": f"govtarget-doccano/{FORMAT_VERSION}",
             }

@@ -217,6 +217,16 @@ def output_stem(doc_id: str, key: str) -> str:
     return f"{truncate_bytes(safe, NAME_BYTES - 9)}-{_short_hash(key)}"
 
 
+def _input_failure(path: Path, reason: str, doc_id: str | None = None) -> DocResult:
+    """A failed input of ``discover`` (named by its stem unless ``doc_id`` is given)."""
+    return DocResult(
+        doc_id=printable(doc_id if doc_id is not None else path.stem),
+        source=printable(str(path)),
+        status="failed",
+        reason=reason,
+    )
+
+
 def discover(
     inputs: Sequence[str | os.PathLike[str]], exclude: Path | None = None
 ) -> tuple[list[InputFile], list[DocResult]]:
@@ -243,35 +253,16 @@ def discover(
                     continue
                 if not f.is_file():  # a FIFO, device or socket named like a report: refused, never opened
                     missing.append(
-                        DocResult(
-                            doc_id=printable(f.stem),
-                            source=printable(str(f)),
-                            status="failed",
-                            reason="not a regular file (FIFO, device or socket); refused without reading",
-                        )
+                        _input_failure(f, "not a regular file (FIFO, device or socket); refused without reading")
                     )
                     continue
                 found.append((f, printable(str(f)), f"{p.resolve().name}/{relp.as_posix()}"))
             if len(found) + len(missing) == n_before:
-                missing.append(
-                    DocResult(
-                        doc_id=printable(p.name),
-                        source=printable(str(p)),
-                        status="failed",
-                        reason=f"no reports ({', '.join(SUFFIXES)}) in this folder",
-                    )
-                )
+                missing.append(_input_failure(p, f"no reports ({', '.join(SUFFIXES)}) in this folder", p.name))
         elif p.exists() or p.is_symlink():
             found.append((p, printable(str(p)), p.name))
         else:
-            missing.append(
-                DocResult(
-                    doc_id=printable(p.stem),
-                    source=printable(str(p)),
-                    status="failed",
-                    reason="no such file or directory",
-                )
-            )
+            missing.append(_input_failure(p, "no such file or directory"))
     seen: set[str] = set()
     unique: list[tuple[Path, str, str]] = []
     for f, disp, rel in found:

@@ -210,6 +210,24 @@ class CompareConfig:
             raise ValueError("--folds K needs K ≥ 2 (or loo)")
 
 
+def _add_minus_rules(
+    table: dict[str, Any], docs: Sequence[GoldDocument], preds: dict[str, Predictions], cfg: CompareConfig
+) -> None:
+    """Each model system's paired bootstrap difference against the rules, into its row of ``table``."""
+    for system in cfg.systems:
+        if system != "rules":
+            table[system]["minus_rules"] = paired_difference(
+                docs, preds[system], preds["rules"], n_resamples=cfg.n_resamples, seed=cfg.seed
+            )
+
+
+def _write_predictions(preds: dict[str, Predictions], folder: Path) -> None:
+    """Every system's predictions as gold-format JSONL, ``folder/<system>/<doc_id>.jsonl``."""
+    for system, p in preds.items():
+        for doc_id, recs in sorted(p.items()):
+            write_gold(recs, folder / system / f"{doc_id}.jsonl")
+
+
 def compare(
     cfg: CompareConfig, recipe: dict[str, Any], train_fn: Any = None, echo: Callable[[str], None] = log.info
 ) -> dict[str, Any]:
@@ -256,14 +274,8 @@ def compare(
             "seconds": round(time.time() - s0, 1),
         }
         echo(f"{system}: CV strict F1 {res.pooled['targets_strict_f']:.3f} ({time.time() - s0:.0f} s)")
-    for system in cfg.systems:
-        if system != "rules":
-            cv[system]["minus_rules"] = paired_difference(
-                train_docs, preds[system], preds["rules"], n_resamples=cfg.n_resamples, seed=cfg.seed
-            )
-    for system, p in preds.items():
-        for doc_id, recs in sorted(p.items()):
-            write_gold(recs, out_dir / "predictions" / "cv" / system / f"{doc_id}.jsonl")
+    _add_minus_rules(cv, train_docs, preds, cfg)
+    _write_predictions(preds, out_dir / "predictions" / "cv")
 
     test: dict[str, Any] | None = None
     test_docs: list[GoldDocument] = []
@@ -294,14 +306,8 @@ def compare(
             m = score(test_docs, tpreds[system], n_resamples=cfg.n_resamples, seed=cfg.seed)
             test[system] = {**_short(m), "fit": info, "seconds": round(time.time() - s0, 1)}
             echo(f"{system}: TEST strict F1 {m['targets_strict_f']:.3f}")
-        for system in cfg.systems:
-            if system != "rules":
-                test[system]["minus_rules"] = paired_difference(
-                    test_docs, tpreds[system], tpreds["rules"], n_resamples=cfg.n_resamples, seed=cfg.seed
-                )
-        for system, p in tpreds.items():
-            for doc_id, recs in sorted(p.items()):
-                write_gold(recs, out_dir / "predictions" / "test" / system / f"{doc_id}.jsonl")
+        _add_minus_rules(test, test_docs, tpreds, cfg)
+        _write_predictions(tpreds, out_dir / "predictions" / "test")
 
     commit, dirty = git_commit()
     doc = {
