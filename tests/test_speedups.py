@@ -40,6 +40,15 @@ def _old_merge_windows(encoded, tag_logits, cat_logits=None):  # noqa: ANN001, A
     ]
 
 
+def _old_merged(encoded, tag_logits, cat_logits=None):  # noqa: ANN001, ANN202
+    """``encoding._merged`` as it was: ``merge_windows``'s tuples stacked."""
+    tokens = _old_merge_windows(encoded, tag_logits, cat_logits)
+    n_tags = np.asarray(tag_logits[0]).shape[-1] if tag_logits else 3
+    probs = np.stack([p for _, p, _ in tokens]) if tokens else np.zeros((0, n_tags))
+    cls = np.stack([c for _, _, c in tokens]) if tokens and cat_logits is not None else None
+    return [off for off, _, _ in tokens], probs, cls
+
+
 def _old_decode(encoded, tag_logits, cat_logits=None, rule_prior=0.0, reconcile=False):  # noqa: ANN001, ANN202
     tokens = _old_merge_windows(encoded, tag_logits, cat_logits)
     prior = encoding.rule_tags(encoded) if rule_prior > 0 else None
@@ -208,7 +217,7 @@ def test_speedups_leave_gold_predictions_identical(monkeypatch: pytest.MonkeyPat
         ],
     )
     monkeypatch.setattr(modeling, "pad_batch", _old_pad_batch)
-    monkeypatch.setattr(encoding, "merge_windows", _old_merge_windows)
+    monkeypatch.setattr(encoding, "_merged", _old_merged)
     monkeypatch.setattr(
         encoding, "_context_tokens", lambda tok, ctx: len(tok(ctx, add_special_tokens=False)["input_ids"])
     )

@@ -192,10 +192,12 @@ def encode_many(
 ) -> list[EncodedSentence]:
     """``[encode(tokenizer, text, context, max_length=…, stride=…, rule_spans=r) for text,
     context, r in items]``, identical windows (tests/test_speedups.py), at a fraction of the cost:
-    one call of the Rust tokenizer for all sentences (a private copy of the backend tokenizer
-    with the truncation ``tokenizer(...)`` would set, so the caller's tokenizer is not touched),
-    and the coverage check on sentences that were split into windows (a sentence without
-    overflowing windows was not truncated, so its one window holds every token)."""
+    one call of the Rust tokenizer for all sentences and one for the distinct contexts (private
+    copies of the backend tokenizer with the truncation ``tokenizer(...)`` would set, so the
+    caller's tokenizer is not touched), windows put together by the backend's post-processing
+    (or, for BERT's template and a sentence that fits one window, by ``_assembled``), and the
+    coverage check on sentences that were split into windows (a sentence without overflowing
+    windows was not truncated, so its one window holds every token)."""
     if not tokenizer.is_fast:
         raise ValueError("a fast tokenizer is required (offsets, and slow ones order overflow windows differently)")
     if not items:
@@ -219,25 +221,20 @@ def encode_many(
     ctx_ids = {c: e.ids for c, e in ctx_encs.items()}
     out: list[EncodedSentence] = []
     for (text, _, rule_spans), norm, ctx, sent in zip(items, norms, contexts, sent_encs):
-        a_ids = sent.ids if bert is not None else None
-        b_ids = ctx_ids[ctx] if ctx else None
-        if (
-            a_ids is not None
-            and bert is not None
-            and (len(a_ids) + (len(b_ids) + 3 if b_ids is not None else 2) <= max_length)
-        ):  # one window, nothing to truncate: assembled as post_process would (``_bert_template``)
-            parts = [sent]
-            pieces = [_assembled(a_ids, sent.offsets, b_ids, *bert)]
-            if rule_spans is not None and not rule_spans:
-                rule_spans = None  # as below: the sentence tokens' type is already 0
-        elif not fast:  # a template that does not tell the sequences apart: encode the pair
+        if not fast:  # a template that does not tell the sequences apart: encode the pair
             enc = pair.encode(norm, ctx) if ctx else single.encode(norm)
             parts = [enc, *enc.overflowing]
             pieces = [(e.ids, e.type_ids, _sentence_offsets(e.offsets, e.sequence_ids)) for e in parts]
         else:
-            enc = pair.post_process(sent, ctx_encs[ctx]) if ctx else single.post_process(sent)
-            parts = [enc, *enc.overflowing]
-            pieces = [_template_piece(e) for e in parts]
+            a_ids, b_ids = sent.ids, ctx_ids[ctx] if ctx else None
+            if bert is not None and len(a_ids) + (len(b_ids) + 3 if b_ids is not None else 2) <= max_length:
+                # One window, nothing to truncate: assembled as post_process would (``_bert_template``).
+                parts = [sent]
+                pieces = [_assembled(a_ids, sent.offsets, b_ids, *bert)]
+            else:
+                enc = pair.post_process(sent, ctx_encs[ctx]) if ctx else single.post_process(sent)
+                parts = [enc, *enc.overflowing]
+                pieces = [_template_piece(e) for e in parts]
             if rule_spans is not None and not rule_spans:
                 # No rule span: every sentence token keeps type 0 (TYPE_SENT), which the template
                 # gives it already (``template_types``), so the per-token mapping is skipped.
@@ -429,34 +426,10 @@ def merge_windows(
     tag_logits: list[np.ndarray],
     cat_logits: list[np.ndarray] | None = None,
 ) -> list[tuple[tuple[int, int], np.ndarray, np.ndarray | None]]:
-    """Per distinct token (sorted by offset): averaged tag probabilities and category logits."""
-    if len(encoded.windows) == 1:  # most sentences: no averaging, the window's rows in order
-        offs = encoded.windows[0].offsets
-        idx = [t for t, o in enumerate(offs) if o is not None]
-        if all(offs[a] < offs[b] for a, b in zip(idx, idx[1:])):  # type: ignore[operator]
-            probs = _softmax(np.asarray(tag_logits[0], dtype=np.float64))
-            cls = np.asarray(cat_logits[0], dtype=np.float64) if cat_logits is not None else None
-            return [(offs[t], probs[t], cls[t] if cls is not None else None) for t in idx]  # type: ignore[misc]
-    acc: dict[tuple[int, int], list] = {}
-    for w, win in enumerate(encoded.windows):
-        probs = _softmax(np.asarray(tag_logits[w], dtype=np.float64))
-        for t, off in enumerate(win.offsets):
-            if off is None:
-                continue
-            cl = np.asarray(cat_logits[w][t], dtype=np.float64) if cat_logits is not None else None
-            if off in acc:
-                a = acc[off]
-                a[0] = a[0] + probs[t]
-                if cl is not None:
-                    a[1] = a[1] + cl
-                a[2] += 1
-            else:
-                acc[off] = [probs[t].copy(), cl, 1]
-    out = []
-    for off in sorted(acc):
-        p, cl, n = acc[off]
-        out.append((off, p / n, cl / n if cl is not None else None))
-    return out
+    """Per distinct token (sorted by offset): averaged tag probabilities and category logits
+    (``_merged``, which decoding uses, as one tuple per token)."""
+    offs, probs, cls = _merged(encoded, tag_logits, cat_logits)
+    return [(o, probs[k], cls[k] if cls is not None else None) for k, o in enumerate(offs)]
 
 
 def rule_tags(encoded: EncodedSentence) -> dict[tuple[int, int], int]:
@@ -536,7 +509,7 @@ def decode_many(
     probs = _softmax(
         np.concatenate([np.asarray(tag_logits[i][0])[r] for (i, _, _), r in zip(fast, rows)]).astype(np.float64)
     )
-    prior_all: list[int] | None = None
+    prior_arr: np.ndarray | None = None
     if rule_prior > 0:
         type_list: list[int] = []
         for (i, _, _), r in zip(fast, rows):
@@ -548,13 +521,13 @@ def decode_many(
             prior_arr[types == typ] = tag
         if len(types):
             probs = _with_prior(probs, prior_arr, rule_prior)
-        prior_all = prior_arr.tolist()
+    prior_all = prior_arr.tolist() if prior_arr is not None else None
     tag_arr = np.argmax(probs, axis=1)
     tags = tag_arr.tolist()
     # A sentence whose tokens are all O, by the model and by the rules, has no span: most of them.
     lengths = np.array([len(idx) for _, idx, _ in fast])
     busy = tag_arr != O
-    if prior_all is not None:
+    if prior_arr is not None:
         busy |= prior_arr != O
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     has_any = np.zeros(len(fast), dtype=bool)
@@ -611,7 +584,7 @@ def _finish(
 def _merged(
     encoded: EncodedSentence, tag_logits: list[np.ndarray], cat_logits: list[np.ndarray] | None
 ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray | None]:
-    """``merge_windows`` as arrays: the distinct tokens' offsets, their tag probabilities
+    """The windows merged: the distinct tokens' offsets (sorted), their averaged tag probabilities
     ``(T, 3)`` and category logits ``(T, C)`` (float64; ``None`` without category logits)."""
     if len(encoded.windows) == 1:  # most sentences: the window's rows in order, no averaging
         offs_all = encoded.windows[0].offsets
@@ -621,7 +594,7 @@ def _merged(
             probs = _softmax(np.asarray(tag_logits[0], dtype=np.float64))[idx]
             cls = np.asarray(cat_logits[0], dtype=np.float64)[idx] if cat_logits is not None else None
             return offs, probs, cls
-    # ``merge_windows`` over arrays: every window's rows summed per distinct offset in window order
+    # Every window's rows summed per distinct offset in window order
     # (``np.add.at`` is unbuffered: 0 + x1 + x2 … is x1 + x2 … exactly), then divided by the count.
     n_tags = np.asarray(tag_logits[0]).shape[-1] if tag_logits else 3
     keys: list[tuple[int, int]] = []
