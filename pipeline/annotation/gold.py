@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.errors import GoldError, ReadError, SourceMissing
 from pipeline.records import GoldDocument, SentenceRecord
 from pipeline.schema import BOUNDS, CATEGORY2ID, DIRECTIONS
+from pipeline.text.reader import read_limited
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,6 @@ def validate_records(records: list[tuple[int, dict[str, Any]]], raw: str, path: 
 
 def _parse_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     out = []
-    from pipeline.text.reader import read_limited
-
     try:
         # A FIFO, device or socket is refused by name without opening it (opening a FIFO blocks).
         content = read_limited(path, max_bytes=None).decode("utf-8")

@@ -51,6 +51,7 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -106,8 +107,15 @@ def _whole_clause(sentence: str, start: int, end: int) -> bool:
     """Whether ``sentence[start:end]`` starts and ends on clause boundaries (GUIDELINES 2.2, v1.5:
     ``fields.clauses.clause_boundaries``, the boundaries the model's spans are snapped to, with a
     coordinator's figure looked for in its whole clause)."""
-    starts, ends = clause_boundaries(sentence, coordination="clause")
+    starts, ends = _clause_boundaries(sentence)
     return start in starts and end in ends
+
+
+@functools.lru_cache(maxsize=64)
+def _clause_boundaries(sentence: str) -> tuple[frozenset[int], frozenset[int]]:
+    """The builder's boundaries of one sentence, once for all its targets."""
+    starts, ends = clause_boundaries(sentence, coordination="clause")
+    return frozenset(starts), frozenset(ends)
 
 
 def _fmt_number(v: float | int) -> str:

@@ -121,19 +121,6 @@ def cmd_evaluate(argv: list[str]) -> int:
     return 0
 
 
-def part_disagreements(a: Any, b: Any) -> list[dict[str, Any]]:
-    """Sentences of one document whose part (review / plan / other) A and B annotate differently
-    (``scoring.agreement`` compares spans and categories, not parts)."""
-    out = []
-    for sa, sb in zip(a.sentences, b.sentences):
-        if (sa.start, sa.end) != (sb.start, sb.end):
-            raise ValueError(f"{a.doc_id}: A and B segment the report differently at sentence {sa.sent_id}")
-        pa, pb = sa.extra.get("part"), sb.extra.get("part")
-        if pa != pb:
-            out.append({"doc_id": a.doc_id, "sent_id": sa.sent_id, "start": sa.start, "end": sa.end, "a": pa, "b": pb})
-    return out
-
-
 def _cut_quotes(x: Any, n: int) -> Any:
     """``x`` with every ``*text`` string cut to ``n`` characters (offsets identify each item)."""
     if isinstance(x, dict):
@@ -181,7 +168,7 @@ def cmd_agree(argv: list[str]) -> int:
     )
     args = p.parse_args(argv)
     from pipeline.annotation.gold import load_gold_dir
-    from pipeline.evaluation.scoring import agreement
+    from pipeline.evaluation.scoring import agreement, part_disagreements
 
     try:
         a, sa = load_gold_dir(args.a, corpus_dir=args.corpus)

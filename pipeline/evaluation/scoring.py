@@ -672,6 +672,19 @@ def _one(doc: GoldDocument, pred: dict[str, list[SentenceRecord]]) -> tuple[list
 # --------------------------------------------------------------------------- agreement
 
 
+def part_disagreements(a: GoldDocument, b: GoldDocument) -> list[dict[str, Any]]:
+    """Sentences of one document whose part (review / plan / other) A and B annotate differently
+    (``scoring.agreement`` compares spans and categories, not parts)."""
+    out = []
+    for sa, sb in zip(a.sentences, b.sentences):
+        if (sa.start, sa.end) != (sb.start, sb.end):
+            raise ValueError(f"{a.doc_id}: A and B segment the report differently at sentence {sa.sent_id}")
+        pa, pb = sa.extra.get("part"), sb.extra.get("part")
+        if pa != pb:
+            out.append({"doc_id": a.doc_id, "sent_id": sa.sent_id, "start": sa.start, "end": sa.end, "a": pa, "b": pb})
+    return out
+
+
 def agreement(a: Sequence[GoldDocument], b: Sequence[GoldDocument]) -> dict[str, Any]:
     """Inter-annotator agreement of two annotations of the same report(s).
 
