@@ -170,19 +170,24 @@ def _sentences(docs: list[tuple[str, str]]) -> list[Any]:
     return out
 
 
-def measure_bare(a: argparse.Namespace) -> dict[str, Any]:
+def bare_batches(pred: Any, docs: list[tuple[str, str]], batch_size: int) -> list[dict[str, Any]]:
+    """The bare forward's input: every window of the documents' sentences, length-sorted, padded."""
     from pipeline.model.modeling import pad_batch
+
+    enc = pred.encode_inputs(_sentences(docs))
+    wins = sorted((w for e in enc for w in e.windows), key=len)
+    pad = int(pred.tokenizer.pad_token_id or 0)
+    return [pad_batch(wins[i : i + batch_size], pad) for i in range(0, len(wins), batch_size)]
+
+
+def measure_bare(a: argparse.Namespace) -> dict[str, Any]:
     from pipeline.tagging.parallel import freeze_loaded
 
     threads = _threads()
     docs = load_text(a.corpus, a.chars)
     pred = _predictor(a.model, a.backend, a.batch_size)
     freeze_loaded()  # the same process state as the ``ours`` measurement
-    sents = _sentences(docs)
-    enc = pred.encode_inputs(sents)
-    wins = sorted((w for e in enc for w in e.windows), key=len)
-    pad = int(pred.tokenizer.pad_token_id or 0)
-    batches = [pad_batch(wins[i : i + a.batch_size], pad) for i in range(0, len(wins), a.batch_size)]
+    batches = bare_batches(pred, docs, a.batch_size)
     pred.forward(**batches[0])  # warm-up
     t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     for b in batches:
@@ -196,8 +201,8 @@ def measure_bare(a: argparse.Namespace) -> dict[str, Any]:
         "cpu_seconds": cpu,
         "load_avg": load0,
         "cps": chars / secs,
-        "tokens": sum(len(w) for w in wins),
-        "windows": len(wins),
+        "tokens": sum(int(b["attention_mask"].sum()) for b in batches),
+        "windows": sum(len(b["input_ids"]) for b in batches),
         "peak_rss_mb": peak_rss_mb(),
         "threads": threads,
     }
@@ -221,7 +226,6 @@ def measure_paired(a: argparse.Namespace) -> dict[str, Any]:
     measured, so the ratio is taken within each round and the median reported."""
     import statistics
 
-    from pipeline.model.modeling import pad_batch
     from pipeline.tagging.parallel import freeze_loaded
     from pipeline.tagging.tagger import Tagger
 
@@ -231,10 +235,7 @@ def measure_paired(a: argparse.Namespace) -> dict[str, Any]:
     tagger = Tagger(pred)
     freeze_loaded()
     tagger.tag_many([docs[0]])  # warm-up
-    enc = pred.encode_inputs(_sentences(docs))
-    wins = sorted((w for e in enc for w in e.windows), key=len)
-    pad = int(pred.tokenizer.pad_token_id or 0)
-    batches = [pad_batch(wins[i : i + a.batch_size], pad) for i in range(0, len(wins), a.batch_size)]
+    batches = bare_batches(pred, docs, a.batch_size)
     chunks = chunk_docs(docs, a.chunk_chars)
     ours_cpu, bare_cpu = [], []
     for _ in range(a.rounds):

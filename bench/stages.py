@@ -40,11 +40,10 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from bench_infer import _clear_text_caches, _predictor, _sentences, load_text
+    from bench_infer import _clear_text_caches, _predictor, bare_batches, load_text
 
     import pipeline.tagging.tagger as tagger_mod
     from pipeline.model import modeling
-    from pipeline.model.modeling import pad_batch
     from pipeline.tagging.parallel import freeze_loaded
     from pipeline.tagging.tagger import Tagger
 
@@ -53,9 +52,7 @@ def main() -> int:
     tagger = Tagger(pred)
     freeze_loaded()
     tagger.tag_many([docs[0]])
-    enc = pred.encode_inputs(_sentences(docs))
-    wins = sorted((w for e in enc for w in e.windows), key=len)
-    batches = [pad_batch(wins[i : i + 32], 0) for i in range(0, len(wins), 32)]
+    batches = bare_batches(pred, docs, 32)
 
     spent: dict[str, float] = collections.defaultdict(float)
 
